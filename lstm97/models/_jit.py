@@ -1,0 +1,19 @@
+"""The one place for numba options. Every kernel module uses ``njit`` from here.
+
+``cache=True`` stores compiled machine code beside the modules, so later processes (worker pools, CI test
+runs) load it instead of recompiling. ``NUMBA_DISABLE_JIT=1`` turns every kernel into plain Python for
+debugging; the tests run the same code either way.
+"""
+
+from __future__ import annotations
+
+import numba
+
+#: Options shared by every kernel. fastmath stays off: results must be bit-reproducible and comparable with
+#: the plain-numpy reference to 1e-10.
+OPTIONS = dict(cache=True, nogil=True, error_model="numpy", boundscheck=False)
+
+
+def njit(func):
+    """Compile ``func`` in nopython mode with the project's options."""
+    return numba.njit(**OPTIONS)(func)

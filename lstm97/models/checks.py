@@ -1,0 +1,36 @@
+"""The public contract every model must pass (``lstm97.checks.check_model``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tasks.checks import ContractError, _require
+from .base import OK, Model, ModelSpec, TrainState
+
+
+def check_model(model: Model, task, n: int = 6, seed: int = 99) -> None:
+    """Check ``model`` on ``task``: weights, determinism, prediction purity, chunk invariance of training."""
+    who = f"model {type(model).__name__}"
+    _require(isinstance(getattr(type(model), "spec", None), ModelSpec), f"{who} needs a class attribute spec")
+    s1 = model.init_state(np.random.default_rng(seed))
+    s2 = model.init_state(np.random.default_rng(seed))
+    _require(isinstance(s1, TrainState), f"{who}.init_state must return a TrainState")
+    _require(s1.w.dtype == np.float64 and s1.w.ndim == 1, f"{who}: weights must be one flat float64 vector")
+    _require(s1.w.size == model.n_weights, f"{who}: n_weights must equal the weight vector's size")
+    _require(np.array_equal(s1.w, s2.w), f"{who}.init_state must depend only on the Generator it is given")
+    batch = task.sample(np.random.default_rng(seed), n)
+    w0 = s1.w.copy()
+    out = model.predict(s1, batch)
+    _require(out.shape == batch.targets.shape, f"{who}.predict must return [n, L, n_out]")
+    _require(np.array_equal(s1.w, w0), f"{who}.predict must not change the weights")
+    res = model.train_chunk(s1, batch)
+    _require(res.status == OK and res.n_done == n, f"{who}.train_chunk failed on a fresh net")
+    for i in range(n):
+        r = model.train_chunk(s2, batch.take(slice(i, i + 1)))
+        _require(r.status == OK, f"{who}.train_chunk failed on a single sequence")
+    _require(np.array_equal(s1.w, s2.w),
+             f"{who}.train_chunk is not chunk-invariant: one chunk of {n} sequences must give the same weights, "
+             f"bit for bit, as {n} chunks of 1")
+
+
+__all__ = ["ContractError", "check_model"]

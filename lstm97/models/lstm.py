@@ -1,0 +1,141 @@
+"""The 1997 LSTM (PAPER.md §1): memory-cell blocks with input and output gates, no forget gate, trained
+online with the truncated, forward-in-time gradient (§1.4–1.5). Kernels: :mod:`._lstm_kernels`.
+
+Hyperparameters (paper defaults per task come from the task, Table 10):
+
+* ``blocks``, ``block_size``: C blocks of S cells sharing one input and one output gate.
+* ``connectivity``: ``F`` (cells and gates see the inputs and all cells and gates of the previous step; the
+  outputs see the cells) or ``B`` (each layer sees all layers below, no recurrence but the CEC; Exp 2a/2b).
+* ``output_gate``: whether blocks have output gates (not in Exp 2a/2b).
+* ``bias``: ``none`` | ``gates`` (Table 10 "ga") | ``hidden`` ("b1": cells and gates) | ``all`` (every
+  non-input unit).
+* ``in_gate_bias``, ``out_gate_bias``: initial gate biases, one per block, or ``None`` (random, like every
+  other weight).
+* ``init``: all weights start uniform in [-init, init].
+* ``g``: ``g2`` (4/(1+e^-x) - 2, range [-2, 2]) or ``g1`` (logistic); ``h``: ``h1`` (2/(1+e^-x) - 1) or
+  ``id``.
+* ``update``: ``step`` applies each step's weight change at once (online, RTRL style), ``sequence`` sums the
+  changes over the sequence. PAPER.md §1.9 leaves this open; it matters only for tasks with targets at
+  several steps (Exp 1, 2a, 2b). See docs/deviations.md.
+
+Weight layout, one flat float64 vector: W_in [C, n_z], W_out [C, n_z], W_c [C*S, n_z], b_in, b_out, b_c,
+W_k [n_out, n_src], b_k, where n_z = n_in + C*S + 2C under F (n_in + C*S + C without output gates) and n_in
+under B; n_src = C*S under F and n_in + C*S under B. A bias vector has length 0 when absent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import UserError
+from ..params import Param
+from ._lstm_kernels import G1, G2, H1, HID, lstm_chunk
+from .base import ChunkResult, Layout, Model, ModelSpec, TrainState
+
+_BIASED = {  # which unit groups carry a bias weight under each scheme
+    "none": (),
+    "gates": ("in", "out"),
+    "hidden": ("in", "out", "c"),
+    "all": ("in", "out", "c", "k"),
+}
+
+
+class LSTM(Model):
+    spec = ModelSpec(
+        name="lstm",
+        title="LSTM (1997): CEC, input and output gates, truncated RTRL-like gradient",
+        paper="PAPER.md §1",
+        params=(
+            Param("blocks", "int", 2, "number of memory-cell blocks C", low=1, high=10_000),
+            Param("block_size", "int", 2, "cells per block S", low=1, high=10_000),
+            Param("connectivity", "str", "F", "F (recurrent hidden layer) | B (layered, no recurrence)",
+                  choices=("F", "B")),
+            Param("output_gate", "bool", True, "blocks have output gates"),
+            Param("bias", "str", "all", "units with bias weights", choices=tuple(_BIASED)),
+            Param("in_gate_bias", "floats", None, "initial input-gate bias per block (r = random)",
+                  optional=True, low=-1e3, high=1e3),
+            Param("out_gate_bias", "floats", None, "initial output-gate bias per block (r = random)",
+                  optional=True, low=-1e3, high=1e3),
+            Param("init", "float", 0.1, "initial weights uniform in [-init, init]", low=0.0, high=1e3),
+            Param("lr", "float", 0.5, "learning rate alpha", low=0.0, high=1e3),
+            Param("g", "str", "g2", "cell-input squashing: g2 in [-2,2] | g1 logistic", choices=("g2", "g1")),
+            Param("h", "str", "h1", "cell-output squashing: h1 in [-1,1] | id", choices=("h1", "id")),
+            Param("update", "str", "step", "when weights change: step | sequence", choices=("step", "sequence")),
+        ),
+        version=1,
+    )
+
+    def validate(self) -> None:
+        C = self.hp["blocks"]
+        for key in ("in_gate_bias", "out_gate_bias"):
+            value = self.hp[key]
+            if value is None:
+                continue
+            gate = "in" if key == "in_gate_bias" else "out"
+            if len(value) != C:
+                raise UserError(f"parameter {key} has {len(value)} values; give one per block ({C}).")
+            if gate not in _BIASED[self.hp["bias"]] or (gate == "out" and not self.hp["output_gate"]):
+                raise UserError(
+                    f"parameter {key} is set but {gate}put gates have no bias under bias={self.hp['bias']}"
+                    f"{'' if self.hp['output_gate'] else ' and output_gate=false'}; use {key}=r."
+                )
+        self._layout = self._make_layout()
+
+    def _make_layout(self) -> Layout:
+        C, S = self.hp["blocks"], self.hp["block_size"]
+        og = self.hp["output_gate"]
+        biased = _BIASED[self.hp["bias"]]
+        if self.hp["connectivity"] == "F":
+            n_z = self.n_in + C * S + C + (C if og else 0)
+            n_src = C * S
+        else:
+            n_z = self.n_in
+            n_src = self.n_in + C * S
+        return Layout({
+            "W_in": (C, n_z),
+            "W_out": (C if og else 0, n_z),
+            "W_c": (C * S, n_z),
+            "b_in": (C if "in" in biased else 0,),
+            "b_out": (C if og and "out" in biased else 0,),
+            "b_c": (C * S if "c" in biased else 0,),
+            "W_k": (self.n_out, n_src),
+            "b_k": (self.n_out if "k" in biased else 0,),
+        })
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    def init_state(self, rng: np.random.Generator) -> TrainState:
+        r = self.hp["init"]
+        w = rng.uniform(-r, r, self.layout.size)
+        v = self.views(w)
+        if self.hp["in_gate_bias"] is not None:
+            v["b_in"][:] = self.hp["in_gate_bias"]
+        if self.hp["out_gate_bias"] is not None:
+            v["b_out"][:] = self.hp["out_gate_bias"]
+        return TrainState(w)
+
+    def _run(self, state: TrainState, batch, learn: bool) -> ChunkResult:
+        if batch.n_in != self.n_in or batch.n_out != self.n_out:
+            raise ValueError(
+                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
+            )
+        v = self.views(state.w)
+        outputs = np.zeros(batch.targets.shape)
+        status, n_done = lstm_chunk(
+            state.w, v["W_in"], v["W_out"], v["W_c"], v["b_in"], v["b_out"], v["b_c"], v["W_k"], v["b_k"],
+            batch.inputs, batch.targets, batch.mask, batch.lengths,
+            self.hp["block_size"], self.hp["connectivity"] == "F",
+            G2 if self.hp["g"] == "g2" else G1, H1 if self.hp["h"] == "h1" else HID,
+            self.hp["lr"], learn, self.hp["update"] == "step", outputs,
+        )
+        return ChunkResult(int(status), int(n_done), outputs)
+
+    def train_chunk(self, state: TrainState, batch) -> ChunkResult:
+        """Train online on every sequence of ``batch`` (weights change in place)."""
+        return self._run(state, batch, True)
+
+    def predict(self, state: TrainState, batch) -> np.ndarray:
+        """Outputs at every step, weights unchanged."""
+        return self._run(state, batch, False).outputs

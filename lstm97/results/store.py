@@ -1,0 +1,121 @@
+"""The SQLite store: one row per trial, committed in its own transaction, plus learning curves.
+
+Re-running a configuration skips the seeds already stored (``done_seeds``), so an interrupted run resumes
+where it stopped without duplicates. A file that is not an lstm97 store, or was written by a newer schema,
+raises :class:`~lstm97.errors.UserError` and is never modified.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import UserError
+from .schema import DDL, JSON_COLUMNS, SCHEMA_VERSION, TRIAL_COLUMNS
+
+#: Default store path, relative to the working directory.
+DEFAULT_STORE = "lstm97.sqlite"
+
+
+class Store:
+    """An lstm97 results database at ``path`` (created if missing unless ``create=False``)."""
+
+    def __init__(self, path: str | Path = DEFAULT_STORE, create: bool = True) -> None:
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise UserError(f"store {str(self.path)!r} does not exist; run 'lstm97 run' first or pass --store.")
+        if self.path.is_dir():
+            raise UserError(f"store {str(self.path)!r} is a directory; pass a file path with --store.")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._check_or_create()
+        except sqlite3.DatabaseError as exc:
+            raise UserError(
+                f"store {str(self.path)!r} is not a readable lstm97 store ({exc}); "
+                "pass another path with --store (the file was left untouched)."
+            ) from None
+
+    def _check_or_create(self) -> None:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            with self.db:
+                self.db.executescript(DDL)
+                self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            return
+        if not {"meta", "trials", "curves"} <= tables:
+            raise sqlite3.DatabaseError("it holds other tables")
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            raise sqlite3.DatabaseError("no schema version")
+        version = int(row[0])
+        if version > SCHEMA_VERSION:
+            raise UserError(
+                f"store {str(self.path)!r} has schema version {version}, newer than this lstm97 "
+                f"({SCHEMA_VERSION}); upgrade lstm97 or pass another --store."
+            )
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(trials)")}
+        missing = {c for c, _ in TRIAL_COLUMNS} - cols
+        if missing:
+            raise sqlite3.DatabaseError(f"trials table lacks columns {sorted(missing)}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------------
+    def add_trial(self, record: dict[str, Any]) -> bool:
+        """Store one finished trial and its curve in one transaction; False if (config, seed) is stored."""
+        row = dict(record)
+        row.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        for key in JSON_COLUMNS:
+            row[key] = json.dumps(row[key], sort_keys=True, default=list)
+        row["success"] = int(bool(row["success"]))
+        names = [c for c, _ in TRIAL_COLUMNS]
+        with self.db:  # one transaction: the trial and its curve, or nothing
+            cur = self.db.execute(
+                f"INSERT OR IGNORE INTO trials ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [row.get(c) for c in names],
+            )
+            if cur.rowcount == 0:
+                return False
+            trial_id = cur.lastrowid
+            self.db.executemany(
+                "INSERT INTO curves VALUES (?, ?, ?, ?)",
+                [(trial_id, int(s), float(e), float(c)) for s, e, c in record.get("curve", ())],
+            )
+        return True
+
+    # -- reading --------------------------------------------------------------------------------------
+    def done_seeds(self, config_key: str) -> set[int]:
+        """Seeds of the trials of this configuration already stored."""
+        rows = self.db.execute("SELECT seed FROM trials WHERE config_key = ?", (config_key,))
+        return {int(r[0]) for r in rows}
+
+    def trials(self, config_key: str | None = None) -> pd.DataFrame:
+        """All trials (or one configuration's) as a DataFrame; JSON columns decoded to dicts."""
+        query = "SELECT * FROM trials"
+        args: tuple[Any, ...] = ()
+        if config_key is not None:
+            query += " WHERE config_key = ?"
+            args = (config_key,)
+        df = pd.read_sql_query(query + " ORDER BY id", self.db, params=args)
+        for key in JSON_COLUMNS:
+            df[key] = df[key].map(json.loads)
+        df["success"] = df["success"].astype(bool)
+        return df
+
+    def curves(self, trial_ids: list[int] | None = None) -> pd.DataFrame:
+        """Learning curves: trial_id, sequences, mean_error, frac_correct."""
+        df = pd.read_sql_query("SELECT * FROM curves ORDER BY trial_id, sequences", self.db)
+        return df if trial_ids is None else df[df["trial_id"].isin(trial_ids)]

@@ -1,0 +1,154 @@
+"""One trial: the training loop (PAPER.md §3 conventions; Table 11 protocols).
+
+A trial trains on fresh on-line sequences, chunk by chunk, until the task's stopping rule holds or the
+sequence budget is spent, then tests on fresh sequences. The count of training sequences until the rule
+first held is exact and independent of the chunk size: when the rule holds inside a chunk, the weights are
+restored to the start of the chunk and only the sequences up to the stopping one are trained again, so the
+tested weights are those right after that sequence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import __version__, models, tasks
+from ..models.base import OK
+from .seeding import streams
+
+#: Learning curves are recorded as means over consecutive blocks of this many training sequences.
+CURVE_BLOCK = 1000
+#: Test sequences are evaluated in chunks of this many (memory bound only; results do not depend on it).
+TEST_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """Everything that defines a trial except its seed. ``key()`` identifies it in the store."""
+
+    task: str
+    task_params: dict[str, Any]
+    model: str
+    model_params: dict[str, Any]
+    max_sequences: int
+    n_test: int
+
+    def key(self) -> str:
+        text = json.dumps(asdict(self), sort_keys=True, default=list)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @staticmethod
+    def resolve(task: str, task_params: dict[str, Any], model: str, model_params: dict[str, Any],
+                max_sequences: int | None = None, n_test: int | None = None) -> TrialConfig:
+        """Validate names and parameters and fill in every default (paper defaults included)."""
+        t = tasks.make(task, **task_params)
+        m = models.make(model, t, **model_params)
+        proto = t.protocol()
+        return TrialConfig(
+            task, dict(t.params), model, dict(m.hp),
+            int(proto.max_sequences if max_sequences is None else max_sequences),
+            int(proto.n_test if n_test is None else n_test),
+        )
+
+
+@dataclass
+class _Curve:
+    """Means of error and correctness over consecutive blocks of CURVE_BLOCK sequences."""
+
+    rows: list[tuple[int, float, float]] = field(default_factory=list)
+    err: list[np.ndarray] = field(default_factory=list)
+    ok: list[np.ndarray] = field(default_factory=list)
+    seen: int = 0
+
+    def add(self, err: np.ndarray, ok: np.ndarray) -> None:
+        self.err.append(err)
+        self.ok.append(ok)
+        pending = sum(e.shape[0] for e in self.err)
+        if pending < CURVE_BLOCK:
+            return
+        e, o = np.concatenate(self.err), np.concatenate(self.ok)
+        full = pending - pending % CURVE_BLOCK
+        for a in range(0, full, CURVE_BLOCK):
+            self.seen += CURVE_BLOCK
+            self.rows.append((self.seen, float(e[a:a + CURVE_BLOCK].mean()), float(o[a:a + CURVE_BLOCK].mean())))
+        self.err, self.ok = [e[full:]], [o[full:]]
+
+
+def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
+              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Run one trial and return its record (a flat dict; see results.schema for the columns).
+
+    ``chunk`` is an execution detail: it never changes the result.
+    """
+    t0 = time.perf_counter()
+    task = tasks.make(cfg.task, **cfg.task_params)
+    model = models.make(cfg.model, task, **cfg.model_params)
+    rule = task.protocol().stop
+    rng = streams(seed)
+    state = model.init_state(rng.weights)
+    rule_state = rule.start()
+    curve = _Curve()
+    seen = 0
+    status, message = "budget", ""
+    while seen < cfg.max_sequences:
+        n = min(chunk, cfg.max_sequences - seen)
+        batch = task.sample(rng.train, n)
+        before = state.copy()
+        res = model.train_chunk(state, batch)
+        if res.status != OK:
+            seen += res.n_done + 1
+            status = "diverged"
+            message = f"non-finite weights or activations at training sequence {seen}"
+            break
+        err = task.error(batch, res.outputs)
+        ok = task.correct(batch, res.outputs)
+        stop = rule.scan(rule_state, err, ok)
+        if stop >= 0:
+            state = before
+            model.train_chunk(state, batch.take(slice(0, stop + 1)))
+            curve.add(err[: stop + 1], ok[: stop + 1])
+            seen += stop + 1
+            status = "success"
+            break
+        curve.add(err, ok)
+        seen += n
+        if progress is not None:
+            progress(seen)
+    test_wrong, test_mse = -1, float("nan")
+    if status != "diverged":
+        wrong, total = 0, 0.0
+        for a in range(0, cfg.n_test, TEST_CHUNK):
+            batch = task.sample(rng.test, min(TEST_CHUNK, cfg.n_test - a))
+            out = model.predict(state, batch)
+            wrong += int((~task.correct(batch, out)).sum())
+            total += float(task.error(batch, out).sum())
+        test_wrong, test_mse = wrong, total / max(cfg.n_test, 1)
+    return {
+        "config_key": cfg.key(),
+        "task": cfg.task,
+        "task_params": cfg.task_params,
+        "task_version": task.spec.version,
+        "model": cfg.model,
+        "model_params": cfg.model_params,
+        "model_version": model.spec.version,
+        "max_sequences": cfg.max_sequences,
+        "n_test": cfg.n_test,
+        "stop_rule": rule.name,
+        "seed": int(seed),
+        "status": status,
+        "success": status == "success",
+        "sequences": int(seen),
+        "test_wrong": int(test_wrong),
+        "test_mse": test_mse,
+        "n_weights": model.n_weights,
+        "wall_time": time.perf_counter() - t0,
+        "package_version": __version__,
+        "message": message,
+        "curve": curve.rows,
+    }

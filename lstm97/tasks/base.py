@@ -1,0 +1,183 @@
+"""The task API: :class:`SequenceBatch` (plain arrays), :class:`TaskSpec` (frozen metadata) and :class:`Task`.
+
+A task generates sequences, declares its parameters and the paper's defaults for each model, and owns its
+success test (:meth:`Task.correct`) and training protocol (:meth:`Task.protocol`). See PAPER.md §3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..params import Param, resolve
+from .criteria import StopRule
+
+
+@dataclass(frozen=True)
+class SequenceBatch:
+    """A chunk of ``n`` sequences, padded to a common length ``L``.
+
+    ``inputs`` float64 [n, L, n_in]; ``targets`` float64 [n, L, n_out]; ``mask`` bool [n, L] (a target exists
+    at that step); ``lengths`` int64 [n]. Steps at or beyond a sequence's length are zero and unmasked.
+    ``info`` holds optional per-sequence task arrays (leading dimension n), e.g. noise-free targets.
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    mask: np.ndarray
+    lengths: np.ndarray
+    info: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n, length = self.mask.shape
+        if self.inputs.shape[:2] != (n, length) or self.targets.shape[:2] != (n, length):
+            raise ValueError("inputs, targets and mask disagree on [n, L]")
+        if self.lengths.shape != (n,):
+            raise ValueError("lengths must have shape [n]")
+
+    def __len__(self) -> int:
+        return int(self.lengths.shape[0])
+
+    @property
+    def n_in(self) -> int:
+        return int(self.inputs.shape[2])
+
+    @property
+    def n_out(self) -> int:
+        return int(self.targets.shape[2])
+
+    def sequence(self, i: int) -> dict[str, np.ndarray]:
+        """Sequence ``i`` without padding."""
+        n = int(self.lengths[i])
+        out = {"inputs": self.inputs[i, :n], "targets": self.targets[i, :n], "mask": self.mask[i, :n]}
+        out.update({k: v[i] for k, v in self.info.items()})
+        return out
+
+    def take(self, index: slice | np.ndarray) -> SequenceBatch:
+        """A sub-batch (rows selected by ``index``), trimmed to its own maximal length."""
+        lengths = self.lengths[index]
+        length = int(lengths.max()) if lengths.size else 0
+        return SequenceBatch(
+            np.ascontiguousarray(self.inputs[index, :length]),
+            np.ascontiguousarray(self.targets[index, :length]),
+            np.ascontiguousarray(self.mask[index, :length]),
+            np.ascontiguousarray(lengths),
+            {k: v[index] for k, v in self.info.items()},
+        )
+
+    @staticmethod
+    def concat(batches: Sequence[SequenceBatch]) -> SequenceBatch:
+        """Stack batches, padding to the longest sequence."""
+        length = max(b.mask.shape[1] for b in batches)
+
+        def pad(a: np.ndarray) -> np.ndarray:
+            width = [(0, 0)] * a.ndim
+            width[1] = (0, length - a.shape[1])
+            return np.pad(a, width)
+
+        keys = batches[0].info.keys()
+        return SequenceBatch(
+            np.concatenate([pad(b.inputs) for b in batches]),
+            np.concatenate([pad(b.targets) for b in batches]),
+            np.concatenate([pad(b.mask) for b in batches]),
+            np.concatenate([b.lengths for b in batches]),
+            {k: np.concatenate([b.info[k] for b in batches]) for k in keys},
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The four arrays (and info arrays) by name, e.g. for ``np.savez``."""
+        out = {"inputs": self.inputs, "targets": self.targets, "mask": self.mask, "lengths": self.lengths}
+        out.update(self.info)
+        return out
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a task is: its registry name, title, paper reference, declared parameters and version.
+
+    ``version`` changes whenever the generator's output for a given seed changes; it is stored with results.
+    """
+
+    name: str
+    title: str
+    paper: str
+    params: tuple[Param, ...]
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a trial of this task is run: the stopping rule, the sequence budget and the test-set size."""
+
+    stop: StopRule
+    max_sequences: int
+    n_test: int
+    description: str
+
+
+class Task:
+    """Base class of every task. Subclasses set ``spec`` and implement ``n_in``, ``n_out`` and ``sample``.
+
+    The constructor only validates and stores parameters (``self.params``); it draws no random numbers.
+    """
+
+    spec: ClassVar[TaskSpec]
+    #: Paper defaults per model name: hyperparameters that ``models.make`` uses unless overridden.
+    paper_defaults: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def __init__(self, **params: Any) -> None:
+        self.params: dict[str, Any] = resolve(self.spec.params, params, owner=f"task {self.spec.name!r}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Check relations between parameters (raise :class:`~lstm97.errors.UserError`)."""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def n_in(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def n_out(self) -> int:
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
+        """``n`` fresh sequences drawn only from ``rng``; chunk-invariant (see tasks.checks)."""
+        raise NotImplementedError
+
+    def model_defaults(self, model: str) -> dict[str, Any]:
+        """The paper's hyperparameters of ``model`` for this task (empty if the paper gives none)."""
+        return dict(self.paper_defaults.get(model, {}))
+
+    def protocol(self) -> Protocol:
+        """The paper's stopping rule, budget and test-set size."""
+        raise NotImplementedError
+
+    # -- the success test -------------------------------------------------------------------------------
+    def error(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        """Per-sequence training error: the paper's E(t) = sum_k (t_k - y_k)^2, averaged over target steps."""
+        sq = ((batch.targets - outputs) ** 2).sum(axis=2)
+        steps = np.maximum(batch.mask.sum(axis=1), 1)
+        return np.where(batch.mask, sq, 0.0).sum(axis=1) / steps
+
+    def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        """Per-sequence correctness; the default is ABS(tolerance) over every target step and output."""
+        return max_abs_error(batch, outputs) < self.tolerance
+
+    #: Threshold of the default ABS criterion ("absolute error of all outputs below beta").
+    tolerance: float = 0.0
+
+    def describe(self) -> str:
+        return f"{self.spec.name}({', '.join(f'{k}={v}' for k, v in self.params.items())})"
+
+
+def max_abs_error(batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+    """Per-sequence maximum over target steps and output units of |target - output|."""
+    err = np.abs(batch.targets - outputs).max(axis=2)
+    return np.where(batch.mask, err, 0.0).max(axis=1)

@@ -1,0 +1,78 @@
+"""The paper's stopping rules as data (PAPER.md §3 conventions, Table 11).
+
+A rule sees, sequence by sequence, each training sequence's error and correctness (computed with the
+weights the sequence was trained with, i.e. as the sequence was "processed") and says at which sequence it
+first holds. Rules are scanned chunk by chunk with a carried state; the answer never depends on the chunk
+size, because every decision is a function of the window contents only.
+
+* ``ST3(beta)`` — "average training error below beta and the 2000 most recent training sequences processed
+  correctly": :class:`WindowRule` with ``window=2000, max_wrong=0, max_mean_error=beta``. The average is the
+  arithmetic mean of the per-sequence training error (Task.error: the paper's E(t) = sum over outputs of the
+  squared error, averaged over the sequence's target steps) over the same 2000 most recent sequences. The rule
+  cannot hold before 2000 sequences have been seen.
+* Exp 5's "fewer than n_seq of the 2000 most recent sequences have absolute error > 0.04":
+  ``WindowRule(2000, max_wrong=n_seq - 1)``.
+* Exp 2's "10,000 successive sequences correct": ``WindowRule(10000)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class StopRule:
+    """Base class: ``start()`` makes a fresh state, ``scan(state, errors, correct)`` consumes one chunk."""
+
+    name: str = "rule"
+
+    def start(self) -> object:
+        raise NotImplementedError
+
+    def scan(self, state: object, errors: np.ndarray, correct: np.ndarray) -> int:
+        """Index in this chunk of the first sequence after which the rule holds, or -1."""
+        raise NotImplementedError
+
+
+@dataclass
+class _WindowState:
+    errors: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    correct: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+@dataclass(frozen=True)
+class WindowRule(StopRule):
+    """Holds after a sequence when, over the ``window`` most recent sequences (that one included), at most
+    ``max_wrong`` were incorrect and the mean per-sequence error is below ``max_mean_error``."""
+
+    window: int
+    max_wrong: int = 0
+    max_mean_error: float = math.inf
+    name: str = "window"
+
+    def start(self) -> _WindowState:
+        return _WindowState()
+
+    def scan(self, state: _WindowState, errors: np.ndarray, correct: np.ndarray) -> int:
+        w = self.window
+        errs = np.concatenate([state.errors, np.asarray(errors, dtype=np.float64)])
+        good = np.concatenate([state.correct, np.asarray(correct, dtype=bool)])
+        n_hist = state.errors.shape[0]
+        # state keeps at most w entries, so position j has a full window iff j >= w - 1.
+        start = max(n_hist, w - 1)
+        wrong = np.concatenate([[0], np.cumsum(~good)])
+        ends = np.arange(start, errs.shape[0])
+        candidates = ends[wrong[ends + 1] - wrong[ends + 1 - w] <= self.max_wrong]
+        for j in candidates:
+            if math.isinf(self.max_mean_error) or errs[j + 1 - w : j + 1].mean() < self.max_mean_error:
+                return int(j) - n_hist
+        state.errors = errs[-w:].copy()
+        state.correct = good[-w:].copy()
+        return -1
+
+
+def st3(beta: float, window: int = 2000) -> WindowRule:
+    """ST3(beta): mean training error below beta and the ``window`` most recent sequences all correct."""
+    return WindowRule(window=window, max_wrong=0, max_mean_error=beta, name=f"ST3({beta:g})")

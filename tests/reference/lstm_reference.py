@@ -1,0 +1,384 @@
+"""Plain-numpy reference of the 1997 LSTM and its truncated-gradient learning rule (the test oracle).
+
+Implements, one time step at a time and one equation per line, PAPER.md:
+
+* §1.2 the squashing functions f (logistic), g ("g2": 4/(1+e^-x)-2, "g1": logistic) and h ("h1":
+  2/(1+e^-x)-1, "id": identity) and their derivatives (eqs. 3-5);
+* §1.3 the forward pass of memory-cell blocks without forget gate (eqs. 6-9): input gate, optional output
+  gate, cell input, constant error carrousel s_c(t) = s_c(t-1) + y_in g(net_c), cell output y_out h(s_c),
+  logistic output units fed by the cell outputs of the same step (and the inputs under connectivity "B");
+* §1.4-1.5 the truncated gradient: output-unit error e_k (eq. 19), output-gate error e_out (eq. 21), the
+  updates of output-unit and output-gate weights (eq. 22), the internal-state error e_s (eq. 23), the
+  forward derivative traces ds_dw_in, ds_dw_c (eqs. 25, 27, accumulated at every step, reset at sequence
+  start) and the updates of input-gate and cell-input weights (eqs. 26, 28);
+* §1.9 the two readings of "on-line": ``update="step"`` applies each step's deltas at once,
+  ``update="sequence"`` sums them and applies them at the sequence end.
+
+There are no conventional hidden units (eqs. 11, 20 are not needed). Deliberately slow and obvious: loops
+over sequences, time steps, blocks and cells; no numba. ``lstm97.models.lstm`` is tested against it.
+
+Layout (shared with the kernel, which gives the same arrays as named views of its flat weight vector):
+
+* cells c = 0..C*S-1, cell c belongs to block j = c // S; block j has input gate in_j and, if
+  ``output_gate``, output gate out_j;
+* hidden source vector z(t): connectivity "F": [x(t), y_c(t-1), y_in(t-1), y_out(t-1) (if output gate)];
+  connectivity "B": x(t). All previous activations are 0 at t = 0;
+* output source vector ysrc(t): "F": y_c(t); "B": [x(t), y_c(t)];
+* ``W_in`` [C, n_z], ``W_out`` [C, n_z] ([0, n_z] without output gate), ``W_c`` [C*S, n_z],
+  ``W_k`` [n_out, n_ysrc]; biases ``b_in`` [C], ``b_out`` [C], ``b_c`` [C*S], ``b_k`` [n_out], each of
+  length 0 when absent. bias "none": no biases; "gates": b_in, b_out; "hidden": b_in, b_out, b_c;
+  "all": b_in, b_out, b_c, b_k. A bias is a weight from a constant source 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+#: Names of the weight arrays, in a fixed order (used for flattening).
+PARAM_NAMES = ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k")
+
+_BIASED = {
+    "none": frozenset(),
+    "gates": frozenset({"in", "out"}),
+    "hidden": frozenset({"in", "out", "c"}),
+    "all": frozenset({"in", "out", "c", "k"}),
+}
+
+
+# --------------------------------------------------------------------------------------------------------
+# Configuration and layout
+# --------------------------------------------------------------------------------------------------------
+def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """A complete, checked configuration dict.
+
+    Keys: n_in, n_out, blocks (C), block_size (S), connectivity ("F"/"B"), output_gate (bool),
+    bias ("none"/"gates"/"hidden"/"all"), g ("g2"/"g1"), h ("h1"/"id"), lr, update ("step"/"sequence").
+    ``C`` and ``S`` are accepted as aliases of ``blocks`` and ``block_size``.
+    """
+    merged = dict(cfg or {})
+    merged.update(kwargs)
+    if "C" in merged:
+        merged["blocks"] = merged.pop("C")
+    if "S" in merged:
+        merged["block_size"] = merged.pop("S")
+    out = {
+        "n_in": int(merged["n_in"]),
+        "n_out": int(merged["n_out"]),
+        "blocks": int(merged.get("blocks", 1)),
+        "block_size": int(merged.get("block_size", 1)),
+        "connectivity": str(merged.get("connectivity", "F")),
+        "output_gate": bool(merged.get("output_gate", True)),
+        "bias": str(merged.get("bias", "none")),
+        "g": str(merged.get("g", "g2")),
+        "h": str(merged.get("h", "h1")),
+        "lr": float(merged.get("lr", 0.1)),
+        "update": str(merged.get("update", "step")),
+    }
+    assert out["connectivity"] in ("F", "B"), out["connectivity"]
+    assert out["bias"] in _BIASED, out["bias"]
+    assert out["g"] in ("g2", "g1"), out["g"]
+    assert out["h"] in ("h1", "id"), out["h"]
+    assert out["update"] in ("step", "sequence"), out["update"]
+    assert out["blocks"] >= 1 and out["block_size"] >= 1
+    return out
+
+
+def n_z(cfg: Mapping[str, Any]) -> int:
+    """Length of the hidden source vector z(t) (inputs and, under "F", previous cell and gate outputs)."""
+    C, S = cfg["blocks"], cfg["block_size"]
+    if cfg["connectivity"] == "B":
+        return cfg["n_in"]
+    return cfg["n_in"] + C * S + C + (C if cfg["output_gate"] else 0)
+
+
+def n_ysrc(cfg: Mapping[str, Any]) -> int:
+    """Length of the output source vector ysrc(t)."""
+    n_cells = cfg["blocks"] * cfg["block_size"]
+    return n_cells if cfg["connectivity"] == "F" else cfg["n_in"] + n_cells
+
+
+def cell_column(cfg: Mapping[str, Any], c: int) -> int:
+    """col(c): the column of cell c's output y_c in ysrc (and so in W_k)."""
+    return c if cfg["connectivity"] == "F" else cfg["n_in"] + c
+
+
+def recurrent_columns(cfg: Mapping[str, Any]) -> slice:
+    """The columns of W_in / W_out / W_c that carry y_c(t-1), y_in(t-1), y_out(t-1) (empty under "B")."""
+    return slice(cfg["n_in"], n_z(cfg))
+
+
+def param_shapes(cfg: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Shape of every named weight array (absent arrays have a zero-length dimension)."""
+    C, S = cfg["blocks"], cfg["block_size"]
+    biased = _BIASED[cfg["bias"]]
+    og = cfg["output_gate"]
+    nz = n_z(cfg)
+    return {
+        "W_in": (C, nz),
+        "W_out": (C if og else 0, nz),
+        "W_c": (C * S, nz),
+        "b_in": (C if "in" in biased else 0,),
+        "b_out": (C if ("out" in biased and og) else 0,),
+        "b_c": (C * S if "c" in biased else 0,),
+        "W_k": (cfg["n_out"], n_ysrc(cfg)),
+        "b_k": (cfg["n_out"] if "k" in biased else 0,),
+    }
+
+
+def n_weights(cfg: Mapping[str, Any]) -> int:
+    """Total number of weights (including bias weights)."""
+    return sum(int(np.prod(s)) for s in param_shapes(cfg).values())
+
+
+def random_params(cfg: Mapping[str, Any], rng: np.random.Generator, low: float = -1.0,
+                  high: float = 1.0) -> dict[str, np.ndarray]:
+    """Every weight uniform in [low, high]."""
+    return {k: rng.uniform(low, high, size=s) for k, s in param_shapes(cfg).items()}
+
+
+def flatten(params: Mapping[str, np.ndarray]) -> np.ndarray:
+    """All weights in one vector, arrays in ``PARAM_NAMES`` order (row-major). Only for finite differences."""
+    return np.concatenate([np.asarray(params[k], dtype=np.float64).ravel() for k in PARAM_NAMES])
+
+
+def unflatten(vector: np.ndarray, cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Inverse of :func:`flatten` (copies)."""
+    out, pos = {}, 0
+    for k in PARAM_NAMES:
+        shape = param_shapes(cfg)[k]
+        size = int(np.prod(shape))
+        out[k] = np.array(vector[pos:pos + size], dtype=np.float64).reshape(shape)
+        pos += size
+    assert pos == vector.size
+    return out
+
+
+# --------------------------------------------------------------------------------------------------------
+# Squashing functions (PAPER.md §1.2, eqs. 3-5) and their derivatives, written as functions of the net input
+# --------------------------------------------------------------------------------------------------------
+def f(x: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid in [0, 1] (gates, output units)."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def f_prime(x: np.ndarray) -> np.ndarray:
+    """f'(x) = f(x) (1 - f(x))."""
+    y = f(x)
+    return y * (1.0 - y)
+
+
+def g_fn(name: str) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """(g, g') for the cell-input squashing: "g2" = 4 f(x) - 2 in [-2, 2], "g1" = f(x) in [0, 1]."""
+    if name == "g2":
+        return (lambda x: 4.0 / (1.0 + np.exp(-x)) - 2.0), (lambda x: 4.0 * f_prime(x))
+    if name == "g1":
+        return f, f_prime
+    raise ValueError(name)
+
+
+def h_fn(name: str) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]:
+    """(h, h') for the cell-output squashing: "h1" = 2 f(x) - 1 in [-1, 1], "id" = x."""
+    if name == "h1":
+        return (lambda x: 2.0 / (1.0 + np.exp(-x)) - 1.0), (lambda x: 2.0 * f_prime(x))
+    if name == "id":
+        return (lambda x: np.array(x, dtype=np.float64)), (lambda x: np.ones_like(x, dtype=np.float64))
+    raise ValueError(name)
+
+
+# --------------------------------------------------------------------------------------------------------
+# Training (forward pass + truncated-gradient learning), one sequence after another
+# --------------------------------------------------------------------------------------------------------
+def reference_train(
+    params: Mapping[str, np.ndarray],
+    cfg: Mapping[str, Any],
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+    learn: bool = True,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Run the sequences one after another (on-line), learning if ``learn``.
+
+    Returns (new_params, outputs): copies of the weights after the last sequence, and y_k(t) of every step
+    as computed in the forward pass (before that step's weight change), zeros in the padding.
+    """
+    cfg = make_config(cfg)
+    shapes = param_shapes(cfg)
+    p = {k: np.array(params[k], dtype=np.float64, copy=True) for k in PARAM_NAMES}
+    for k in PARAM_NAMES:
+        assert p[k].shape == shapes[k], (k, p[k].shape, shapes[k])
+
+    C, S = cfg["blocks"], cfg["block_size"]
+    n_cells = C * S
+    n_in, n_out = cfg["n_in"], cfg["n_out"]
+    has_out_gate = cfg["output_gate"]
+    biased = _BIASED[cfg["bias"]]
+    has_b_in = "in" in biased
+    has_b_out = "out" in biased and has_out_gate
+    has_b_c = "c" in biased
+    has_b_k = "k" in biased
+    lr = cfg["lr"]
+    g, g_prime = g_fn(cfg["g"])
+    h, h_prime = h_fn(cfg["h"])
+    block = np.arange(n_cells) // S  # block(c)
+
+    inputs = np.asarray(inputs, dtype=np.float64)
+    targets = np.asarray(targets, dtype=np.float64)
+    mask = np.asarray(mask, dtype=bool)
+    lengths = np.asarray(lengths)
+    n, L = mask.shape
+    assert inputs.shape == (n, L, n_in) and targets.shape == (n, L, n_out) and lengths.shape == (n,)
+    outputs = np.zeros((n, L, n_out))
+
+    for i in range(n):
+        # Reset activations, internal states and traces at sequence start (§1.3).
+        y_c_prev = np.zeros(n_cells)
+        y_in_prev = np.zeros(C)
+        y_out_prev = np.zeros(C)
+        s_c = np.zeros(n_cells)
+        n_z_ = n_z(cfg)
+        ds_dw_in = np.zeros((n_cells, n_z_))  # d s_c / d W_in[block(c), m]   (eq. 25)
+        ds_db_in = np.zeros(n_cells)          # d s_c / d b_in[block(c)]       (eq. 25, source 1)
+        ds_dw_c = np.zeros((n_cells, n_z_))   # d s_c / d W_c[c, m]            (eq. 27)
+        ds_db_c = np.zeros(n_cells)           # d s_c / d b_c[c]               (eq. 27, source 1)
+        summed = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}  # for update == "sequence"
+
+        for t in range(int(lengths[i])):
+            x = inputs[i, t]
+            # Hidden source vector z(t).
+            if cfg["connectivity"] == "F":
+                parts = [x, y_c_prev, y_in_prev] + ([y_out_prev] if has_out_gate else [])
+                z = np.concatenate(parts)
+            else:
+                z = x.copy()
+
+            # ---- forward pass (§1.3) ----
+            net_in = p["W_in"] @ z + (p["b_in"] if has_b_in else 0.0)
+            y_in = f(net_in)
+            if has_out_gate:
+                net_out = p["W_out"] @ z + (p["b_out"] if has_b_out else 0.0)
+                y_out = f(net_out)
+            else:
+                net_out = np.zeros(C)
+                y_out = np.ones(C)  # a cell without output gate: y_c = h(s_c)
+            net_c = p["W_c"] @ z + (p["b_c"] if has_b_c else 0.0)
+            s_c_new = np.empty(n_cells)
+            y_c = np.empty(n_cells)
+            for c in range(n_cells):
+                j = block[c]
+                s_c_new[c] = s_c[c] + y_in[j] * g(net_c[c])
+                y_c[c] = y_out[j] * h(s_c_new[c])
+            s_c = s_c_new
+            ysrc = y_c.copy() if cfg["connectivity"] == "F" else np.concatenate([x, y_c])
+            net_k = p["W_k"] @ ysrc + (p["b_k"] if has_b_k else 0.0)
+            y_k = f(net_k)
+            outputs[i, t] = y_k
+
+            # ---- forward derivative traces, at every step (eqs. 25, 27) ----
+            for c in range(n_cells):
+                j = block[c]
+                ds_dw_in[c] += g(net_c[c]) * f_prime(net_in[j]) * z
+                ds_db_in[c] += g(net_c[c]) * f_prime(net_in[j]) * 1.0
+                ds_dw_c[c] += g_prime(net_c[c]) * y_in[j] * z
+                ds_db_c[c] += g_prime(net_c[c]) * y_in[j] * 1.0
+
+            # ---- errors and weight changes, only where there is a target ----
+            if learn and mask[i, t]:
+                d = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}
+                e_k = f_prime(net_k) * (targets[i, t] - y_k)                      # eq. 19
+                # error arriving at each cell output: sum_k w_{k c} e_k
+                back = np.array([np.sum(p["W_k"][:, cell_column(cfg, c)] * e_k) for c in range(n_cells)])
+                e_out = np.zeros(C)
+                if has_out_gate:
+                    for j in range(C):
+                        acc = 0.0
+                        for c in range(j * S, (j + 1) * S):
+                            acc += h(s_c[c]) * back[c]
+                        e_out[j] = f_prime(net_out[j]) * acc                        # eq. 21
+                e_s = np.array([y_out[block[c]] * h_prime(s_c[c]) * back[c]
+                                for c in range(n_cells)])                           # eq. 23
+                d["W_k"] = lr * np.outer(e_k, ysrc)                                 # eq. 22, l = k
+                if has_b_k:
+                    d["b_k"] = lr * e_k
+                if has_out_gate:
+                    d["W_out"] = lr * np.outer(e_out, z)                            # eq. 22, l = out_j
+                    if has_b_out:
+                        d["b_out"] = lr * e_out
+                for j in range(C):
+                    for c in range(j * S, (j + 1) * S):
+                        d["W_in"][j] += lr * e_s[c] * ds_dw_in[c]                   # eq. 26
+                        if has_b_in:
+                            d["b_in"][j] += lr * e_s[c] * ds_db_in[c]
+                for c in range(n_cells):
+                    d["W_c"][c] = lr * e_s[c] * ds_dw_c[c]                          # eq. 28
+                    if has_b_c:
+                        d["b_c"][c] = lr * e_s[c] * ds_db_c[c]
+                for k in PARAM_NAMES:
+                    if cfg["update"] == "step":
+                        p[k] += d[k]  # the next step's forward pass uses the new weights
+                    else:
+                        summed[k] += d[k]
+
+            y_c_prev, y_in_prev = y_c, y_in
+            y_out_prev = y_out if has_out_gate else np.zeros(C)
+
+        if cfg["update"] == "sequence":
+            for k in PARAM_NAMES:
+                p[k] += summed[k]
+    return p, outputs
+
+
+def reference_predict(params: Mapping[str, np.ndarray], cfg: Mapping[str, Any], inputs: np.ndarray,
+                      targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Forward pass only: y_k(t) for every step, zeros in the padding."""
+    return reference_train(params, cfg, inputs, targets, mask, lengths, learn=False)[1]
+
+
+def squared_error(outputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> float:
+    """E = sum over masked steps of sum_k (t_k - y_k)^2 (PAPER.md §1.5, summed over time)."""
+    diff = (np.asarray(targets) - np.asarray(outputs)) * np.asarray(mask, dtype=bool)[..., None]
+    return float(np.sum(diff * diff))
+
+
+def reference_loss(params: Mapping[str, np.ndarray], cfg: Mapping[str, Any], inputs: np.ndarray,
+                   targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray) -> float:
+    """Total squared error of a forward pass with fixed weights (for finite differences)."""
+    return squared_error(reference_predict(params, cfg, inputs, targets, mask, lengths), targets, mask)
+
+
+def central_differences(loss: Callable[[np.ndarray], float], w: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """dE/dw of ``loss`` at ``w`` by central differences, one weight at a time."""
+    w = np.array(w, dtype=np.float64, copy=True)
+    grad = np.empty_like(w)
+    for idx in range(w.size):
+        old = w[idx]
+        w[idx] = old + eps
+        up = loss(w)
+        w[idx] = old - eps
+        down = loss(w)
+        w[idx] = old
+        grad[idx] = (up - down) / (2.0 * eps)
+    return grad
+
+
+# --------------------------------------------------------------------------------------------------------
+# Test data
+# --------------------------------------------------------------------------------------------------------
+def random_batch(rng: np.random.Generator, n: int, length: int, n_in: int, n_out: int,
+                 p_target: float = 0.5, min_length: int = 1) -> tuple[np.ndarray, ...]:
+    """Random padded sequences: (inputs, targets, mask, lengths).
+
+    Lengths uniform in [min_length, length] (the first sequence has the full length); inputs uniform in
+    [-1, 1]; targets uniform in [0, 1] at every step inside a sequence, also where there is no target
+    (a learner must ignore them); each step has a target with probability ``p_target``. Padding is zero.
+    """
+    lengths = rng.integers(min_length, length + 1, size=n).astype(np.int64)
+    lengths[0] = length
+    inside = np.arange(length)[None, :] < lengths[:, None]
+    inputs = rng.uniform(-1.0, 1.0, size=(n, length, n_in)) * inside[..., None]
+    targets = rng.uniform(0.0, 1.0, size=(n, length, n_out)) * inside[..., None]
+    mask = (rng.random((n, length)) < p_target) & inside
+    return inputs, targets, mask, lengths
