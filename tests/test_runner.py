@@ -1,0 +1,104 @@
+"""The training loop: exact, chunk-invariant stopping counts; seeds as streams; parallel = serial."""
+
+import numpy as np
+import pytest
+
+from lstm97 import models, tasks
+from lstm97.runners import TrialConfig, run_sweep, run_trial
+from lstm97.runners.seeding import streams
+from lstm97.tasks.adding import Adding
+from lstm97.tasks.base import Protocol
+from lstm97.tasks.criteria import st3
+
+
+@pytest.fixture
+def quick_rule(monkeypatch):
+    """ST3 with a short window and loose threshold, so that a trial stops within a few thousand sequences."""
+
+    def protocol(self):
+        return Protocol(stop=st3(0.05, window=20), max_sequences=100_000, n_test=300, description="test")
+
+    monkeypatch.setattr(Adding, "protocol", protocol)
+
+
+def _cfg(**kw):
+    return TrialConfig.resolve("adding", {"T": 20}, "lstm", kw)
+
+
+def test_stop_count_and_weights_do_not_depend_on_chunk(quick_rule):
+    cfg = _cfg()
+    recs = [run_trial(cfg, seed=3, chunk=c) for c in (7, 64, 500)]
+    assert recs[0]["status"] == "success"
+    for r in recs[1:]:
+        assert r["sequences"] == recs[0]["sequences"]
+        assert r["test_mse"] == recs[0]["test_mse"]  # bit-identical tested weights
+        assert r["test_wrong"] == recs[0]["test_wrong"]
+        assert r["curve"] == recs[0]["curve"]
+
+
+def test_stop_is_the_first_sequence_where_the_rule_holds(quick_rule):
+    """Replay the trial sequence by sequence and check the rule on the recorded count."""
+    cfg = _cfg()
+    rec = run_trial(cfg, seed=3, chunk=100)
+    task = tasks.make("adding", T=20)
+    model = models.make("lstm", task)
+    rng = streams(3)
+    state = model.init_state(rng.weights)
+    batch = task.sample(rng.train, rec["sequences"])
+    res = model.train_chunk(state, batch)
+    ok = task.correct(batch, res.outputs)
+    err = task.error(batch, res.outputs)
+    n = rec["sequences"]
+    assert ok[n - 20:].all() and err[n - 20:].mean() < 0.05
+    for j in range(19, n - 1):  # never before
+        assert not (ok[j - 19: j + 1].all() and err[j - 19: j + 1].mean() < 0.05)
+
+
+def test_budget_exhausted_is_recorded():
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=300, n_test=50)
+    rec = run_trial(cfg, seed=0, chunk=128)
+    assert rec["status"] == "budget" and not rec["success"] and rec["sequences"] == 300
+    assert 0 <= rec["test_wrong"] <= 50 and np.isfinite(rec["test_mse"])
+    assert rec["n_weights"] == 93 and rec["model_params"]["in_gate_bias"] == (-3.0, -6.0)
+
+
+def test_divergence_is_a_status_not_a_crash(monkeypatch):
+    from lstm97.models.lstm import LSTM
+
+    init = LSTM.init_state
+
+    def poisoned(self, rng):
+        state = init(self, rng)
+        state.w[-1] = np.nan  # the output bias
+        return state
+
+    monkeypatch.setattr(LSTM, "init_state", poisoned)
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=2000, n_test=10)
+    rec = run_trial(cfg, seed=0)
+    assert rec["status"] == "diverged" and not rec["success"] and rec["sequences"] == 1
+    assert "non-finite" in rec["message"] and rec["test_wrong"] == -1
+
+
+def test_same_seed_same_data_for_any_model_settings():
+    """The data stream does not depend on the model: two models with one seed see the same sequences."""
+    task = tasks.make("adding", T=20)
+    a = task.sample(streams(11).train, 5)
+    b = task.sample(streams(11).train, 5)
+    np.testing.assert_array_equal(a.inputs, b.inputs)
+    assert not np.array_equal(streams(11).weights.random(3), streams(11).train.random(3))
+
+
+def test_parallel_equals_serial():
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=400, n_test=40)
+    serial, parallel = [], []
+    run_sweep(cfg, [0, 1, 2], serial.append, jobs=1)
+    run_sweep(cfg, [0, 1, 2], parallel.append, jobs=2)
+    key = lambda r: r["seed"]
+    for a, b in zip(sorted(serial, key=key), sorted(parallel, key=key)):
+        for field in ("sequences", "status", "test_wrong", "test_mse", "curve"):
+            assert a[field] == b[field]
+
+
+def test_config_key_identifies_resolved_settings():
+    assert _cfg().key() == _cfg(lr=0.5).key()  # the paper default spelled out is the same configuration
+    assert _cfg().key() != _cfg(lr=0.1).key()
