@@ -88,15 +88,15 @@ class Sizes:
 
 
 def sizes_for(T: int, quick: bool) -> Sizes:
-    """Sizes giving ~0.5 M kernel steps per repeat (default) or a few seconds in total (quick)."""
+    """Sizes giving ~1 M kernel steps per repeat and ~1 min in total (default), or a few seconds (quick)."""
     long = T >= 500
     if quick:
         return Sizes(ours_chunk=100 if long else 200, ours_chunks=2, ours_repeats=3,
                      numpy_seqs=1 if long else 5, numpy_repeats=1,
                      torch_seqs=2 if long else 10, torch_repeats=2)
-    return Sizes(ours_chunk=100 if long else 500, ours_chunks=5 if long else 10, ours_repeats=5,
-                 numpy_seqs=10 if long else 50, numpy_repeats=3,
-                 torch_seqs=20 if long else 150, torch_repeats=3)
+    return Sizes(ours_chunk=100 if long else 500, ours_chunks=10 if long else 20, ours_repeats=7,
+                 numpy_seqs=20 if long else 100, numpy_repeats=3,
+                 torch_seqs=40 if long else 300, torch_repeats=3)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def machine_info(torch) -> list[str]:
 def to_markdown(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table (no dependency on ``tabulate``)."""
     cells = [[str(c) for c in df.columns]] + [[str(v) for v in row] for row in df.itertuples(index=False)]
-    align = ["---:" if pd.api.types.is_numeric_dtype(df[c]) else ":---" for c in df.columns]
+    align = [":---" if c == "implementation" else "---:" for c in df.columns]
     lines = ["| " + " | ".join(cells[0]) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
     return "\n".join(lines)
@@ -258,7 +258,7 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
     # 1. ours --------------------------------------------------------------------------------------------
     chunks = [task.sample(rng, sz.ours_chunk) for _ in range(sz.ours_chunks)]
     warm = task.sample(np.random.default_rng(seed + 2), 2)
-    res = model.train_chunk(state0.copy(), warm)  # compile / load the numba cache (not timed)
+    model.train_chunk(state0.copy(), warm)  # compile / load the numba cache (not timed)
     statuses: list[tuple[int, int, int]] = []
 
     def run_ours():
@@ -295,8 +295,8 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
         dw = max(float(np.max(np.abs(v[k] - out["p"][k]))) for k in v if v[k].size)
         dy = float(np.max(np.abs(r.outputs - out["y"])))
         verdict = "agree" if max(dw, dy) < 1e-10 else "DISAGREE"
-        notes.append(f"T={T}: kernel vs numpy reference on the {len(b)} timed sequences: max |dw| = {dw:.1e}, "
-                     f"max |dy| = {dy:.1e} ({verdict})")
+        notes.append(f"T={T}: kernel vs numpy reference on the {len(b)} timed sequences: "
+                     f"max |dw| = {dw:.1e}, max |dy| = {dy:.1e} ({verdict})")
 
     # 3. torch -------------------------------------------------------------------------------------------
     if torch is not None and sz.torch_seqs > 0:
@@ -318,9 +318,10 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
         dwk = float(np.max(np.abs(net.numpy_W_k() - W_k_ours)))
         tol = 1e-10 if torch_dtype == "float64" else 1e-5
         verdict = "agree" if max(dy, dwk) < tol else "DISAGREE"
-        notes.append(f"T={T}: torch vs kernel after one sequence: |dy(last step)| = {dy:.1e}; output-unit weights: "
-                     f"max |difference| = {dwk:.1e} for an update of max size {step_k:.1e} ({verdict}); the "
-                     "hidden weights' updates differ by design (full vs truncated gradient)")
+        notes.append(f"T={T}: torch vs kernel after one sequence: |dy(last step)| = {dy:.1e}; "
+                     f"output-unit weights: max |difference| = {dwk:.1e} for an update of max size "
+                     f"{step_k:.1e} ({verdict}); the hidden weights' updates differ by design (full vs "
+                     "truncated gradient)")
 
         def run_torch():
             TorchLSTM97(torch, views0, hp, dtype).train(b.inputs, b.targets, b.lengths)
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: few sequences, well under a minute")
-    ap.add_argument("--out", type=Path, help="also write the report (with the table) as Markdown to this file")
+    ap.add_argument("--out", type=Path, help="also write the report (table included) as Markdown here")
     ap.add_argument("--T", type=int, nargs="+", default=[100, 1000], help="minimal sequence lengths")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--torch-dtype", choices=("float64", "float32"), default="float64",
@@ -362,8 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     if torch is None:
         notes.append(f"torch comparison skipped: {torch_reason}")
     else:
-        notes.append("torch computes the FULL gradient (BPTT through the whole sequence), the kernel the paper's "
-                     "truncated one; only the cost per trained time step is compared")
+        notes.append("torch computes the FULL gradient (BPTT through the whole sequence), the kernel the "
+                     "paper's truncated one; only the cost per trained time step is compared")
 
     info = machine_info(torch)
     for line in info:

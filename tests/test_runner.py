@@ -94,7 +94,7 @@ def test_parallel_equals_serial():
     run_sweep(cfg, [0, 1, 2], serial.append, jobs=1)
     run_sweep(cfg, [0, 1, 2], parallel.append, jobs=2)
     key = lambda r: r["seed"]
-    for a, b in zip(sorted(serial, key=key), sorted(parallel, key=key)):
+    for a, b in zip(sorted(serial, key=key), sorted(parallel, key=key), strict=True):
         for field in ("sequences", "status", "test_wrong", "test_mse", "curve"):
             assert a[field] == b[field]
 
