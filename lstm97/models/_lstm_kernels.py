@@ -52,11 +52,19 @@ def _finite(a):
 
 @njit
 def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
-               inputs, targets, mask, lengths,
+               inputs, active, targets, mask, lengths,
                S, conn_f, g_kind, h_kind, lr, learn, per_step, outputs):
-    """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done)."""
+    """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
+
+    ``active`` [n, L] (or shape (0, 0) for dense inputs) gives the index of the one hot input unit at each
+    step (-1: none). With it, sums and traces skip the zero inputs; the results are bit-identical to the
+    dense computation, because the skipped terms are exact zeros.
+    """
     n = lengths.shape[0]
     n_in = inputs.shape[2]
+    sparse = active.shape[0] > 0
+    r0 = n_in if sparse else 0  # first source index summed densely
+    o0 = r0 if not conn_f else 0  # the same for the output units' sources
     n_out = W_k.shape[0]
     C = W_in.shape[0]
     CS = W_c.shape[0]
@@ -106,10 +114,18 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
         for j in range(C):
             y_in[j] = 0.0
             y_out[j] = 1.0 if not has_og else 0.0
+        hot = -1
         for t in range(lengths[i]):
             # 1. sources: current input, previous cell and gate activations
-            for m in range(n_in):
-                z[m] = inputs[i, t, m]
+            if sparse:
+                if hot >= 0:
+                    z[hot] = 0.0
+                hot = active[i, t]
+                if hot >= 0:
+                    z[hot] = 1.0
+            else:
+                for m in range(n_in):
+                    z[m] = inputs[i, t, m]
             if conn_f:
                 for c in range(CS):
                     z[n_in + c] = y_c[c]
@@ -121,19 +137,25 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
             # 2. gates
             for j in range(C):
                 a = b_in[j] if has_bin else 0.0
-                for m in range(n_z):
+                if sparse and hot >= 0:
+                    a += W_in[j, hot]
+                for m in range(r0, n_z):
                     a += W_in[j, m] * z[m]
                 y_in[j] = 1.0 / (1.0 + math.exp(-a))
                 if has_og:
                     a = b_out[j] if has_bout else 0.0
-                    for m in range(n_z):
+                    if sparse and hot >= 0:
+                        a += W_out[j, hot]
+                    for m in range(r0, n_z):
                         a += W_out[j, m] * z[m]
                     y_out[j] = 1.0 / (1.0 + math.exp(-a))
             # 3. cells: CEC update and traces (eqs. 25, 27)
             for c in range(CS):
                 j = c // S
                 a = b_c[c] if has_bc else 0.0
-                for m in range(n_z):
+                if sparse and hot >= 0:
+                    a += W_c[c, hot]
+                for m in range(r0, n_z):
                     a += W_c[c, m] * z[m]
                 q = 1.0 / (1.0 + math.exp(-a))
                 if g_kind == G2:
@@ -147,7 +169,10 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                 if learn:
                     a1 = gc * yi * (1.0 - yi)
                     a2 = gp * yi
-                    for m in range(n_z):
+                    if sparse and hot >= 0:
+                        ds_in[c, hot] += a1
+                        ds_c[c, hot] += a2
+                    for m in range(r0, n_z):
                         ds_in[c, m] += a1 * z[m]
                         ds_c[c, m] += a2 * z[m]
                     ds_in[c, n_z] += a1
@@ -162,13 +187,16 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                 for c in range(CS):
                     ysrc[c] = y_c[c]
             else:
-                for m in range(n_in):
-                    ysrc[m] = z[m]
+                if not sparse:
+                    for m in range(n_in):
+                        ysrc[m] = z[m]
                 for c in range(CS):
                     ysrc[n_in + c] = y_c[c]
             for k in range(n_out):
                 a = b_k[k] if has_bk else 0.0
-                for m in range(n_src):
+                if sparse and hot >= 0 and not conn_f:
+                    a += W_k[k, hot]
+                for m in range(o0, n_src):
                     a += W_k[k, m] * ysrc[m]
                 y_k[k] = 1.0 / (1.0 + math.exp(-a))
                 outputs[i, t, k] = y_k[k]
@@ -194,14 +222,18 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
             if per_step:
                 for k in range(n_out):
                     d = lr * e_k[k]
-                    for m in range(n_src):
+                    if sparse and hot >= 0 and not conn_f:
+                        W_k[k, hot] += d
+                    for m in range(o0, n_src):
                         W_k[k, m] += d * ysrc[m]
                     if has_bk:
                         b_k[k] += d
                 for j in range(C):
                     if has_og:
                         d = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
-                        for m in range(n_z):
+                        if sparse and hot >= 0:
+                            W_out[j, hot] += d
+                        for m in range(r0, n_z):
                             W_out[j, m] += d * z[m]
                         if has_bout:
                             b_out[j] += d
@@ -218,13 +250,17 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
             else:
                 for k in range(n_out):
                     d = lr * e_k[k]
-                    for m in range(n_src):
+                    if sparse and hot >= 0 and not conn_f:
+                        d_k[k, hot] += d
+                    for m in range(o0, n_src):
                         d_k[k, m] += d * ysrc[m]
                     d_k[k, n_src] += d
                 for j in range(C):
                     if has_og:
                         d = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
-                        for m in range(n_z + 1):
+                        if sparse and hot >= 0:
+                            d_out[j, hot] += d
+                        for m in range(r0, n_z + 1):
                             d_out[j, m] += d * z[m]
                     for v in range(S):
                         c = j * S + v
@@ -232,6 +268,8 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                         for m in range(n_z + 1):
                             d_in[j, m] += d * ds_in[c, m]
                             d_c[c, m] += d * ds_c[c, m]
+        if sparse and hot >= 0:
+            z[hot] = 0.0
         if acc and learn:
             for k in range(n_out):
                 for m in range(n_src):

@@ -32,6 +32,8 @@ from ..params import Param
 from ._lstm_kernels import G1, G2, H1, HID, lstm_chunk
 from .base import ChunkResult, Layout, Model, ModelSpec, TrainState
 
+_DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": the kernel sums over every input
+
 _BIASED = {  # which unit groups carry a bias weight under each scheme
     "none": (),
     "gates": ("in", "out"),
@@ -125,7 +127,7 @@ class LSTM(Model):
         outputs = np.zeros(batch.targets.shape)
         status, n_done = lstm_chunk(
             state.w, v["W_in"], v["W_out"], v["W_c"], v["b_in"], v["b_out"], v["b_c"], v["W_k"], v["b_k"],
-            batch.inputs, batch.targets, batch.mask, batch.lengths,
+            batch.inputs, batch.info.get("active", _DENSE), batch.targets, batch.mask, batch.lengths,
             self.hp["block_size"], self.hp["connectivity"] == "F",
             G2 if self.hp["g"] == "g2" else G1, H1 if self.hp["h"] == "h1" else HID,
             self.hp["lr"], learn, self.hp["update"] == "step", outputs,

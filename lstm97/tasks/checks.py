@@ -38,6 +38,15 @@ def check_batch(batch: SequenceBatch, n: int, n_in: int, n_out: int, who: str) -
     _require(not batch.inputs[beyond].any() and not batch.targets[beyond].any(),
              f"{who}: inputs and targets must be zero beyond each sequence's length")
     _require(bool(batch.mask.any(axis=1).all()), f"{who}: every sequence needs at least one target step")
+    if "active" in batch.info:  # the one-hot index the kernels use to skip zero inputs
+        active = batch.info["active"]
+        _require(active.dtype == np.int64 and active.shape == batch.mask.shape,
+                 f"{who}: info['active'] must be int64 [n, L]")
+        hot = np.zeros_like(batch.inputs)
+        rows, steps = np.nonzero(active >= 0)
+        hot[rows, steps, active[rows, steps]] = 1.0
+        _require(np.array_equal(hot, batch.inputs),
+                 f"{who}: info['active'] must name the one hot input unit at every step (-1 where none)")
     _require(bool(np.isfinite(batch.inputs).all() and np.isfinite(batch.targets).all()),
              f"{who}: inputs and targets must be finite")
 
