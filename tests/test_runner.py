@@ -102,3 +102,37 @@ def test_parallel_equals_serial():
 def test_config_key_identifies_resolved_settings():
     assert _cfg().key() == _cfg(lr=0.5).key()  # the paper default spelled out is the same configuration
     assert _cfg().key() != _cfg(lr=0.1).key()
+
+
+@pytest.fixture
+def eval_protocol(monkeypatch):
+    """A milestone window rule, then an evaluation-set rule, with a fixed training set."""
+    from lstm97.tasks.criteria import EvalRule, WindowRule
+
+    def protocol(self):
+        return Protocol(stop=EvalRule(every=50, max_wrong=40, max_mean_abs=0.2, sets=("train", "eval"), name="eval"),
+                        milestones=(WindowRule(10, max_wrong=9, name="w10"),),
+                        max_sequences=20_000, n_test=100, description="test", n_eval=40, n_train=30,
+                        test_on_eval=True)
+
+    monkeypatch.setattr(Adding, "protocol", protocol)
+
+
+def test_eval_rule_milestones_and_fixed_sets_are_chunk_invariant(eval_protocol):
+    cfg = _cfg()
+    recs = [run_trial(cfg, seed=2, chunk=c) for c in (7, 64, 300)]
+    first = recs[0]
+    assert first["status"] == "success" and first["sequences"] % 50 == 0
+    assert set(first["milestones"]) == {"w10", "eval"} and first["milestones"]["eval"] == first["sequences"]
+    assert first["milestones"]["w10"] <= first["sequences"]
+    assert first["n_test"] == 40 and first["test_wrong"] <= 40  # tested on the evaluation set itself
+    for r in recs[1:]:
+        for field in ("sequences", "milestones", "test_wrong", "test_mse", "curve"):
+            assert r[field] == first[field]
+
+
+def test_training_exemplars_come_from_the_fixed_set(eval_protocol):
+    task = tasks.make("adding", T=20)
+    rng = streams(2)
+    train, evaluation = task.fixed_sets(rng.train, rng.test)
+    assert len(train) == 30 and len(evaluation) == 40

@@ -13,7 +13,10 @@ def flat_trials(df: pd.DataFrame) -> pd.DataFrame:
         frame.index = df.index
         for col in frame.columns:  # tuples and lists (gate biases) as "a,b"
             frame[col] = frame[col].map(lambda v: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-    base = df.drop(columns=["task_params", "model_params"])
+    reached = pd.json_normalize(df["milestones"].tolist()).add_prefix("reached.")
+    reached.index = df.index
+    task_cols = pd.concat([task_cols, reached], axis=1)
+    base = df.drop(columns=["task_params", "model_params", "milestones"])
     front = ["id", "task", "model", "seed", "status", "success", "sequences", "test_wrong", "test_mse"]
     rest = [c for c in base.columns if c not in front]
     return pd.concat([base[front], task_cols, model_cols, base[rest]], axis=1)

@@ -24,6 +24,7 @@ TRIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "TEXT NOT NULL"),  # success | budget | diverged
     ("success", "INTEGER NOT NULL"),
     ("sequences", "INTEGER NOT NULL"),  # until the stopping rule first held, else sequences used
+    ("milestones", "TEXT"),  # JSON {rule name: sequences until it first held}
     ("test_wrong", "INTEGER"),  # -1 when not tested (diverged)
     ("test_mse", "REAL"),
     ("n_weights", "INTEGER"),
@@ -32,7 +33,7 @@ TRIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("message", "TEXT"),
     ("created", "TEXT"),
 )
-JSON_COLUMNS = ("task_params", "model_params")
+JSON_COLUMNS = ("task_params", "model_params", "milestones")
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

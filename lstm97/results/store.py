@@ -79,7 +79,7 @@ class Store:
         row = dict(record)
         row.setdefault("created", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         for key in JSON_COLUMNS:
-            row[key] = json.dumps(row[key], sort_keys=True, default=list)
+            row[key] = json.dumps(row.get(key), sort_keys=True, default=list)
         row["success"] = int(bool(row["success"]))
         names = [c for c, _ in TRIAL_COLUMNS]
         with self.db:  # one transaction: the trial and its curve, or nothing
@@ -111,7 +111,7 @@ class Store:
             args = (config_key,)
         df = pd.read_sql_query(query + " ORDER BY id", self.db, params=args)
         for key in JSON_COLUMNS:
-            df[key] = df[key].map(json.loads)
+            df[key] = df[key].map(lambda v: {} if v is None else json.loads(v) or {})
         df["success"] = df["success"].astype(bool)
         return df
 

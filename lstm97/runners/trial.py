@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import __version__, models, tasks
 from ..models.base import OK
+from ..tasks.criteria import EvalRule
 from .seeding import streams
 
 #: Learning curves are recorded as means over consecutive blocks of this many training sequences.
@@ -80,25 +81,42 @@ class _Curve:
         self.err, self.ok = [e[full:]], [o[full:]]
 
 
+def _evaluate(model, state, task, batch) -> tuple[int, float, float]:
+    """(wrong sequences, mean per-sequence error, mean absolute error) of ``batch`` under ``state``."""
+    out = model.predict(state, batch)
+    return (int((~task.correct(batch, out)).sum()), float(task.error(batch, out).mean()),
+            float(task.abs_error(batch, out).mean()))
+
+
 def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Run one trial and return its record (a flat dict; see results.schema for the columns).
 
-    ``chunk`` is an execution detail: it never changes the result.
+    ``chunk`` is an execution detail: it never changes the result. Window rules are scanned sequence by
+    sequence; evaluation rules are checked when the sequence count reaches a multiple of their ``every``
+    (chunks are cut there).
     """
     t0 = time.perf_counter()
     task = tasks.make(cfg.task, **cfg.task_params)
     model = models.make(cfg.model, task, **cfg.model_params)
-    rule = task.protocol().stop
+    proto = task.protocol()
+    rules = (*proto.milestones, proto.stop)
     rng = streams(seed)
     state = model.init_state(rng.weights)
-    rule_state = rule.start()
+    train_set, eval_set = task.fixed_sets(rng.train, rng.test)
+    sets = {"train": train_set, "eval": eval_set}
+    states = [r.start() for r in rules]
+    hits: list[int | None] = [None] * len(rules)
+    periods = [r.every for r in rules if isinstance(r, EvalRule)]
     curve = _Curve()
     seen = 0
     status, message = "budget", ""
     while seen < cfg.max_sequences:
-        n = min(chunk, cfg.max_sequences - seen)
-        batch = task.sample(rng.train, n)
+        n = min(chunk, cfg.max_sequences - seen, *(p - seen % p for p in periods))
+        if train_set is None:
+            batch = task.sample(rng.train, n)
+        else:  # "t1": exemplars drawn at random from the fixed training set
+            batch = train_set.take(np.floor(rng.train.random(n) * len(train_set)).astype(np.int64))
         before = state.copy()
         res = model.train_chunk(state, batch)
         if res.status != OK:
@@ -108,27 +126,46 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
             break
         err = task.error(batch, res.outputs)
         ok = task.correct(batch, res.outputs)
-        stop = rule.scan(rule_state, err, ok)
-        if stop >= 0:
-            state = before
-            model.train_chunk(state, batch.take(slice(0, stop + 1)))
-            curve.add(err[: stop + 1], ok[: stop + 1])
-            seen += stop + 1
+        for r, rule in enumerate(rules):
+            if hits[r] is not None:
+                continue
+            if isinstance(rule, EvalRule):
+                if (seen + n) % rule.every == 0:
+                    checks = [_evaluate(model, state, task, sets[name]) for name in rule.sets]
+                    if all(rule.holds(w, ab) for w, _, ab in checks):
+                        hits[r] = seen + n
+            else:
+                at = rule.scan(states[r], err, ok)
+                if at >= 0:
+                    hits[r] = seen + at + 1
+        final = hits[-1]
+        if final is not None:
+            if final < seen + n:  # restore, then train only up to the stopping sequence
+                state = before
+                model.train_chunk(state, batch.take(slice(0, final - seen)))
+            curve.add(err[: final - seen], ok[: final - seen])
+            seen = final
             status = "success"
             break
         curve.add(err, ok)
         seen += n
         if progress is not None:
             progress(seen)
+    milestones = {rule.name: hit for rule, hit in zip(rules, hits, strict=True)
+                  if hit is not None and hit <= seen}
     test_wrong, test_mse = -1, float("nan")
     if status != "diverged":
-        wrong, total = 0, 0.0
-        for a in range(0, cfg.n_test, TEST_CHUNK):
-            batch = task.sample(rng.test, min(TEST_CHUNK, cfg.n_test - a))
-            out = model.predict(state, batch)
-            wrong += int((~task.correct(batch, out)).sum())
-            total += float(task.error(batch, out).sum())
-        test_wrong, test_mse = wrong, total / max(cfg.n_test, 1)
+        if proto.test_on_eval:
+            wrong, mse, _ = _evaluate(model, state, task, eval_set)
+            test_wrong, test_mse = wrong, mse
+        else:
+            wrong, total = 0, 0.0
+            for a in range(0, cfg.n_test, TEST_CHUNK):
+                batch = task.sample(rng.test, min(TEST_CHUNK, cfg.n_test - a))
+                w, mse, _ = _evaluate(model, state, task, batch)
+                wrong += w
+                total += mse * len(batch)
+            test_wrong, test_mse = wrong, total / max(cfg.n_test, 1)
     return {
         "config_key": cfg.key(),
         "task": cfg.task,
@@ -138,12 +175,13 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
         "model_params": cfg.model_params,
         "model_version": model.spec.version,
         "max_sequences": cfg.max_sequences,
-        "n_test": cfg.n_test,
-        "stop_rule": rule.name,
+        "n_test": len(eval_set) if proto.test_on_eval else cfg.n_test,
+        "stop_rule": proto.stop.name,
         "seed": int(seed),
         "status": status,
         "success": status == "success",
         "sequences": int(seen),
+        "milestones": milestones,
         "test_wrong": int(test_wrong),
         "test_mse": test_mse,
         "n_weights": model.n_weights,

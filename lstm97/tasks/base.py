@@ -110,12 +110,23 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class Protocol:
-    """How a trial of this task is run: the stopping rule, the sequence budget and the test-set size."""
+    """How a trial of this task is run (PAPER.md Table 11).
+
+    ``stop`` is the final stopping rule; ``milestones`` are earlier rules whose first sequence count is
+    recorded too (e.g. ST1 before ST2). ``max_sequences`` is the budget, ``n_test`` the size of the final
+    test on fresh sequences. ``n_eval`` is the size of a fixed evaluation set drawn once per trial (used by
+    EvalRule); with ``test_on_eval`` the final test is that set instead of fresh sequences. With
+    ``n_train`` > 0, training exemplars are drawn at random from a fixed training set of that size ("t1").
+    """
 
     stop: StopRule
     max_sequences: int
     n_test: int
     description: str
+    milestones: tuple[StopRule, ...] = ()
+    n_eval: int = 0
+    n_train: int = 0
+    test_on_eval: bool = False
 
 
 class Task:
@@ -165,6 +176,24 @@ class Task:
         sq = ((batch.targets - outputs) ** 2).sum(axis=2)
         steps = np.maximum(batch.mask.sum(axis=1), 1)
         return np.where(batch.mask, sq, 0.0).sum(axis=1) / steps
+
+    def abs_error(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        """Per-sequence mean absolute error over target steps and outputs (used by ST2-like rules)."""
+        ab = np.abs(batch.targets - outputs).mean(axis=2)
+        steps = np.maximum(batch.mask.sum(axis=1), 1)
+        return np.where(batch.mask, ab, 0.0).sum(axis=1) / steps
+
+    def fixed_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+                   ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
+        """The trial's fixed training set (if ``protocol().n_train``) and evaluation set (if ``n_eval``).
+
+        The default draws them with ``sample``; a task whose test set must exclude the training set
+        (Exp 1) overrides this.
+        """
+        proto = self.protocol()
+        train = self.sample(train_rng, proto.n_train) if proto.n_train else None
+        evaluation = self.sample(eval_rng, proto.n_eval) if proto.n_eval else None
+        return train, evaluation
 
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
         """Per-sequence correctness; the default is ABS(tolerance) over every target step and output."""

@@ -76,3 +76,29 @@ class WindowRule(StopRule):
 def st3(beta: float, window: int = 2000) -> WindowRule:
     """ST3(beta): mean training error below beta and the ``window`` most recent sequences all correct."""
     return WindowRule(window=window, max_wrong=0, max_mean_error=beta, name=f"ST3({beta:g})")
+
+
+@dataclass(frozen=True)
+class EvalRule(StopRule):
+    """Holds when the net, evaluated on the trial's fixed sets, gets at most ``max_wrong`` sequences wrong
+    and a mean absolute error (Task.abs_error) below ``max_mean_abs``; checked after every ``every``
+    training sequences (PAPER.md leaves the frequency open, §9).
+
+    ``sets`` names the fixed sets evaluated: ``eval`` (a test set drawn once per trial, e.g. the 256 test
+    sequences of ST1/ST2 in Exp 3) and/or ``train`` (a fixed training set, Exp 1).
+    """
+
+    every: int
+    max_wrong: int = 0
+    max_mean_abs: float = math.inf
+    sets: tuple[str, ...] = ("eval",)
+    name: str = "eval"
+
+    def start(self) -> None:
+        return None
+
+    def scan(self, state: object, errors: np.ndarray, correct: np.ndarray) -> int:
+        return -1  # decided by the runner at check points (see runners.trial), not by training outputs
+
+    def holds(self, wrong: int, mean_abs: float) -> bool:
+        return wrong <= self.max_wrong and (math.isinf(self.max_mean_abs) or mean_abs < self.max_mean_abs)
