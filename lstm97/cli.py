@@ -111,8 +111,11 @@ def sample_cmd(task: str, params: tuple[str, ...], n: int, seed: int, out: Path)
               help="Training-sequence budget per trial [default: the task's paper budget].")
 @click.option("--chunk", type=click.IntRange(1), default=256, show_default=True,
               help="Sequences per kernel call (speed only; never changes results).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run trials on a Dask distributed cluster (scheduler address) instead of local processes.")
 def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...], trials: int, seed: int,
-            jobs: int | None, store: Path, max_sequences: int | None, chunk: int) -> None:
+            jobs: int | None, store: Path, max_sequences: int | None, chunk: int,
+            dask_address: str | None) -> None:
     """Run TRIALS independent trials of MODEL on TASK, store them, and print a paper-style summary.
 
     Trials already in the store are skipped, so re-running an interrupted command resumes it.
@@ -124,6 +127,7 @@ def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...]
 
     cfg = TrialConfig.resolve(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
     seeds = list(range(seed, seed + trials))
+    executor = None if dask_address is None else _dask_executor(dask_address)
     with Store(store) as db:
         done = db.done_seeds(cfg.key())
         todo = [s for s in seeds if s not in done]
@@ -141,7 +145,7 @@ def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...]
                     stored += 1
                     bar.update(1)
 
-                run_sweep(cfg, todo, on_result, jobs=jobs, chunk=chunk)
+                run_sweep(cfg, todo, on_result, jobs=jobs, chunk=chunk, executor=executor)
         except KeyboardInterrupt:
             click.echo(f"\ninterrupted: {stored} new trial(s) stored in {store}; run the same command again "
                        "to resume.", err=True)
@@ -152,6 +156,17 @@ def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...]
     for _, row in diverged.iterrows():
         click.echo(f"warning: trial seed {row['seed']} diverged: {row['message']}; try a smaller lr.", err=True)
     click.echo(summary_markdown(df))
+
+
+def _dask_executor(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        raise UserError("--dask needs the dask extra: pip install 'lstm97[dask]'.") from None
+    try:
+        return Client(address, timeout=30).get_executor()
+    except OSError as exc:
+        raise UserError(f"cannot reach the Dask scheduler at {address!r} ({exc}).") from None
 
 
 @main.command("results")

@@ -136,3 +136,15 @@ def test_training_exemplars_come_from_the_fixed_set(eval_protocol):
     rng = streams(2)
     train, evaluation = task.fixed_sets(rng.train, rng.test)
     assert len(train) == 30 and len(evaluation) == 40
+
+
+def test_dask_executor_equals_serial():
+    distributed = pytest.importorskip("distributed")
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=300, n_test=20)
+    serial, remote = [], []
+    run_sweep(cfg, [0, 1], serial.append, jobs=1)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2) as client:
+        run_sweep(cfg, [0, 1], remote.append, executor=client.get_executor())
+    key = lambda r: r["seed"]
+    for a, b in zip(sorted(serial, key=key), sorted(remote, key=key), strict=True):
+        assert (a["sequences"], a["test_mse"], a["curve"]) == (b["sequences"], b["test_mse"], b["curve"])

@@ -11,6 +11,13 @@ def _params_text(params: dict) -> str:
     return " ".join(f"{k}={v}" for k, v in params.items())
 
 
+def _milestone_columns(g: pd.DataFrame, final: str) -> dict[str, float]:
+    """Mean sequences until each earlier milestone (e.g. ST1 before ST2), over the trials that reached it."""
+    names = sorted({name for m in g["milestones"] for name in m} - {final})
+    return {f"mean seq. to {name}": pd.Series([m[name] for m in g["milestones"] if name in m]).mean()
+            for name in names}
+
+
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: trials, % success, sequences to success, wrong test predictions, weights,
     and the paper's figures where it reports this configuration."""
@@ -28,6 +35,7 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "% success": 100.0 * len(ok) / len(g),
             "mean seq.": ok["sequences"].mean() if len(ok) else float("nan"),
             "median seq.": ok["sequences"].median() if len(ok) else float("nan"),
+            **_milestone_columns(g, first["stop_rule"]),
             "budget": int(first["max_sequences"]),
             f"wrong of {int(first['n_test'])} (mean/max)": (
                 f"{tested['test_wrong'].mean():.1f}/{tested['test_wrong'].max()}" if len(tested) else "-"
