@@ -53,12 +53,13 @@ def _finite(a):
 @njit
 def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                inputs, active, targets, mask, lengths,
-               S, conn_f, g_kind, h_kind, lr, learn, per_step, outputs):
+               S, n_act, conn_f, g_kind, h_kind, lr, learn, per_step, outputs):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
     ``active`` [n, L] (or shape (0, 0) for dense inputs) gives the index of the one hot input unit at each
     step (-1: none). With it, sums and traces skip the zero inputs; the results are bit-identical to the
-    dense computation, because the skipped terms are exact zeros.
+    dense computation, because the skipped terms are exact zeros. Only the first ``n_act`` blocks exist
+    (sequential construction, §1.8): the others output 0, and their weights neither act nor change.
     """
     n = lengths.shape[0]
     n_in = inputs.shape[2]
@@ -68,6 +69,8 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
     n_out = W_k.shape[0]
     C = W_in.shape[0]
     CS = W_c.shape[0]
+    CA = n_act
+    CSA = n_act * S
     n_z = W_c.shape[1]
     has_og = W_out.shape[0] > 0
     has_bin = b_in.shape[0] > 0
@@ -135,7 +138,7 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                     for j in range(C):
                         z[n_in + CS + C + j] = y_out[j]
             # 2. gates
-            for j in range(C):
+            for j in range(CA):
                 a = b_in[j] if has_bin else 0.0
                 if sparse and hot >= 0:
                     a += W_in[j, hot]
@@ -150,7 +153,7 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                         a += W_out[j, m] * z[m]
                     y_out[j] = 1.0 / (1.0 + math.exp(-a))
             # 3. cells: CEC update and traces (eqs. 25, 27)
-            for c in range(CS):
+            for c in range(CSA):
                 j = c // S
                 a = b_c[c] if has_bc else 0.0
                 if sparse and hot >= 0:
@@ -207,7 +210,7 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                 e_k[k] = y_k[k] * (1.0 - y_k[k]) * (targets[i, t, k] - y_k[k])
             for j in range(C):
                 acc_out[j] = 0.0
-            for c in range(CS):
+            for c in range(CSA):
                 j = c // S
                 ec = 0.0
                 for k in range(n_out):
@@ -228,7 +231,7 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                         W_k[k, m] += d * ysrc[m]
                     if has_bk:
                         b_k[k] += d
-                for j in range(C):
+                for j in range(CA):
                     if has_og:
                         d = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
                         if sparse and hot >= 0:
@@ -255,7 +258,7 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                     for m in range(o0, n_src):
                         d_k[k, m] += d * ysrc[m]
                     d_k[k, n_src] += d
-                for j in range(C):
+                for j in range(CA):
                     if has_og:
                         d = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
                         if sparse and hot >= 0:

@@ -7,6 +7,7 @@ Random guessing refills it, a gradient check perturbs it, the weight count is it
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -60,7 +61,7 @@ class TrainState:
     extra: dict[str, Any] | None = None
 
     def copy(self) -> TrainState:
-        return TrainState(self.w.copy(), None if self.extra is None else dict(self.extra))
+        return TrainState(self.w.copy(), copy.deepcopy(self.extra))
 
 
 @dataclass
@@ -124,3 +125,10 @@ class Model:
 
     def predict(self, state: TrainState, batch: SequenceBatch) -> np.ndarray:
         raise NotImplementedError
+
+    #: If > 0, the runner cuts chunks at multiples of this many sequences and calls ``observe`` there, so
+    #: that decisions the model takes from its training errors (e.g. growing) are chunk-invariant.
+    period: int = 0
+
+    def observe(self, state: TrainState, errors: np.ndarray) -> None:
+        """See the per-sequence training errors of the chunk just trained (default: ignore them)."""

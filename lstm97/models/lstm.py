@@ -14,6 +14,11 @@ Hyperparameters (paper defaults per task come from the task, Table 10):
 * ``init``: all weights start uniform in [-init, init].
 * ``g``: ``g2`` (4/(1+e^-x) - 2, range [-2, 2]) or ``g1`` (logistic); ``h``: ``h1`` (2/(1+e^-x) - 1) or
   ``id``.
+* ``grow``: sequential network construction (§1.8 remedy 1, used in Exp 2a/2b; the rule is UNSPECIFIED in
+  the paper): with ``plateau`` the net starts without memory blocks (their weights exist but neither act nor
+  change) and adds one block each time the mean training error over a window of ``grow_window`` sequences
+  is not below (1 - ``grow_tol``) times the previous window's. Decisions fall on multiples of
+  ``grow_window``, so they do not depend on the chunk size.
 * ``update``: ``step`` applies each step's weight change at once (online, RTRL style), ``sequence`` sums the
   changes over the sequence. PAPER.md §1.9 leaves this open; it matters only for tasks with targets at
   several steps (Exp 1, 2a, 2b). See docs/deviations.md.
@@ -63,6 +68,13 @@ class LSTM(Model):
             Param("g", "str", "g2", "cell-input squashing: g2 in [-2,2] | g1 logistic", choices=("g2", "g1")),
             Param("h", "str", "h1", "cell-output squashing: h1 in [-1,1] | id", choices=("h1", "id")),
             Param("update", "str", "step", "when weights change: step | sequence", choices=("step", "sequence")),
+            Param("grow", "str", "none",
+                  "sequential construction: none (all blocks from the start) | plateau (start with none, add "
+                  "one block whenever the training error stops decreasing)", choices=("none", "plateau")),
+            Param("grow_window", "int", 100, "plateau test: compare mean training errors of consecutive "
+                  "windows of this many sequences", low=1, high=10_000_000),
+            Param("grow_tol", "float", 0.0, "plateau test: the error 'stops decreasing' when a window's mean is "
+                  "not below (1 - grow_tol) x the previous window's", low=0.0, high=1.0),
         ),
         version=1,
     )
@@ -116,7 +128,31 @@ class LSTM(Model):
             v["b_in"][:] = self.hp["in_gate_bias"]
         if self.hp["out_gate_bias"] is not None:
             v["b_out"][:] = self.hp["out_gate_bias"]
-        return TrainState(w)
+        growing = self.hp["grow"] == "plateau"
+        return TrainState(w, {"n_act": 0 if growing else self.hp["blocks"], "pending": [], "prev": None})
+
+    @property
+    def period(self) -> int:
+        return self.hp["grow_window"] if self.hp["grow"] == "plateau" else 0
+
+    def observe(self, state: TrainState, errors: np.ndarray) -> None:
+        """Sequential construction: at each multiple of grow_window, add a block if the error stalled."""
+        ex = state.extra
+        if self.hp["grow"] != "plateau" or ex["n_act"] >= self.hp["blocks"]:
+            return
+        ex["pending"].extend(float(e) for e in errors)
+        window = self.hp["grow_window"]
+        while len(ex["pending"]) >= window:
+            mean = float(np.mean(ex["pending"][:window]))
+            del ex["pending"][:window]
+            if ex["prev"] is not None and mean >= (1.0 - self.hp["grow_tol"]) * ex["prev"]:
+                ex["n_act"] += 1
+                ex["prev"] = None  # the next block waits for a plateau of its own
+                if ex["n_act"] >= self.hp["blocks"]:
+                    ex["pending"].clear()
+                    return
+            else:
+                ex["prev"] = mean
 
     def _run(self, state: TrainState, batch, learn: bool) -> ChunkResult:
         if batch.n_in != self.n_in or batch.n_out != self.n_out:
@@ -128,7 +164,8 @@ class LSTM(Model):
         status, n_done = lstm_chunk(
             state.w, v["W_in"], v["W_out"], v["W_c"], v["b_in"], v["b_out"], v["b_c"], v["W_k"], v["b_k"],
             batch.inputs, batch.info.get("active", _DENSE), batch.targets, batch.mask, batch.lengths,
-            self.hp["block_size"], self.hp["connectivity"] == "F",
+            self.hp["block_size"], self.hp["blocks"] if state.extra is None else state.extra["n_act"],
+            self.hp["connectivity"] == "F",
             G2 if self.hp["g"] == "g2" else G1, H1 if self.hp["h"] == "h1" else HID,
             self.hp["lr"], learn, self.hp["update"] == "step", outputs,
         )

@@ -107,7 +107,7 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
     sets = {"train": train_set, "eval": eval_set}
     states = [r.start() for r in rules]
     hits: list[int | None] = [None] * len(rules)
-    periods = [r.every for r in rules if isinstance(r, EvalRule)]
+    periods = [r.every for r in rules if isinstance(r, EvalRule)] + ([model.period] if model.period else [])
     curve = _Curve()
     seen = 0
     status, message = "budget", ""
@@ -148,6 +148,7 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
             status = "success"
             break
         curve.add(err, ok)
+        model.observe(state, err)
         seen += n
         if progress is not None:
             progress(seen)
