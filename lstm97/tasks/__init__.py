@@ -15,6 +15,9 @@ registry = Registry(
     "task", "lstm97.tasks",
     {
         "adding": "lstm97.tasks.adding:Adding",
+        "multiplication": "lstm97.tasks.multiplication:Multiplication",
+        "temporal-order": "lstm97.tasks.temporal_order:TemporalOrder",
+        "two-sequence": "lstm97.tasks.two_sequence:TwoSequence",
     },
 )
 

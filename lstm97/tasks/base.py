@@ -53,7 +53,7 @@ class SequenceBatch:
         """Sequence ``i`` without padding."""
         n = int(self.lengths[i])
         out = {"inputs": self.inputs[i, :n], "targets": self.targets[i, :n], "mask": self.mask[i, :n]}
-        out.update({k: v[i] for k, v in self.info.items()})
+        out.update({k: v[i, :n] if _timed(v, self.mask) else v[i] for k, v in self.info.items()})
         return out
 
     def take(self, index: slice | np.ndarray) -> SequenceBatch:
@@ -65,7 +65,8 @@ class SequenceBatch:
             np.ascontiguousarray(self.targets[index, :length]),
             np.ascontiguousarray(self.mask[index, :length]),
             np.ascontiguousarray(lengths),
-            {k: v[index] for k, v in self.info.items()},
+            {k: np.ascontiguousarray(v[index, :length] if _timed(v, self.mask) else v[index])
+             for k, v in self.info.items()},
         )
 
     @staticmethod
@@ -73,10 +74,16 @@ class SequenceBatch:
         """Stack batches, padding to the longest sequence."""
         length = max(b.mask.shape[1] for b in batches)
 
-        def pad(a: np.ndarray) -> np.ndarray:
+        def pad(a: np.ndarray, fill: float = 0) -> np.ndarray:
             width = [(0, 0)] * a.ndim
             width[1] = (0, length - a.shape[1])
-            return np.pad(a, width)
+            return np.pad(a, width, constant_values=fill)
+
+        def pad_info(b: SequenceBatch, k: str) -> np.ndarray:
+            v = b.info[k]
+            if not _timed(v, b.mask):
+                return v
+            return pad(v, -1 if np.issubdtype(v.dtype, np.signedinteger) else 0)  # -1: "no input" index
 
         keys = batches[0].info.keys()
         return SequenceBatch(
@@ -84,7 +91,7 @@ class SequenceBatch:
             np.concatenate([pad(b.targets) for b in batches]),
             np.concatenate([pad(b.mask) for b in batches]),
             np.concatenate([b.lengths for b in batches]),
-            {k: np.concatenate([b.info[k] for b in batches]) for k in keys},
+            {k: np.concatenate([pad_info(b, k) for b in batches]) for k in keys},
         )
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -195,6 +202,10 @@ class Task:
         evaluation = self.sample(eval_rng, proto.n_eval) if proto.n_eval else None
         return train, evaluation
 
+    def ideal_outputs(self, batch: SequenceBatch) -> np.ndarray:
+        """Outputs a perfect net would give (the targets; the noise-free targets where targets are noisy)."""
+        return batch.targets
+
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
         """Per-sequence correctness; the default is ABS(tolerance) over every target step and output."""
         return max_abs_error(batch, outputs) < self.tolerance
@@ -204,6 +215,11 @@ class Task:
 
     def describe(self) -> str:
         return f"{self.spec.name}({', '.join(f'{k}={v}' for k, v in self.params.items())})"
+
+
+def _timed(v: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether an info array has a time axis (shape [n, L, ...]) to trim or pad with the batch."""
+    return v.ndim >= 2 and v.shape[:2] == mask.shape
 
 
 def max_abs_error(batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:

@@ -73,9 +73,13 @@ def check_task(task: Task, n: int = 7, seed: int = 1234) -> None:
     _require(all(_same(whole, s, i, 0) for i, s in enumerate(singles)),
              f"{who}.sample is not chunk-invariant: one call with n={n} must give the same sequences as "
              f"{n} calls with n=1 (draw a fixed amount of randomness per sequence, in sequence order)")
-    perfect = task.correct(whole, whole.targets)
+    perfect = task.correct(whole, task.ideal_outputs(whole))
     _require(perfect.shape == (n,) and perfect.dtype == np.bool_, f"{who}.correct must return bool[n]")
-    _require(bool(perfect.all()), f"{who}.correct must accept outputs equal to the targets")
+    _require(bool(perfect.all()), f"{who}.correct must accept its ideal outputs (by default the targets)")
+    part = whole.take(np.arange(n)[::2])
+    check_batch(part, len(part), task.n_in, task.n_out, f"{who} (a sub-batch from take)")
+    joined = SequenceBatch.concat([part, whole.take(slice(0, 1))])
+    check_batch(joined, len(joined), task.n_in, task.n_out, f"{who} (batches joined by concat)")
     err = task.error(whole, whole.targets)
     _require(err.shape == (n,) and bool((err == 0).all()), f"{who}.error of perfect outputs must be 0")
     for model, hp in type(task).paper_defaults.items():
