@@ -28,7 +28,48 @@ class PaperResult:
     note: str = ""
 
 
+def _frac(x: float) -> float:
+    """Tables 4-6 give the fraction misclassified of 2560 test sequences; as a count of 2560."""
+    return x * 2560
+
+
 RESULTS: tuple[PaperResult, ...] = (
+    # Table 3: Exp 2c, mean of 20 trials, LSTM only
+    *(PaperResult("3", f"2c-{i + 1}", "long-lag-distractors", {"q": q, "p": p}, "lstm", 20, None, seq,
+                  weights=6 * p + 64, note="PAPER.md §4 Table 3")
+      for i, (q, p, seq) in enumerate([(50, 50, 30_000), (100, 100, 31_000), (200, 200, 33_000),
+                                       (500, 500, 38_000), (1000, 1000, 49_000), (1000, 500, 49_000),
+                                       (1000, 200, 75_000), (1000, 100, 135_000), (1000, 50, 203_000)])),
+    # Table 2 (LSTM row) and the 2b text
+    PaperResult("2", "LSTM", "long-lag", {"p": 100, "variant": "a"}, "lstm", 18, 1.0, 5_040, weights=10504,
+                note="PAPER.md §4 Table 2"),
+    PaperResult("2b", "LSTM", "long-lag", {"p": 100, "variant": "b"}, "lstm", 18, 1.0, 5_680, weights=10504,
+                note="PAPER.md §4, Task 2b text"),
+    # Tables 4-6: Exp 3, means of 10 trials ("success after" = ST2; extra ST1)
+    PaperResult("4", "3a T=100 N=3", "two-sequence", {"T": 100, "N": 3, "noise": "none"}, "lstm", 10, None,
+                39_850, _frac(0.000195), 2560, 102, extra={"ST1": 27_380}),
+    PaperResult("4", "3a T=100 N=1", "two-sequence", {"T": 100, "N": 1, "noise": "none"}, "lstm", 10, None,
+                64_330, _frac(0.000117), 2560, 102, extra={"ST1": 58_370}),
+    PaperResult("4", "3a T=1000 N=3", "two-sequence", {"T": 1000, "N": 3, "noise": "none"}, "lstm", 10, None,
+                452_460, _frac(0.000078), 2560, 102, extra={"ST1": 446_850}),
+    PaperResult("5", "3b T=100 N=3", "two-sequence", {"T": 100, "N": 3, "noise": "signal"}, "lstm", 10, None,
+                43_250, _frac(0.00828), 2560, 102, extra={"ST1": 41_740}),
+    PaperResult("5", "3b T=100 N=1", "two-sequence", {"T": 100, "N": 1, "noise": "signal"}, "lstm", 10, None,
+                78_430, _frac(0.01500), 2560, 102, extra={"ST1": 74_950}),
+    PaperResult("5", "3b T=1000 N=1", "two-sequence", {"T": 1000, "N": 1, "noise": "signal"}, "lstm", 10,
+                None, 485_080, _frac(0.01207), 2560, 102, extra={"ST1": 481_060}),
+    PaperResult("6", "3c T=100 N=3", "two-sequence", {"T": 100, "N": 3, "noise": "target"}, "lstm", 10, None,
+                269_650, _frac(0.00558), 2560, 102, extra={"av. difference to mean": 0.014}),
+    PaperResult("6", "3c T=100 N=1", "two-sequence", {"T": 100, "N": 1, "noise": "target"}, "lstm", 10, None,
+                565_640, _frac(0.00441), 2560, 102, extra={"av. difference to mean": 0.012}),
+    # Table 8: Exp 5, T = 100, means of 10 trials
+    PaperResult("8", "n_seq=140", "multiplication", {"T": 100, "n_seq": 140}, "lstm", 10, None, 482_000, 139,
+                2560, 93, extra={"MSE": 0.0223}),
+    PaperResult("8", "n_seq=13", "multiplication", {"T": 100, "n_seq": 13}, "lstm", 10, None, 1_273_000, 14,
+                2560, 93, extra={"MSE": 0.0139}),
+    # Table 9: Exp 6
+    PaperResult("9", "6a", "temporal-order", {"marks": 2}, "lstm", 20, None, 31_390, 1, 2560, 156),
+    PaperResult("9", "6b", "temporal-order", {"marks": 3}, "lstm", 10, None, 571_100, 2, 2560, 308),
     PaperResult("7", "4-1", "adding", {"T": 100}, "lstm", 10, 1.0, 74_000, 1, 2560, 93,
                 note="PAPER.md §4 Table 7; restated in [PT]"),
     PaperResult("7", "4-2", "adding", {"T": 500}, "lstm", 10, 1.0, 209_000, 0, 2560, 93,
