@@ -24,3 +24,8 @@ def streams(seed: int) -> Streams:
     """The four independent Generators of trial ``seed``."""
     train, weights, test, model = np.random.SeedSequence(int(seed)).spawn(4)
     return Streams(*(np.random.Generator(np.random.PCG64(s)) for s in (train, weights, test, model)))
+
+
+def check_stream(seed: int, at: int) -> np.random.Generator:
+    """The stream of fresh evaluation sequences for the check made after ``at`` training sequences."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(1_000_003, at))))

@@ -21,12 +21,14 @@ import numpy as np
 from .. import __version__, models, tasks
 from ..models.base import OK
 from ..tasks.criteria import EvalRule
-from .seeding import streams
+from .seeding import check_stream, streams
 
 #: Learning curves are recorded as means over consecutive blocks of this many training sequences.
 CURVE_BLOCK = 1000
 #: Test sequences are evaluated in chunks of this many (memory bound only; results do not depend on it).
 TEST_CHUNK = 512
+#: Chunks are also capped so that a chunk's arrays take about this many bytes (long one-hot sequences).
+CHUNK_BYTES = 128 * 2**20
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,24 @@ def _evaluate(model, state, task, batch) -> tuple[int, float, float]:
             float(task.abs_error(batch, out).mean()))
 
 
+def _rows_cap(task) -> int:
+    """Sequences per chunk that keep a chunk's arrays near CHUNK_BYTES (probed on a throwaway stream)."""
+    probe = task.sample(np.random.default_rng(0), 4)
+    per_seq = 4 * (probe.inputs.nbytes + probe.targets.nbytes) / len(probe)  # 4x: lengths may vary
+    return max(1, int(CHUNK_BYTES // max(per_seq, 1)))
+
+
+def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
+    """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
+    wrong = 0
+    for a in range(0, rule.fresh, rows):
+        batch = task.sample(rng, min(rows, rule.fresh - a))
+        wrong += int((~task.correct(batch, model.predict(state, batch))).sum())
+        if wrong > rule.max_wrong:
+            return False
+    return True
+
+
 def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
               progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Run one trial and return its record (a flat dict; see results.schema for the columns).
@@ -108,6 +128,8 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
     states = [r.start() for r in rules]
     hits: list[int | None] = [None] * len(rules)
     periods = [r.every for r in rules if isinstance(r, EvalRule)] + ([model.period] if model.period else [])
+    rows = _rows_cap(task)
+    chunk = min(chunk, rows)
     curve = _Curve()
     seen = 0
     status, message = "budget", ""
@@ -131,8 +153,12 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
                 continue
             if isinstance(rule, EvalRule):
                 if (seen + n) % rule.every == 0:
-                    checks = [_evaluate(model, state, task, sets[name]) for name in rule.sets]
-                    if all(rule.holds(w, ab) for w, _, ab in checks):
+                    if rule.fresh:
+                        holds = _fresh_check(model, state, task, rule, check_stream(seed, seen + n), rows)
+                    else:
+                        checks = [_evaluate(model, state, task, sets[name]) for name in rule.sets]
+                        holds = all(rule.holds(w, ab) for w, _, ab in checks)
+                    if holds:
                         hits[r] = seen + n
             else:
                 at = rule.scan(states[r], err, ok)
@@ -161,8 +187,9 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
             test_wrong, test_mse = wrong, mse
         else:
             wrong, total = 0, 0.0
-            for a in range(0, cfg.n_test, TEST_CHUNK):
-                batch = task.sample(rng.test, min(TEST_CHUNK, cfg.n_test - a))
+            size = min(TEST_CHUNK, rows)
+            for a in range(0, cfg.n_test, size):
+                batch = task.sample(rng.test, min(size, cfg.n_test - a))
                 w, mse, _ = _evaluate(model, state, task, batch)
                 wrong += w
                 total += mse * len(batch)

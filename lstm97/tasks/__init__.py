@@ -15,6 +15,9 @@ registry = Registry(
     "task", "lstm97.tasks",
     {
         "adding": "lstm97.tasks.adding:Adding",
+        "long-lag": "lstm97.tasks.long_lag:LongLag",
+        "long-lag-distractors": "lstm97.tasks.long_lag:LongLagDistractors",
+        "reber": "lstm97.tasks.reber:Reber",
         "multiplication": "lstm97.tasks.multiplication:Multiplication",
         "temporal-order": "lstm97.tasks.temporal_order:TemporalOrder",
         "two-sequence": "lstm97.tasks.two_sequence:TwoSequence",

@@ -85,7 +85,8 @@ class EvalRule(StopRule):
     training sequences (PAPER.md leaves the frequency open, §9).
 
     ``sets`` names the fixed sets evaluated: ``eval`` (a test set drawn once per trial, e.g. the 256 test
-    sequences of ST1/ST2 in Exp 3) and/or ``train`` (a fixed training set, Exp 1).
+    sequences of ST1/ST2 in Exp 3) and/or ``train`` (a fixed training set, Exp 1). With ``fresh`` > 0 the
+    net is instead tested on that many new sequences (only ``max_wrong`` applies).
     """
 
     every: int
@@ -93,6 +94,9 @@ class EvalRule(StopRule):
     max_mean_abs: float = math.inf
     sets: tuple[str, ...] = ("eval",)
     name: str = "eval"
+    #: If > 0, evaluate on this many *fresh* sequences at each check instead of fixed sets (Exp 2: "over
+    #: 10,000 successive randomly chosen sequences"); drawn from a stream fixed by (seed, sequence count).
+    fresh: int = 0
 
     def start(self) -> None:
         return None

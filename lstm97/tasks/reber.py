@@ -1,0 +1,192 @@
+"""Experiment 1: the embedded Reber grammar (PAPER.md §3.1; Table 1; Table 10 rows 1-1..1-5; Table 11).
+
+Symbols, one-hot in this order: B, T, P, S, X, V, E (7 input and 7 output units). The Reber automaton is the
+edge list of §3.1 ("emit the symbol and move to"): start emits B and goes to node 0; node 0: T→1 | P→5;
+node 1: S→1 | X→2; node 2: S→3 | X→5; node 5: T→5 | V→4; node 4: V→3 | P→2; node 3 emits E and ends. Each
+branch is taken with probability 0.5. An embedded string is B, T|P (p = 0.5), a complete Reber string (with
+its own B…E), the same T|P, E; the shortest has 9 symbols.
+
+The net reads the string one symbol at a time and predicts the next one at every step: the inputs are every
+symbol but the last, the target at step t is the one-hot code of symbol t+1 (the mask is true at every
+step). ``info["legal"]`` (bool [n, L, 7]) holds the legal next symbols at every step; ``info["active"]``
+(int64 [n, L]) the index of the symbol on the input (-1 in padding). A sequence is correct when at every step
+the k most active outputs are exactly the k legal next symbols (k is 1 or 2).
+
+Choices where PAPER.md is open (see docs/deviations.md):
+
+* Target encoding (UNSPECIFIED, §9): the one-hot code of the actual next symbol (as PAPER.md assumes).
+* Ties in the success test: "the k most active outputs" is ambiguous when a legal and an illegal output are
+  exactly equal; a step is correct only when every legal output is strictly above every illegal one (ties
+  count as wrong, so constant outputs, e.g. a net saturated at 1.0, are never correct; nor are NaN outputs).
+  The one-hot targets themselves are therefore not correct at steps with two legal symbols;
+  :meth:`Reber.ideal_outputs` (for the task contract) gives each legal symbol probability 1/k, the output of
+  the best possible predictor.
+* Random draws: every binary choice (the outer T|P, then every branch of the inner walk) consumes one uniform
+  double u from the Generator, in string order; the first listed edge is taken when floor(2u) = 0. The amount
+  of randomness per string varies with its length, but strings are drawn one after another, so sampling is
+  chunk-invariant. Batches are padded to their longest string.
+* Fixed sets (§3.1 "Data", Table 11 "t1"; :meth:`Reber.make_sets`): the 256 training strings are independent
+  draws, so **duplicates inside the training set are allowed** (short strings are frequent: BTBPVVETE alone
+  has probability 1/16). Test strings are drawn one after another and a draw equal to any training string is
+  rejected; duplicates inside the test set are allowed too. In a trial (:meth:`Reber.fixed_sets`) the
+  training set comes from the training stream and the test set from the test stream.
+* Paper LSTM defaults: row 1-5 of Table 10 (3 blocks of size 2, lr 0.5, the best row of Table 1); rows 1-1..1-4
+  are overrides (``blocks=4 block_size=1 out_gate_bias=-1,-2,-3,-4`` for the 4-1 nets, ``lr=0.1|0.2``).
+  The random input-gate biases ("r") are drawn like every other weight (docs/deviations.md).
+* Protocol: the paper's stopping rule needs the training and test sets evaluated during training (issue 3);
+  :meth:`Reber.protocol` raises until that runner exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..params import Param
+from .base import Protocol, SequenceBatch, Task, TaskSpec
+from .criteria import EvalRule
+
+#: Training budget in string presentations (the paper gives none; about 25x its slowest LSTM mean, 39,740).
+BUDGET = 1_000_000
+
+#: The alphabet, in the order of the one-hot units.
+SYMBOLS = "BTPSXVE"
+B, T, P, S, X, V, E = range(7)
+
+#: The Reber automaton of PAPER.md §3.1: node -> ((symbol, next node), (symbol, next node)); node 3 emits E.
+EDGES: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {
+    0: ((T, 1), (P, 5)),
+    1: ((S, 1), (X, 2)),
+    2: ((S, 3), (X, 5)),
+    5: ((T, 5), (V, 4)),
+    4: ((V, 3), (P, 2)),
+}
+_END = 3
+#: Legal next symbols (bit k = symbol k) after reaching each node; node 3 can only emit E.
+_NEXT = {node: (1 << a) | (1 << b) for node, ((a, _), (b, _)) in EDGES.items()} | {_END: 1 << E}
+
+
+def _draw(rng: np.random.Generator) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """One embedded string: its symbols and, for every symbol but the last, the legal next symbols (bits)."""
+    outer = (T, P)[int(rng.random() * 2)]
+    syms = [B, outer, B]
+    legal = [(1 << T) | (1 << P), 1 << B, _NEXT[0]]
+    node = 0
+    while node != _END:
+        sym, node = EDGES[node][int(rng.random() * 2)]
+        syms.append(sym)
+        legal.append(_NEXT[node])
+    syms += [E, outer, E]
+    legal += [1 << outer, 1 << E]
+    return tuple(syms), tuple(legal)
+
+
+def decode(batch: SequenceBatch) -> list[str]:
+    """The complete strings of a batch (input symbols plus the last target), e.g. ``"BTBPVVETE"``."""
+    out = []
+    for i in range(len(batch)):
+        n = int(batch.lengths[i])
+        syms = list(batch.inputs[i, :n].argmax(axis=1)) + [int(batch.targets[i, n - 1].argmax())]
+        out.append("".join(SYMBOLS[s] for s in syms))
+    return out
+
+
+class Reber(Task):
+    spec = TaskSpec(
+        name="reber",
+        title="Embedded Reber grammar (Exp 1)",
+        paper="PAPER.md §3.1; Table 1; Table 10 rows 1-1..1-5",
+        params=(
+            Param("check_every", "int", 256, "check the criterion on both sets after every this many training "
+                  "strings", low=1, high=10_000_000),
+        ),
+        version=1,
+    )
+    paper_defaults = {
+        "lstm": dict(
+            blocks=3, block_size=2, connectivity="F", output_gate=True, bias="gates",
+            in_gate_bias=None, out_gate_bias=(-1.0, -2.0, -3.0), init=0.2, lr=0.5, g="g2", h="h1",
+        ),
+    }
+    #: Sizes of the fixed training and test sets (§3.1 "Data").
+    train_size = 256
+    test_size = 256
+
+    @property
+    def n_in(self) -> int:
+        return 7
+
+    @property
+    def n_out(self) -> int:
+        return 7
+
+    def protocol(self) -> Protocol:
+        every = self.params["check_every"]
+        return Protocol(
+            stop=EvalRule(every=every, sets=("train", "eval"), name="train+test correct"),
+            max_sequences=BUDGET, n_test=self.test_size, n_train=self.train_size, n_eval=self.test_size,
+            test_on_eval=True,
+            description=f"every symbol of every training and test string predicted correctly, checked after "
+                        f"every {every} training strings drawn at random from the {self.train_size}-string set",
+        )
+
+    def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
+        return self._batch([_draw(rng) for _ in range(n)])
+
+    def make_sets(self, rng: np.random.Generator, n_train: int = 256, n_test: int = 256,
+                  test_rng: np.random.Generator | None = None) -> tuple[SequenceBatch, SequenceBatch]:
+        """A training set of ``n_train`` random strings (duplicates allowed) and a test set of ``n_test``
+        random strings none of which occurs in the training set (duplicates among them allowed).
+
+        The test strings come from ``test_rng`` (default: ``rng``, after the training strings).
+        """
+        train = [_draw(rng) for _ in range(n_train)]
+        seen = {syms for syms, _ in train}
+        test_rng = rng if test_rng is None else test_rng
+        test: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+        while len(test) < n_test:
+            drawn = _draw(test_rng)
+            if drawn[0] not in seen:
+                test.append(drawn)
+        return self._batch(train), self._batch(test)
+
+    def fixed_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+                   ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
+        """The trial's 256 training strings (from ``train_rng``) and 256 test strings that exclude them."""
+        return self.make_sets(train_rng, self.train_size, self.test_size, test_rng=eval_rng)
+
+    def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        L = batch.mask.shape[1]
+        legal = batch.info["legal"][:, :L]
+        outputs = outputs[:, :L]
+        lowest_legal = np.where(legal, outputs, np.inf).min(axis=2)
+        highest_illegal = np.where(legal, -np.inf, outputs).max(axis=2)
+        return np.where(batch.mask, lowest_legal > highest_illegal, True).all(axis=1)
+
+    def ideal_outputs(self, batch: SequenceBatch) -> np.ndarray:
+        """The best prediction: probability 1/k for each of the k legal next symbols (0 in padding)."""
+        legal = batch.info["legal"]
+        return legal / np.maximum(legal.sum(axis=2), 1)[:, :, None]
+
+    @staticmethod
+    def _batch(strings: Sequence[tuple[tuple[int, ...], tuple[int, ...]]]) -> SequenceBatch:
+        n = len(strings)
+        lengths = np.array([len(syms) - 1 for syms, _ in strings], dtype=np.int64)
+        L = int(lengths.max()) if n else 0
+        active = np.full((n, L), -1, dtype=np.int64)
+        following = np.full((n, L), -1, dtype=np.int64)
+        bits = np.zeros((n, L), dtype=np.int64)
+        for i, (syms, legal) in enumerate(strings):
+            m = len(syms) - 1
+            active[i, :m] = syms[:-1]
+            following[i, :m] = syms[1:]
+            bits[i, :m] = legal
+        mask = active >= 0
+        rows, steps = np.nonzero(mask)
+        inputs = np.zeros((n, L, 7))
+        targets = np.zeros((n, L, 7))
+        inputs[rows, steps, active[rows, steps]] = 1.0
+        targets[rows, steps, following[rows, steps]] = 1.0
+        legal_sets = ((bits[:, :, None] >> np.arange(7)) & 1).astype(bool)
+        return SequenceBatch(inputs, targets, mask, lengths, {"legal": legal_sets, "active": active})
