@@ -13,6 +13,10 @@ def test_paper_rows_match_configurations():
     st = paper.find("two-sequence", {"T": 100, "N": 1, "noise": "signal", "check_every": 1000}, "lstm")
     assert st.extra["ST1"] == 74_950 and st.sequences == 78_430
     assert paper.find("long-lag-distractors", {"q": 1000, "p": 50}, "lstm").sequences == 203_000
+    lstm_1_5 = {"blocks": 3, "block_size": 2, "lr": 0.5, "bias": "gates"}
+    assert paper.find("reber", {"check_every": 256}, "lstm", lstm_1_5).row == "1-5"
+    assert paper.find("reber", {}, "lstm", {**lstm_1_5, "lr": 0.1}).row == "1-2"
+    assert paper.find("reber", {}, "lstm", {**lstm_1_5, "lr": 0.3}) is None
 
 
 def test_summary_columns():

@@ -26,6 +26,7 @@ class PaperResult:
     extra: dict[str, Any] = field(default_factory=dict)
     uncertain: bool = False
     note: str = ""
+    model_params: dict[str, Any] = field(default_factory=dict)  # hyperparameters that select the row
 
 
 def _frac(x: float) -> float:
@@ -34,6 +35,14 @@ def _frac(x: float) -> float:
 
 
 RESULTS: tuple[PaperResult, ...] = (
+    # Table 1: Exp 1, LSTM rows, each the mean of 30 trials (3 training/test set pairs x 10 initialisations)
+    *(PaperResult("1", row, "reber", {}, "lstm", 30, rate, seq, 0, 256, w,
+                  model_params={"blocks": b, "block_size": size, "lr": lr}, note="PAPER.md §4 Table 1",
+                  extra=extra)
+      for row, b, size, w, lr, rate, seq, extra in [
+          ("1-1", 4, 1, 264, 0.1, 1.0, 39_740, {}), ("1-2", 3, 2, 276, 0.1, 1.0, 21_730, {}),
+          ("1-3", 3, 2, 276, 0.2, 0.97, 14_060, {}), ("1-4", 4, 1, 264, 0.5, 0.97, 9_500, {}),
+          ("1-5", 3, 2, 276, 0.5, 1.0, 8_440, {"min": 3_800, "max": 24_100})]),
     # Table 3: Exp 2c, mean of 20 trials, LSTM only
     *(PaperResult("3", f"2c-{i + 1}", "long-lag-distractors", {"q": q, "p": p}, "lstm", 20, None, seq,
                   weights=6 * p + 64, note="PAPER.md §4 Table 3")
@@ -79,9 +88,12 @@ RESULTS: tuple[PaperResult, ...] = (
 )
 
 
-def find(task: str, params: dict[str, Any], model: str) -> PaperResult | None:
+def find(task: str, params: dict[str, Any], model: str,
+         model_params: dict[str, Any] | None = None) -> PaperResult | None:
     """The paper's row for this configuration, if it reports one."""
+    model_params = model_params or {}
     for r in RESULTS:
-        if r.task == task and r.model == model and all(params.get(k) == v for k, v in r.params.items()):
+        if (r.task == task and r.model == model and all(params.get(k) == v for k, v in r.params.items())
+                and all(model_params.get(k) == v for k, v in r.model_params.items())):
             return r
     return None

@@ -26,7 +26,7 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
         first = g.iloc[0]
         ok = g[g["success"]]
         tested = g[g["test_wrong"] >= 0]
-        ref = paper.find(first["task"], first["task_params"], first["model"])
+        ref = paper.find(first["task"], first["task_params"], first["model"], first.get("model_params"))
         rows.append({
             "task": first["task"],
             "params": _params_text(first["task_params"]),
