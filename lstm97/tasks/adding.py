@@ -67,6 +67,16 @@ class Adding(Task):
             description="ST3(0.01): mean error of the 2000 most recent sequences < 0.01 and all correct",
         )
 
+    #: What distinguishes the multiplication problem (Exp 5), which reuses this generator: the value range,
+    #: X1 when the first pair is marked in step 1, and the target.
+    value_range = (-1.0, 1.0)
+    x1_if_first_marked = 0.0
+    #: ``first_pair_value`` choice that also puts that X1 on the value input.
+    x1_on_input = "zero"
+
+    def target(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        return 0.5 + (x1 + x2) / 4.0
+
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
         T = self.params["T"]
         L = self.max_length
@@ -78,27 +88,28 @@ class Adding(Task):
         free = window - (first < window)
         second = np.floor(u[:, 2] * free).astype(np.int64)
         second += (first < window) & (second >= first)
-        values = u[:, 3:] * 2.0 - 1.0
+        lo, hi = self.value_range
+        values = lo + u[:, 3:] * (hi - lo)
         steps = np.arange(L)
         alive = steps[None, :] < lengths[:, None]
         rows = np.arange(n)
         x1 = values[rows, first].copy()
-        x1[first == 0] = 0.0
+        x1[first == 0] = self.x1_if_first_marked
         x2 = values[rows, second]
         markers = np.zeros((n, L))
         markers[:, 0] = -1.0
         markers[rows, lengths - 1] = -1.0
         markers[rows, first] = 1.0
         markers[rows, second] = 1.0
-        if self.params["first_pair_value"] == "zero":
-            values[first == 0, 0] = 0.0
+        if self.params["first_pair_value"] == self.x1_on_input:
+            values[first == 0, 0] = self.x1_if_first_marked
         inputs = np.stack([np.where(alive, values, 0.0), markers], axis=2)
         targets = np.zeros((n, L, 1))
         mask = np.zeros((n, L), dtype=bool)
-        targets[rows, lengths - 1, 0] = 0.5 + (x1 + x2) / 4.0
+        targets[rows, lengths - 1, 0] = self.target(x1, x2)
         mask[rows, lengths - 1] = True
         return SequenceBatch(inputs, targets, mask, lengths)
 
     def validate(self) -> None:
         if self.params["T"] // 2 - 1 < 2:
-            raise UserError("parameter T must be at least 20 for the adding problem.")
+            raise UserError(f"parameter T must be at least 20 for the {self.spec.name} problem.")

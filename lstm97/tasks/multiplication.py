@@ -1,6 +1,6 @@
 """Experiment 5: the multiplication problem (PAPER.md §3.7, Table 8, Table 10 row 5, Table 11).
 
-As the adding problem (:mod:`lstm97.tasks.adding`, same marking and lengths), except: values are uniform in
+As the adding problem (:class:`~lstm97.tasks.adding.Adding`, whose generator it reuses), except: values are uniform in
 [0, 1]; if the first pair is the one marked in step 1, X1 = 1.0; the target at the last step is X1 * X2
 (unscaled). A sequence is correct when |error| < 0.04 (ABS(0.04)).
 
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import UserError
 from ..params import Param
-from .base import Protocol, SequenceBatch, Task, TaskSpec
+from .adding import Adding
+from .base import Protocol, TaskSpec
 from .criteria import WindowRule
 
 
-class Multiplication(Task):
+class Multiplication(Adding):
     spec = TaskSpec(
         name="multiplication",
         title="Multiplication problem (Exp 5)",
@@ -57,20 +57,12 @@ class Multiplication(Task):
             in_gate_bias=None, out_gate_bias=None, init=0.1, lr=0.1, g="g2", h="h1",
         ),
     }
-    tolerance = 0.04
+    value_range = (0.0, 1.0)
+    x1_if_first_marked = 1.0
+    x1_on_input = "one"
 
-    @property
-    def n_in(self) -> int:
-        return 2
-
-    @property
-    def n_out(self) -> int:
-        return 1
-
-    @property
-    def max_length(self) -> int:
-        T = self.params["T"]
-        return T + T // 10
+    def target(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        return x1 * x2
 
     def protocol(self) -> Protocol:
         n_seq = self.params["n_seq"]
@@ -80,39 +72,3 @@ class Multiplication(Task):
             description=f"fewer than {n_seq} of the 2000 most recent training sequences have "
                         "absolute error >= 0.04",
         )
-
-    def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
-        T = self.params["T"]
-        L = self.max_length
-        u = rng.random((n, 3 + L))
-        lengths = T + np.floor(u[:, 0] * (T // 10 + 1)).astype(np.int64)
-        first = np.floor(u[:, 1] * 10).astype(np.int64)
-        # second mark: uniform over the still-unmarked pairs among the first floor(T/2) - 1
-        window = T // 2 - 1
-        free = window - (first < window)
-        second = np.floor(u[:, 2] * free).astype(np.int64)
-        second += (first < window) & (second >= first)
-        values = u[:, 3:].copy()
-        steps = np.arange(L)
-        alive = steps[None, :] < lengths[:, None]
-        rows = np.arange(n)
-        x1 = values[rows, first].copy()
-        x1[first == 0] = 1.0
-        x2 = values[rows, second]
-        markers = np.zeros((n, L))
-        markers[:, 0] = -1.0
-        markers[rows, lengths - 1] = -1.0
-        markers[rows, first] = 1.0
-        markers[rows, second] = 1.0
-        if self.params["first_pair_value"] == "one":
-            values[first == 0, 0] = 1.0
-        inputs = np.stack([np.where(alive, values, 0.0), markers], axis=2)
-        targets = np.zeros((n, L, 1))
-        mask = np.zeros((n, L), dtype=bool)
-        targets[rows, lengths - 1, 0] = x1 * x2
-        mask[rows, lengths - 1] = True
-        return SequenceBatch(inputs, targets, mask, lengths)
-
-    def validate(self) -> None:
-        if self.params["T"] // 2 - 1 < 2:
-            raise UserError("parameter T must be at least 20 for the multiplication problem.")
