@@ -148,3 +148,25 @@ def test_dask_executor_equals_serial():
     key = lambda r: r["seed"]
     for a, b in zip(sorted(serial, key=key), sorted(remote, key=key), strict=True):
         assert (a["sequences"], a["test_mse"], a["curve"]) == (b["sequences"], b["test_mse"], b["curve"])
+
+
+def test_fresh_evaluation_rule_exp2a_small():
+    """Exp 2a with p=4: success is the first check at which 10,000 fresh sequences are all correct."""
+    cfg = TrialConfig.resolve("long-lag", {"p": 4, "check_every": 50}, "lstm", {}, max_sequences=30_000,
+                              n_test=500)
+    recs = [run_trial(cfg, seed=1, chunk=c) for c in (16, 100)]
+    assert recs[0]["status"] == "success" and recs[0]["sequences"] % 50 == 0
+    assert recs[0]["test_wrong"] == 0
+    assert (recs[1]["sequences"], recs[1]["curve"]) == (recs[0]["sequences"], recs[0]["curve"])
+
+
+def test_fresh_check_counts_wrong_sequences():
+    from lstm97.runners.trial import _fresh_check
+    from lstm97.tasks.criteria import EvalRule
+
+    task = tasks.make("long-lag", p=4)
+    model = models.make("lstm", task)
+    state = model.init_state(np.random.default_rng(0))  # untrained: wrong on the last step
+    assert not _fresh_check(model, state, task, EvalRule(every=1, fresh=100), np.random.default_rng(1), 64)
+    assert _fresh_check(model, state, task, EvalRule(every=1, fresh=100, max_wrong=100),
+                        np.random.default_rng(1), 64)

@@ -99,12 +99,14 @@ def _rows_cap(task) -> int:
 
 def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
     """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
-    wrong = 0
-    for a in range(0, rule.fresh, rows):
-        batch = task.sample(rng, min(rows, rule.fresh - a))
+    wrong, done, size = 0, 0, 16  # small first chunks: a net that is still wrong fails fast
+    while done < rule.fresh:
+        batch = task.sample(rng, min(size, rows, rule.fresh - done))
         wrong += int((~task.correct(batch, model.predict(state, batch))).sum())
         if wrong > rule.max_wrong:
             return False
+        done += len(batch)
+        size *= 2
     return True
 
 
