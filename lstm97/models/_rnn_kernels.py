@@ -1,0 +1,91 @@
+"""numba kernels shared by the conventional recurrent nets (PAPER.md §2, §5): the forward pass.
+
+Glossary: units u = 0..U-1 are the non-input units, hidden units first, output units last (the last K).
+Within a time step they are computed in index order (layer order). Sources of unit u at step t:
+
+=====================  =================  ===============================================================
+paper / usual symbol   here               meaning
+=====================  =================  ===============================================================
+w_{ui} x_i(t)          B[u, i]            input weights (one-hot inputs: the column ``active[t]`` only)
+w_{uv} y_v(t)          A[u, v]            same-step weights from lower units (v < u), e.g. hidden -> output
+w_{uv} y_v(t-1)        R[u, v]            recurrent weights from every unit at the previous step
+b_u                    b[u]               bias (a weight from a constant 1)
+net_u, y_u = f(net_u)  net[t, u], y[t, u] f logistic (range [0, 1]) or tanh
+=====================  =================  ===============================================================
+
+Connections absent from the architecture are zero weights that never change (the models keep them so).
+Sparse connectivity is walked through CSR lists: ``a_ptr[u]:a_ptr[u+1]`` indexes ``a_idx`` (the sources v
+of unit u in A), likewise ``r_ptr``/``r_idx`` for R. All activations are 0 at the start of a sequence.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import njit
+
+LOGISTIC = 0
+TANH = 1
+
+
+@njit
+def squash(a, act):
+    if act == LOGISTIC:
+        return 1.0 / (1.0 + math.exp(-a))
+    return math.tanh(a)
+
+
+@njit
+def dsquash(y, act):
+    """f'(net) written with the unit's output y = f(net)."""
+    if act == LOGISTIC:
+        return y * (1.0 - y)
+    return 1.0 - y * y
+
+
+@njit
+def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, net, y):
+    """One time step: fill ``net`` and ``y`` (length U) from input ``x`` and the previous outputs."""
+    U = b.shape[0]
+    n_in = B.shape[1]
+    for u in range(U):
+        a = b[u]
+        if sparse:
+            if hot >= 0:
+                a += B[u, hot]
+        else:
+            for i in range(n_in):
+                a += B[u, i] * x[i]
+        for e in range(a_ptr[u], a_ptr[u + 1]):
+            a += A[u, a_idx[e]] * y[a_idx[e]]
+        for e in range(r_ptr[u], r_ptr[u + 1]):
+            a += R[u, r_idx[e]] * y_prev[r_idx[e]]
+        net[u] = a
+        y[u] = squash(a, act)
+
+
+@njit
+def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs, active, lengths, act, outputs):
+    """Outputs of the net over every sequence of the chunk (weights unchanged); returns a status."""
+    n = lengths.shape[0]
+    U = b.shape[0]
+    K = outputs.shape[2]
+    sparse = active.shape[0] > 0
+    y_prev = np.zeros(U)
+    y = np.zeros(U)
+    net = np.zeros(U)
+    for i in range(n):
+        for u in range(U):
+            y_prev[u] = 0.0
+        for t in range(lengths[i]):
+            hot = active[i, t] if sparse else -1
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, y_prev, act, net, y)
+            for k in range(K):
+                outputs[i, t, k] = y[U - K + k]
+            for u in range(U):
+                y_prev[u] = y[u]
+            if not math.isfinite(y[U - 1]):
+                return 1
+    return 0

@@ -1,0 +1,123 @@
+"""Conventional recurrent nets of logistic (or tanh) units: the architectures of the paper's baselines
+(PAPER.md §2, §5). This module defines the nets (connectivity, weights, forward pass); the learning rules
+live in their own models (``rnn-bptt``, ``rtrl``, ``elman``, ``guess``), which subclass :class:`RecurrentNet`.
+
+Architectures (``arch``):
+
+* ``layered``: a hidden layer of ``hidden`` units, then the output layer. Hidden units see the inputs and,
+  through ``recurrence``, the hidden units of the previous step (``full``: all of them, as in an Elman net
+  whose context units hold h(t-1); ``self``: each only itself; ``none``). Output units see the hidden units
+  of the same step and, with ``skip``, the inputs ("every layer connected to all layers below"); they are not
+  recurrent. The paper's RTRL/BPTT net for Exp 2a is ``layered`` with hidden=1, recurrence=self, skip, no
+  bias: 36 / 144 / 10404 weights for p = 4 / 10 / 100.
+* ``wz``: Williams & Zipser's fully recurrent net (the RTRL nets of Exp 1, §5's A1): hidden and output units
+  form one layer; every unit sees the inputs and every unit of the previous step.
+* ``a2``: §5's A2: like ``wz`` but each hidden unit sees only the input, the output unit and itself (at the
+  previous step); the output unit sees every unit.
+
+``bias`` gives every non-input unit a bias weight. All present weights start uniform in [-init, init];
+absent connections are zero weights that never change. The weight count (``n_weights``) counts the present
+ones only; the flat vector holds dense matrices B [U, n_in], A [U, U], R [U, U] and b [U] (U = hidden +
+outputs), whose absent entries stay 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import UserError
+from ..params import Param
+from ._rnn_kernels import LOGISTIC, TANH, rnn_forward_chunk
+from .base import Layout, Model, TrainState
+
+_DENSE = np.zeros((0, 0), dtype=np.int64)
+
+#: Architecture parameters shared by every conventional-net model.
+ARCH_PARAMS = (
+    Param("arch", "str", "layered", "layered | wz (fully recurrent) | a2 (§5's sparse A2)",
+          choices=("layered", "wz", "a2")),
+    Param("hidden", "int", 3, "number of hidden units", low=0, high=100_000),
+    Param("recurrence", "str", "full", "layered: hidden-to-hidden connections of the previous step "
+          "(full | self | none)", choices=("full", "self", "none")),
+    Param("skip", "bool", False, "layered: outputs also see the inputs"),
+    Param("bias", "bool", True, "every non-input unit has a bias weight"),
+    Param("act", "str", "logistic", "unit activation: logistic in [0,1] | tanh", choices=("logistic", "tanh")),
+    Param("init", "float", 0.2, "initial weights uniform in [-init, init]", low=0.0, high=1e6),
+)
+
+
+def _csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pointers and column indices of the True entries of ``mask``."""
+    counts = mask.sum(axis=1)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    idx = np.nonzero(mask)[1].astype(np.int64)
+    return ptr, idx
+
+
+class RecurrentNet(Model):
+    """A conventional recurrent net (no learning rule): connectivity, weights, forward pass.
+
+    Subclasses add a learning rule (``train_chunk``) and their own Params after ``ARCH_PARAMS``.
+    """
+
+    def validate(self) -> None:
+        hp, H, K, n_in = self.hp, self.hp["hidden"], self.n_out, self.n_in
+        U = H + K
+        arch = hp["arch"]
+        if arch == "a2" and K != 1:
+            raise UserError("arch=a2 needs a task with one output unit.")
+        MB = np.ones((U, n_in), dtype=bool)
+        MA = np.zeros((U, U), dtype=bool)
+        MR = np.zeros((U, U), dtype=bool)
+        if arch == "layered":
+            MB[H:] = hp["skip"]
+            MA[H:, :H] = True  # outputs see the hidden units of the same step
+            if hp["recurrence"] == "full":
+                MR[:H, :H] = True
+            elif hp["recurrence"] == "self":
+                MR[np.arange(H), np.arange(H)] = True
+        elif arch == "wz":
+            MR[:, :] = True
+        else:  # a2: hidden sees input, output and itself; the output sees every unit
+            MR[np.arange(H), np.arange(H)] = True
+            MR[:H, U - 1] = True
+            MR[U - 1, :] = True
+        Mb = np.full(U, hp["bias"])
+        self.masks = {"B": MB, "A": MA, "R": MR, "b": Mb}
+        self.a_ptr, self.a_idx = _csr(MA)
+        self.r_ptr, self.r_idx = _csr(MR)
+        self._layout = Layout({"B": (U, n_in), "A": (U, U), "R": (U, U), "b": (U,)})
+        self._flat_mask = np.concatenate([self.masks[k].ravel() for k in ("B", "A", "R", "b")])
+        self.act = LOGISTIC if hp["act"] == "logistic" else TANH
+
+    @property
+    def layout(self) -> Layout:
+        return self._layout
+
+    @property
+    def n_weights(self) -> int:
+        """The number of weights present in the architecture (absent connections are not counted)."""
+        return int(self._flat_mask.sum())
+
+    @property
+    def units(self) -> int:
+        return self.hp["hidden"] + self.n_out
+
+    def random_weights(self, rng: np.random.Generator, r: float) -> np.ndarray:
+        """A flat vector with every present weight uniform in [-r, r] and absent ones 0."""
+        return rng.uniform(-r, r, self.layout.size) * self._flat_mask
+
+    def init_state(self, rng: np.random.Generator) -> TrainState:
+        return TrainState(self.random_weights(rng, self.hp["init"]))
+
+    def kernel_args(self, state: TrainState) -> tuple[Any, ...]:
+        v = self.views(state.w)
+        return v["B"], v["A"], v["R"], v["b"], self.a_ptr, self.a_idx, self.r_ptr, self.r_idx
+
+    def predict(self, state: TrainState, batch) -> np.ndarray:
+        outputs = np.zeros(batch.targets.shape)
+        rnn_forward_chunk(*self.kernel_args(state), batch.inputs, batch.info.get("active", _DENSE),
+                          batch.lengths, self.act, outputs)
+        return outputs
