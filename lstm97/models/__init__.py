@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 registry = Registry(
     "model", "lstm97.models",
     {
+        "guess": "lstm97.models.guessing:Guess",
         "lstm": "lstm97.models.lstm:LSTM",
     },
 )

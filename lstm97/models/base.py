@@ -112,7 +112,11 @@ class Model:
 
     @property
     def n_weights(self) -> int:
-        return self.layout.size
+        return int(self.free().sum())
+
+    def free(self) -> np.ndarray:
+        """Which entries of the flat vector are weights (the rest are structural zeros of absent connections)."""
+        return np.ones(self.layout.size, dtype=bool)
 
     def views(self, w: np.ndarray) -> dict[str, np.ndarray]:
         return self.layout.views(w)

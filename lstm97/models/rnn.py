@@ -96,10 +96,9 @@ class RecurrentNet(Model):
     def layout(self) -> Layout:
         return self._layout
 
-    @property
-    def n_weights(self) -> int:
-        """The number of weights present in the architecture (absent connections are not counted)."""
-        return int(self._flat_mask.sum())
+    def free(self) -> np.ndarray:
+        """The present connections (absent ones are zeros in the flat vector and not counted as weights)."""
+        return self._flat_mask
 
     @property
     def units(self) -> int:

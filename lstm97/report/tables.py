@@ -32,6 +32,7 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "params": _params_text(first["task_params"]),
             "model": first["model"],
             "trials": len(g),
+            "unit": first["unit"] if "unit" in first and isinstance(first["unit"], str) else "sequences",
             "% success": 100.0 * len(ok) / len(g),
             "mean seq.": ok["sequences"].mean() if len(ok) else float("nan"),
             "median seq.": ok["sequences"].median() if len(ok) else float("nan"),

@@ -24,6 +24,7 @@ TRIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "TEXT NOT NULL"),  # success | budget | diverged
     ("success", "INTEGER NOT NULL"),
     ("sequences", "INTEGER NOT NULL"),  # until the stopping rule first held, else sequences used
+    ("unit", "TEXT"),  # what "sequences" counts: sequences (training) or guesses (random search)
     ("milestones", "TEXT"),  # JSON {rule name: sequences until it first held}
     ("test_wrong", "INTEGER"),  # -1 when not tested (diverged)
     ("test_mse", "REAL"),

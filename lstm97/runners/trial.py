@@ -122,8 +122,10 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
     task = tasks.make(cfg.task, **cfg.task_params)
     model = models.make(cfg.model, task, **cfg.model_params)
     proto = task.protocol()
-    rules = (*proto.milestones, proto.stop)
     rng = streams(seed)
+    if getattr(model, "is_search", False):
+        return _search_trial(cfg, seed, task, model, rng, t0)
+    rules = (*proto.milestones, proto.stop)
     state = model.init_state(rng.weights)
     train_set, eval_set = task.fixed_sets(rng.train, rng.test)
     sets = {"train": train_set, "eval": eval_set}
@@ -196,6 +198,23 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
                 wrong += w
                 total += mse * len(batch)
             test_wrong, test_mse = wrong, total / max(cfg.n_test, 1)
+    return _record(cfg, seed, task, model, status, seen, milestones, test_wrong, test_mse, message, curve.rows,
+                   t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences")
+
+
+def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> dict[str, Any]:
+    """Random weight guessing (§5): guess until the training set is solved, then test on the test set."""
+    train_set, test_set = task.search_sets(rng.train, rng.test)
+    state, guesses, solved = model.search(task, train_set, rng.model, cfg.max_sequences)
+    wrong, mse, _ = _evaluate(model, state, task, test_set)
+    status = "success" if solved else "budget"
+    return _record(cfg, seed, task, model, status, guesses, {}, wrong, mse, "", [], t0,
+                   "all training sequences correct", len(test_set), "guesses")
+
+
+def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, milestones: dict, test_wrong: int,
+            test_mse: float, message: str, curve: list, t0: float, stop_rule: str, n_test: int,
+            unit: str) -> dict[str, Any]:
     return {
         "config_key": cfg.key(),
         "task": cfg.task,
@@ -205,12 +224,13 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
         "model_params": cfg.model_params,
         "model_version": model.spec.version,
         "max_sequences": cfg.max_sequences,
-        "n_test": len(eval_set) if proto.test_on_eval else cfg.n_test,
-        "stop_rule": proto.stop.name,
+        "n_test": n_test,
+        "stop_rule": stop_rule,
         "seed": int(seed),
         "status": status,
         "success": status == "success",
         "sequences": int(seen),
+        "unit": unit,
         "milestones": milestones,
         "test_wrong": int(test_wrong),
         "test_mse": test_mse,
@@ -218,5 +238,5 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
         "wall_time": time.perf_counter() - t0,
         "package_version": __version__,
         "message": message,
-        "curve": curve.rows,
+        "curve": curve,
     }

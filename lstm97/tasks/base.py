@@ -206,6 +206,39 @@ class Task:
         """Outputs a perfect net would give (the targets; the noise-free targets where targets are noisy)."""
         return batch.targets
 
+    #: Training and test set sizes for searching models (random weight guessing, PAPER.md §5: 100 and 100).
+    search_set_sizes: tuple[int, int] = (100, 100)
+
+    def search_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+                    ) -> tuple[SequenceBatch, SequenceBatch]:
+        """Training and test sets for random weight guessing (§5: 100 sequences each, half per class).
+
+        A task whose protocol already has fixed training and evaluation sets uses them; otherwise the sets
+        are drawn with ``sample`` and, where batches carry ``info["label"]``, balanced over the classes by
+        keeping the first sequences of each class in drawing order.
+        """
+        proto = self.protocol()
+        if proto.n_train and proto.n_eval:
+            train, evaluation = self.fixed_sets(train_rng, eval_rng)
+            return train, evaluation
+        n_train, n_test = self.search_set_sizes
+        return self._balanced(train_rng, n_train), self._balanced(eval_rng, n_test)
+
+    def _balanced(self, rng: np.random.Generator, n: int) -> SequenceBatch:
+        first = self.sample(rng, n)
+        if "label" not in first.info:
+            return first
+        classes = np.unique(first.info["label"])
+        per_class = n // len(classes)
+        pool = [first]
+        while True:
+            batch = SequenceBatch.concat(pool)
+            labels = batch.info["label"]
+            if all((labels == c).sum() >= per_class for c in classes):
+                keep = np.sort(np.concatenate([np.nonzero(labels == c)[0][:per_class] for c in classes]))
+                return batch.take(keep)
+            pool.append(self.sample(rng, n))
+
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
         """Per-sequence correctness; the default is ABS(tolerance) over every target step and output."""
         return max_abs_error(batch, outputs) < self.tolerance

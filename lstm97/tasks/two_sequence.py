@@ -118,6 +118,8 @@ class TwoSequence(Task):
             in_gate_bias=(-1.0, -3.0, -5.0), out_gate_bias=(-2.0, -4.0, -6.0), init=0.1, lr=1.0,
             g="g2", h="h1",
         ),
+        # §5: random weight guessing with architecture A2 (10 hidden units) and weights in [-100, 100]
+        "guess": dict(arch="a2", hidden=10, bias=True, act="logistic", range=100.0, net="rnn"),
     }
 
     def validate(self) -> None:
