@@ -12,7 +12,7 @@ def test_guess_is_deterministic_and_counts_guesses():
     a, b = run_trial(cfg, seed=5), run_trial(cfg, seed=5)
     assert a["status"] == "success" and a["unit"] == "guesses"
     assert (a["sequences"], a["test_wrong"], a["test_mse"]) == (b["sequences"], b["test_wrong"], b["test_mse"])
-    assert a["n_test"] == 100 and a["n_weights"] == 53  # A2: 10 hidden units
+    assert a["n_test"] == 100 and a["n_weights"] == 52  # A2: 10 hidden x 4 + output (input, 10 units, bias)
     assert run_trial(cfg, seed=6)["sequences"] != a["sequences"]
 
 
@@ -35,7 +35,7 @@ def test_budget_exhausted():
     assert rec["sequences"] == 1 and (rec["status"] == "budget") == (not rec["success"])
 
 
-@pytest.mark.parametrize("net, weights", [("lstm", 102), ("rnn", 53)])
+@pytest.mark.parametrize("net, weights", [("lstm", 102), ("rnn", 52)])
 def test_guess_wraps_lstm_and_rnn(net, weights):
     task = tasks.make("two-sequence", T=20, N=3)
     model = models.make("guess", task, net=net)

@@ -18,7 +18,9 @@ registry = Registry(
     "model", "lstm97.models",
     {
         "guess": "lstm97.models.guessing:Guess",
+        "elman": "lstm97.models.rnn_bptt:Elman",
         "lstm": "lstm97.models.lstm:LSTM",
+        "rnn-bptt": "lstm97.models.rnn_bptt:RNNBPTT",
     },
 )
 

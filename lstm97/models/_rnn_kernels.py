@@ -86,6 +86,7 @@ def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs, active, le
                 outputs[i, t, k] = y[U - K + k]
             for u in range(U):
                 y_prev[u] = y[u]
-            if not math.isfinite(y[U - 1]):
-                return 1
+            for u in range(U):
+                if not math.isfinite(y[u]):
+                    return 1
     return 0

@@ -13,7 +13,7 @@ Architectures (``arch``):
 * ``wz``: Williams & Zipser's fully recurrent net (the RTRL nets of Exp 1, §5's A1): hidden and output units
   form one layer; every unit sees the inputs and every unit of the previous step.
 * ``a2``: §5's A2: like ``wz`` but each hidden unit sees only the input, the output unit and itself (at the
-  previous step); the output unit sees every unit.
+  previous step); the output unit sees the input and all other units (not itself).
 
 ``bias`` gives every non-input unit a bias weight. All present weights start uniform in [-init, init];
 absent connections are zero weights that never change. The weight count (``n_weights``) counts the present
@@ -32,7 +32,7 @@ from ..params import Param
 from ._rnn_kernels import LOGISTIC, TANH, rnn_forward_chunk
 from .base import Layout, Model, TrainState
 
-_DENSE = np.zeros((0, 0), dtype=np.int64)
+DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": kernels sum over every input
 
 #: Architecture parameters shared by every conventional-net model.
 ARCH_PARAMS = (
@@ -83,7 +83,7 @@ class RecurrentNet(Model):
         else:  # a2: hidden sees input, output and itself; the output sees every unit
             MR[np.arange(H), np.arange(H)] = True
             MR[:H, U - 1] = True
-            MR[U - 1, :] = True
+            MR[U - 1, :H] = True  # "the output unit sees all other units"
         Mb = np.full(U, hp["bias"])
         self.masks = {"B": MB, "A": MA, "R": MR, "b": Mb}
         self.a_ptr, self.a_idx = _csr(MA)
@@ -115,8 +115,15 @@ class RecurrentNet(Model):
         v = self.views(state.w)
         return v["B"], v["A"], v["R"], v["b"], self.a_ptr, self.a_idx, self.r_ptr, self.r_idx
 
+    def check_batch(self, batch) -> None:
+        if batch.n_in != self.n_in or batch.n_out != self.n_out:
+            raise ValueError(
+                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
+            )
+
     def predict(self, state: TrainState, batch) -> np.ndarray:
+        self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)
-        rnn_forward_chunk(*self.kernel_args(state), batch.inputs, batch.info.get("active", _DENSE),
+        rnn_forward_chunk(*self.kernel_args(state), batch.inputs, batch.info.get("active", DENSE),
                           batch.lengths, self.act, outputs)
         return outputs
