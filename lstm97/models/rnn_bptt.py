@@ -32,7 +32,7 @@ import numpy as np
 from ..params import Param
 from ._bptt_kernels import bptt_chunk
 from .base import ChunkResult, ModelSpec, TrainState
-from .rnn import DENSE, ARCH_PARAMS, RecurrentNet
+from .rnn import ARCH_PARAMS, DENSE, RecurrentNet
 
 _LEARNING = (
     Param("lr", "float", 1.0, "learning rate alpha (Delta w = lr * (-1/2 dE/dw))", low=0.0, high=1e6),
