@@ -52,8 +52,11 @@ ARCHS = [
     *[dict(arch="layered", recurrence=r, skip=s) for r in ("full", "self", "none") for s in (False, True)],
     dict(arch="wz"),
     dict(arch="a2"),
+    dict(arch="wz", order="seq"),
+    dict(arch="a2", order="seq"),
 ]
-ARCH_IDS = [f"{a['arch']}-{a.get('recurrence', '')}{'-skip' if a.get('skip') else ''}" for a in ARCHS]
+ARCH_IDS = [f"{a['arch']}-{a.get('recurrence', a.get('order', ''))}{'-skip' if a.get('skip') else ''}"
+            for a in ARCHS]
 
 
 def _seed(*key):
@@ -148,13 +151,14 @@ def test_exp2a_weight_counts(p, weights):
 
 
 def test_elman_defaults():
-    """Elman's net for Exp 1 (Table 1: 15 hidden units, "≈435" weights; ours: 457 with every bias)."""
+    """Elman's net for Exp 1 (Table 1: 15 hidden units, "≈435" weights: exactly ours without biases, the
+    task's paper default; 457 with every bias)."""
     model = Elman.for_task(tasks.make("reber"))
     hp = model.hp
     assert (hp["arch"], hp["recurrence"], hp["hidden"], hp["truncate"], hp["skip"]) == ("layered", "full", 15, 1,
                                                                                         False)
-    assert model.n_weights == 7 * 15 + 15 * 15 + 15 * 7 + 22 == 457
-    assert Elman.for_task(tasks.make("reber"), bias=False).n_weights == 435
+    assert model.n_weights == 7 * 15 + 15 * 15 + 15 * 7 == 435 and not hp["bias"]
+    assert Elman.for_task(tasks.make("reber"), bias=True).n_weights == 457
     assert RNNBPTT.for_task(tasks.make("reber")).hp["truncate"] == 0
 
 

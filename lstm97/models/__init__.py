@@ -21,6 +21,7 @@ registry = Registry(
         "elman": "lstm97.models.rnn_bptt:Elman",
         "lstm": "lstm97.models.lstm:LSTM",
         "rnn-bptt": "lstm97.models.rnn_bptt:RNNBPTT",
+        "rtrl": "lstm97.models.rtrl:RTRL",
     },
 )
 

@@ -15,6 +15,10 @@ Architectures (``arch``):
 * ``a2``: §5's A2: like ``wz`` but each hidden unit sees only the input, the output unit and itself (at the
   previous step); the output unit sees the input and all other units (not itself).
 
+``order`` (``wz``, ``a2``): ``sync`` updates every unit from the previous step's values (Williams & Zipser);
+``seq`` computes the units in turn (hidden units first, the output last), each seeing the current values of
+the units before it and the previous values of itself and the units after it (the weight count is the same).
+
 ``bias`` gives every non-input unit a bias weight. All present weights start uniform in [-init, init];
 absent connections are zero weights that never change. The weight count (``n_weights``) counts the present
 ones only; the flat vector holds dense matrices B [U, n_in], A [U, U], R [U, U] and b [U] (U = hidden +
@@ -42,6 +46,9 @@ ARCH_PARAMS = (
     Param("recurrence", "str", "full", "layered: hidden-to-hidden connections of the previous step "
           "(full | self | none)", choices=("full", "self", "none")),
     Param("skip", "bool", False, "layered: outputs also see the inputs"),
+    Param("order", "str", "sync", "wz/a2: sync (every unit sees the others' previous values, Williams & "
+          "Zipser) | seq (units computed in turn: each sees the current values of the units before it)",
+          choices=("sync", "seq")),
     Param("bias", "bool", True, "every non-input unit has a bias weight"),
     Param("act", "str", "logistic", "unit activation: logistic in [0,1] | tanh", choices=("logistic", "tanh")),
     Param("init", "float", 0.2, "initial weights uniform in [-init, init]", low=0.0, high=1e6),
@@ -84,6 +91,9 @@ class RecurrentNet(Model):
             MR[np.arange(H), np.arange(H)] = True
             MR[:H, U - 1] = True
             MR[U - 1, :H] = True  # "the output unit sees all other units"
+        if arch != "layered" and hp["order"] == "seq":  # lower units' current values, not previous ones
+            lower = np.tril(np.ones((U, U), dtype=bool), -1)
+            MA, MR = MR & lower, MR & ~lower
         Mb = np.full(U, hp["bias"])
         self.masks = {"B": MB, "A": MA, "R": MR, "b": Mb}
         self.a_ptr, self.a_idx = _csr(MA)

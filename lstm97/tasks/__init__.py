@@ -15,6 +15,8 @@ registry = Registry(
     "task", "lstm97.tasks",
     {
         "adding": "lstm97.tasks.adding:Adding",
+        "latch": "lstm97.tasks.guessing_tasks:Latch",
+        "parity": "lstm97.tasks.guessing_tasks:Parity",
         "long-lag": "lstm97.tasks.long_lag:LongLag",
         "long-lag-distractors": "lstm97.tasks.long_lag:LongLagDistractors",
         "reber": "lstm97.tasks.reber:Reber",

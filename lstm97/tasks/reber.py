@@ -108,8 +108,9 @@ class Reber(Task):
             blocks=3, block_size=2, connectivity="F", output_gate=True, bias="gates",
             in_gate_bias=None, out_gate_bias=(-1.0, -2.0, -3.0), init=0.2, lr=0.5, g="g2", h="h1",
         ),
-        # Table 1: RTRL with 3 hidden units (≈170 weights, lr 0.05; Smith & Zipser's fully recurrent net)
-        "rtrl": dict(arch="wz", hidden=3, bias=True, act="logistic", init=0.2, lr=0.05),
+        # Table 1: RTRL with 3 hidden units (≈170 weights, lr 0.05; Smith & Zipser's fully recurrent net:
+        # exactly 170 without biases)
+        "rtrl": dict(arch="wz", hidden=3, bias=False, act="logistic", init=0.2, lr=0.05),
         # Table 1: Elman net with 15 hidden units; without biases it has exactly the paper's ≈435 weights.
         # Its learning rate is UNSPECIFIED (Cleeremans et al.'s results were quoted); 0.1 here.
         "elman": dict(arch="layered", recurrence="full", hidden=15, bias=False, act="logistic", init=0.2,

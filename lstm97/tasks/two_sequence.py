@@ -119,7 +119,7 @@ class TwoSequence(Task):
             g="g2", h="h1",
         ),
         # §5: random weight guessing with architecture A2 (10 hidden units) and weights in [-100, 100]
-        "guess": dict(arch="a2", hidden=10, bias=True, act="logistic", range=100.0, net="rnn"),
+        "guess": dict(arch="a2", hidden=10, order="seq", bias=True, act="logistic", range=100.0, net="rnn"),
     }
 
     def validate(self) -> None:

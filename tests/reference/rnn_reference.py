@@ -103,6 +103,10 @@ def masks(cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
             else:
                 R[u, :] = True                                   # the output unit sees all other units
                 R[u, u] = False
+    if cfg["arch"] != "layered" and cfg.get("order", "sync") == "seq":
+        for u in range(U):  # units in turn: the ones before u are already updated at step t
+            for v in range(u):
+                A[u, v], R[u, v] = R[u, v], False
     b = np.full(U, cfg["bias"])
     assert not np.any(np.triu(A)), "same-step connections must come from lower units"
     return {"B": B, "A": A, "R": R, "b": b}
