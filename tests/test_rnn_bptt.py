@@ -54,9 +54,10 @@ ARCHS = [
     dict(arch="a2"),
     dict(arch="wz", order="seq"),
     dict(arch="a2", order="seq"),
+    dict(arch="layered", recurrence="self", skip=True, outputs_see="previous"),
 ]
 ARCH_IDS = [f"{a['arch']}-{a.get('recurrence', a.get('order', ''))}{'-skip' if a.get('skip') else ''}"
-            for a in ARCHS]
+            f"{'-prev' if a.get('outputs_see') == 'previous' else ''}" for a in ARCHS]
 
 
 def _seed(*key):
@@ -65,12 +66,12 @@ def _seed(*key):
 
 
 def _cfg(arch, bias=True, act="logistic", truncate=0, n_in=3, n_out=2, hidden=3, lr=0.5):
-    return make_config(arch, n_in=n_in, n_out=1 if arch["arch"] == "a2" else n_out, hidden=hidden, bias=bias,
+    return make_config(arch, n_in=n_in, n_out=1 if arch["arch"] in ("a2", "a1") else n_out, hidden=hidden, bias=bias,
                        act=act, lr=lr, truncate=truncate)
 
 
 def _model(cfg, cls=RNNBPTT):
-    keys = ("arch", "hidden", "recurrence", "skip", "bias", "act", "lr", "truncate")
+    keys = ("arch", "hidden", "recurrence", "skip", "order", "outputs_see", "bias", "act", "lr", "truncate")
     return cls.for_dims(cfg["n_in"], cfg["n_out"], **{k: cfg[k] for k in keys})
 
 

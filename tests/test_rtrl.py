@@ -47,6 +47,7 @@ ARCHS = [
     ("a2", 3, "full", False, 1),
     ("wz", 2, "seq", False, 2),  # order=seq (the recurrence column carries the order for wz / a2)
     ("a2", 3, "seq", False, 1),
+    ("layered", 1, "self-prev", True, 3),  # outputs_see=previous (Williams & Zipser timing)
 ]
 
 
@@ -57,15 +58,16 @@ def _seed(*key):
 
 def _model(arch, hidden, recurrence, skip, n_out, bias=True, act="logistic", update="step", lr=0.5, n_in=3):
     order = "seq" if recurrence == "seq" else "sync"
-    recurrence = "full" if recurrence == "seq" else recurrence
+    outputs_see = "previous" if recurrence.endswith("-prev") else "current"
+    recurrence = {"seq": "full", "self-prev": "self"}.get(recurrence, recurrence)
     return RTRL.for_dims(n_in, n_out, arch=arch, hidden=hidden, recurrence=recurrence, skip=skip, order=order,
-                         bias=bias, act=act, update=update, lr=lr, init=0.2)
+                         outputs_see=outputs_see, bias=bias, act=act, update=update, lr=lr, init=0.2)
 
 
 def _masks(model):
     hp = model.hp
     return make_masks(model.n_in, model.n_out, hp["arch"], hp["hidden"], hp["recurrence"], hp["skip"], hp["bias"],
-                      hp["order"])
+                      hp["order"], hp["outputs_see"])
 
 
 def _state(model, params):

@@ -8,8 +8,10 @@ Architectures (``arch``):
   through ``recurrence``, the hidden units of the previous step (``full``: all of them, as in an Elman net
   whose context units hold h(t-1); ``self``: each only itself; ``none``). Output units see the hidden units
   of the same step and, with ``skip``, the inputs ("every layer connected to all layers below"); they are not
-  recurrent. The paper's RTRL/BPTT net for Exp 2a is ``layered`` with hidden=1, recurrence=self, skip, no
-  bias: 36 / 144 / 10404 weights for p = 4 / 10 / 100.
+  recurrent. With ``outputs_see=previous`` the outputs see the hidden units' values of the previous step
+  instead (every unit updated synchronously from the previous step, Williams & Zipser's timing; the inputs
+  still reach the outputs at once through ``skip``). The paper's RTRL/BPTT net for Exp 2a is ``layered``
+  with hidden=1, recurrence=self, skip, no bias: 36 / 144 / 10404 weights for p = 4 / 10 / 100.
 * ``wz``: Williams & Zipser's fully recurrent net (the RTRL nets of Exp 1, §5's A1): hidden and output units
   form one layer; every unit sees the inputs and every unit of the previous step.
 * ``a2``: §5's A2: like ``wz`` but each hidden unit sees only the input, the output unit and itself (at the
@@ -46,6 +48,9 @@ ARCH_PARAMS = (
     Param("recurrence", "str", "full", "layered: hidden-to-hidden connections of the previous step "
           "(full | self | none)", choices=("full", "self", "none")),
     Param("skip", "bool", False, "layered: outputs also see the inputs"),
+    Param("outputs_see", "str", "current", "layered: the outputs see the hidden units' current values "
+          "(current) or, with Williams & Zipser's synchronous update, their previous ones (previous)",
+          choices=("current", "previous")),
     Param("order", "str", "sync", "wz/a2: sync (every unit sees the others' previous values, Williams & "
           "Zipser) | seq (units computed in turn: each sees the current values of the units before it)",
           choices=("sync", "seq")),
@@ -80,7 +85,10 @@ class RecurrentNet(Model):
         MR = np.zeros((U, U), dtype=bool)
         if arch == "layered":
             MB[H:] = hp["skip"]
-            MA[H:, :H] = True  # outputs see the hidden units of the same step
+            if hp["outputs_see"] == "current":
+                MA[H:, :H] = True  # outputs see the hidden units of the same step
+            else:
+                MR[H:, :H] = True  # ... or of the previous step (all units updated synchronously)
             if hp["recurrence"] == "full":
                 MR[:H, :H] = True
             elif hp["recurrence"] == "self":

@@ -87,11 +87,12 @@ class LongLag(Task):
             in_gate_bias=None, out_gate_bias=None, init=0.2, lr=1.0, g="g1", h="id", grow="plateau",
         ),
         # §2: the RTRL / BPTT net of Exp 2a: one self-recurrent hidden unit, p+1 non-recurrent outputs, every
-        # layer connected to all layers below, logistic units, no biases (36 / 144 / 10404 weights)
-        "rtrl": dict(arch="layered", hidden=1, recurrence="self", skip=True, bias=False, act="logistic",
-                     init=0.2, lr=1.0),
-        "rnn-bptt": dict(arch="layered", hidden=1, recurrence="self", skip=True, bias=False, act="logistic",
-                         init=0.2, lr=1.0),
+        # layer connected to all layers below, logistic units, no biases (36 / 144 / 10404 weights); all units
+        # updated synchronously from the previous step (Williams & Zipser's timing; UNSPECIFIED in the paper)
+        "rtrl": dict(arch="layered", hidden=1, recurrence="self", skip=True, outputs_see="previous", bias=False,
+                     act="logistic", init=0.2, lr=1.0),
+        "rnn-bptt": dict(arch="layered", hidden=1, recurrence="self", skip=True, outputs_see="previous",
+                         bias=False, act="logistic", init=0.2, lr=1.0),
     }
     tolerance = 0.25
 

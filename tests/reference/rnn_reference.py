@@ -60,6 +60,8 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "hidden": int(merged.get("hidden", 3)),
         "recurrence": str(merged.get("recurrence", "full")),
         "skip": bool(merged.get("skip", False)),
+        "order": str(merged.get("order", "sync")),
+        "outputs_see": str(merged.get("outputs_see", "current")),
         "bias": bool(merged.get("bias", True)),
         "act": str(merged.get("act", "logistic")),
         "lr": float(merged.get("lr", 0.5)),
@@ -89,6 +91,9 @@ def masks(cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
                     R[u, :] = hidden                             # hidden <- all hidden (t-1): context units
                 elif cfg["recurrence"] == "self":
                     R[u, u] = True                               # hidden <- itself (t-1)
+            elif cfg["outputs_see"] == "previous":
+                R[u, :] = hidden                                 # output <- hidden (t-1)
+                B[u, :] = cfg["skip"]
             else:
                 A[u, :] = hidden                                 # output <- hidden (same step)
                 B[u, :] = cfg["skip"]                            # output <- inputs ("all layers below")

@@ -29,7 +29,8 @@ PARAM_NAMES = ("B", "A", "R", "b")
 
 
 def make_masks(n_in: int, n_out: int, arch: str = "layered", hidden: int = 3, recurrence: str = "full",
-               skip: bool = False, bias: bool = True, order: str = "sync") -> dict[str, np.ndarray]:
+               skip: bool = False, bias: bool = True, order: str = "sync",
+               outputs_see: str = "current") -> dict[str, np.ndarray]:
     """Boolean masks of the present weights: B [U, n_in], A [U, U], R [U, U], b [U] (U = hidden + n_out).
 
     layered: hidden units see the inputs and (recurrence) all / their own / no hidden units of the previous
@@ -47,7 +48,10 @@ def make_masks(n_in: int, n_out: int, arch: str = "layered", hidden: int = 3, re
     if arch == "layered":
         B[:H] = True
         B[H:] = skip
-        A[H:, :H] = True
+        if outputs_see == "current":
+            A[H:, :H] = True
+        else:
+            R[H:, :H] = True
         if recurrence == "full":
             R[:H, :H] = True
         elif recurrence == "self":
