@@ -199,7 +199,7 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
                 total += mse * len(batch)
             test_wrong, test_mse = wrong, total / max(cfg.n_test, 1)
     return _record(cfg, seed, task, model, status, seen, milestones, test_wrong, test_mse, message, curve.rows,
-                   t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences")
+                   t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences", state.w)
 
 
 def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> dict[str, Any]:
@@ -209,12 +209,12 @@ def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> d
     wrong, mse, _ = _evaluate(model, state, task, test_set)
     status = "success" if solved else "budget"
     return _record(cfg, seed, task, model, status, guesses, {}, wrong, mse, "", [], t0,
-                   "all training sequences correct", len(test_set), "guesses")
+                   "all training sequences correct", len(test_set), "guesses", state.w)
 
 
 def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, milestones: dict, test_wrong: int,
             test_mse: float, message: str, curve: list, t0: float, stop_rule: str, n_test: int,
-            unit: str) -> dict[str, Any]:
+            unit: str, weights: np.ndarray) -> dict[str, Any]:
     return {
         "config_key": cfg.key(),
         "task": cfg.task,
@@ -239,4 +239,5 @@ def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, mi
         "package_version": __version__,
         "message": message,
         "curve": curve,
+        "weights": weights.copy(),  # the final (tested) weights, for reports that look inside a net
     }
