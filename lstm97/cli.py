@@ -122,7 +122,7 @@ def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...]
     """
     from .report.tables import summary_markdown
     from .results import Store
-    from .runners import TrialConfig, run_sweep
+    from .runners import TrialConfig
     from .runners.sweep import default_jobs
 
     cfg = TrialConfig.resolve(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
@@ -135,27 +135,61 @@ def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...]
         click.echo(f"{task} {' '.join(params)} with {model}: {len(todo)} trials to run "
                    f"({len(seeds) - len(todo)} already stored in {store}), {min(jobs, max(len(todo), 1))} "
                    f"worker(s), budget {cfg.max_sequences:,} sequences", err=True)
-        stored = 0
-        try:
-            with click.progressbar(length=len(todo), label="trials", file=sys.stderr,
-                                   show_eta=True, show_pos=True) as bar:
-                def on_result(record: dict) -> None:
-                    nonlocal stored
-                    db.add_trial(record)
-                    stored += 1
-                    bar.update(1)
-
-                run_sweep(cfg, todo, on_result, jobs=jobs, chunk=chunk, executor=executor)
-        except KeyboardInterrupt:
-            click.echo(f"\ninterrupted: {stored} new trial(s) stored in {store}; run the same command again "
-                       "to resume.", err=True)
-            sys.exit(130)
+        _run_and_store([(cfg, todo)], db, store, jobs, chunk, executor, "run the same command again")
         df = db.trials(cfg.key())
     df = df[df["seed"].isin(seeds)]
-    diverged = df[df["status"] == "diverged"]
-    for _, row in diverged.iterrows():
-        click.echo(f"warning: trial seed {row['seed']} diverged: {row['message']}; try a smaller lr.", err=True)
+    _warn_diverged(df)
     click.echo(summary_markdown(df))
+
+
+def _warn_diverged(df) -> None:
+    for _, row in df[df["status"] == "diverged"].iterrows():
+        click.echo(f"warning: trial seed {row['seed']} of {row['task']} with {row['model']} diverged: "
+                   f"{row['message']}; try a smaller lr.", err=True)
+
+
+def _run_and_store(work, db, store: Path, jobs: int, chunk: int, executor=None, again: str = "") -> int:
+    """Run every (config, seeds) of ``work``, store each trial as it finishes, show one progress bar.
+
+    One configuration goes through ``run_sweep``; several share one pool of ``jobs`` worker processes (or the
+    given executor), so short configurations do not wait for long ones. Ctrl-C keeps what is stored and exits
+    with 130. Returns the number of trials stored.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from .runners import run_sweep, run_trial
+
+    work = [(cfg, list(seeds)) for cfg, seeds in work if seeds]
+    total = sum(len(seeds) for _, seeds in work)
+    stored = 0
+    try:
+        with click.progressbar(length=total, label="trials", file=sys.stderr,
+                               show_eta=True, show_pos=True) as bar:
+            def on_result(record: dict) -> None:
+                nonlocal stored
+                db.add_trial(record)
+                stored += 1
+                bar.update(1)
+
+            if len(work) == 1 or (executor is None and jobs <= 1):
+                for cfg, seeds in work:
+                    run_sweep(cfg, seeds, on_result, jobs=jobs, chunk=chunk, executor=executor)
+            elif work:
+                own = executor is None
+                if own:  # spawn, as run_sweep: workers start clean and load numba's cached machine code
+                    executor = ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=get_context("spawn"))
+                try:
+                    futures = [executor.submit(run_trial, cfg, seed, chunk) for cfg, seeds in work for seed in seeds]
+                    for fut in as_completed(futures):
+                        on_result(fut.result())
+                finally:
+                    if own:
+                        executor.shutdown(wait=False, cancel_futures=True)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: {stored} new trial(s) stored in {store}; {again} to resume.", err=True)
+        sys.exit(130)
+    return stored
 
 
 def _dask_executor(address: str):
@@ -192,6 +226,147 @@ def results_cmd(store: Path, fmt: str, out: Path | None) -> None:
     else:
         out.write_text(text if text.endswith("\n") else text + "\n")
         click.echo(f"wrote {len(df)} trials to {out}", err=True)
+
+
+_QUICK_HELP = (
+    "Reduced settings for a fast check of the whole pipeline, not a reproduction: 2 trials per preset, shorter "
+    "lags (e.g. adding T=100 instead of 1000, 2c q and p divided by 10, 2a p=20, 3a/3b T=200 instead of 1000) "
+    "and budgets of 1,000-200,000 sequences. Stored apart from the paper's settings; the report shows them as "
+    "reduced settings without a verdict. '--all --quick' takes a few minutes on 2 cores."
+)
+
+
+@main.command("reproduce")
+@click.argument("ids", nargs=-1, metavar="[ID]...")
+@click.option("--list", "show_list", is_flag=True, help="List the presets (id, table, description, trials, "
+              "estimated cost) and exit; with IDs or --table only those.")
+@click.option("--table", "tables", multiple=True, metavar="N",
+              help="Every preset of paper table N: 1-9, 2b (the Task 2b text) or RS (§5 guessing); repeatable.")
+@click.option("--all", "run_all", is_flag=True, help="Every preset (methods lstm97 does not implement are listed, "
+              "never run).")
+@click.option("--quick", is_flag=True, help=_QUICK_HELP)
+@click.option("--trials", type=click.IntRange(1), default=None,
+              help="Trials per preset (seeds 0..N-1) [default: the paper's, e.g. 30 for Table 1; 2 with --quick].")
+@click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
+@_store_option
+@click.option("--max-sequences", type=click.IntRange(1), default=None,
+              help="Budget per trial for every selected preset [default: the preset's]. A different budget is a "
+                   "different configuration, stored apart and reported as reduced settings.")
+@click.option("--chunk", type=click.IntRange(1), default=256, show_default=True,
+              help="Sequences per kernel call (speed only; never changes results).")
+def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...], run_all: bool, quick: bool,
+                  trials: int | None, jobs: int | None, store: Path, max_sequences: int | None, chunk: int) -> None:
+    """Run the paper's experiments: the presets ID... (see --list), a whole paper table, or all of them.
+
+    Each preset is one row of the paper's Tables 1-9 (ids follow Table 10: 1-1 ... 1-5, 2a, 2b, 2c-1 ... 2c-9,
+    3a-1 ... 3c-2, 4-1 ... 4-3, 5-140, 5-13, 6a, 6b), a baseline row (rtrl-..., elman-1, bptt-2a-p100) or a
+    random-guessing row (guess-...), with the paper's task, model, hyperparameters, number of trials and
+    stopping rule. Trials already in the store are skipped, so re-running resumes. Build the tables and
+    figures afterwards with 'lstm97 report'.
+    """
+    from .report import presets
+    from .report.reproduction import brief, match
+    from .results import Store
+    from .runners.sweep import default_jobs
+
+    if show_list:
+        chosen = presets.select(ids, tables, everything=not (ids or tables))
+        click.echo(_preset_list(chosen, quick))
+        return
+    if not (ids or tables or run_all):
+        raise UserError("name the presets to run (lstm97 reproduce 6a 4-1), a paper table (--table 7) or --all; "
+                        "'lstm97 reproduce --list' lists them.")
+    chosen = presets.select(ids, tables, everything=run_all)
+    explicit = set(ids)
+    runnable = []
+    for p in chosen:
+        why = p.unavailable()
+        if why is None:
+            runnable.append(p)
+        elif p.id in explicit:
+            raise UserError(f"preset {p.id}: {why}.")
+        else:
+            click.echo(f"skipped {p.id}: {why}", err=True)
+    jobs = default_jobs() if jobs is None else jobs
+    if quick:
+        click.echo("quick mode: REDUCED settings (fewer trials, shorter lags, smaller budgets), not the paper's; "
+                   "the report shows them without a verdict.", err=True)
+    if max_sequences is not None:
+        click.echo(f"budget override: {max_sequences:,} sequences per trial instead of the preset's; stored as a "
+                   "different configuration and reported as reduced settings.", err=True)
+    work, keys, seconds = [], [], 0.0
+    with Store(store) as db:
+        for p in runnable:
+            cfg = p.config(quick, max_sequences)
+            n = trials if trials is not None else p.settings(quick)[3]
+            seeds = list(range(n))
+            done = db.done_seeds(cfg.key())
+            todo = [s for s in seeds if s not in done]
+            per_trial = p.quick_cost if quick and p.quick else p.cost
+            seconds += per_trial * len(todo)
+            reduced = f"; quick: {p.reduced()}" if quick else ""
+            click.echo(f"{p.id:<16} Table {p.table:<3} {len(todo):>3} to run ({len(seeds) - len(todo)} stored), "
+                       f"budget {cfg.max_sequences:,}{reduced}", err=True)
+            work.append((cfg, todo))
+            keys.append(cfg.key())
+        n_todo = sum(len(t) for _, t in work)
+        click.echo(f"{n_todo} trials on {min(jobs, max(n_todo, 1))} worker(s) into {store}; estimated "
+                   f"{_duration(seconds / max(1, min(jobs, n_todo)))}", err=True)
+        if n_todo:
+            _run_and_store(work, db, store, jobs, chunk, None, "run the same command again")
+        df = db.trials()
+    df = df[df["config_key"].isin(keys)]  # this command's configurations only
+    _warn_diverged(df)
+    rows = match(df, runnable)
+    click.echo(brief(rows).to_markdown(index=False, disable_numparse=True))
+    click.echo(f"\nTables, verdicts and figures: lstm97 report --store {store} --out DIR", err=True)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _preset_list(chosen, quick: bool) -> str:
+    lines = [f"{'id':<16} {'table':<5} {'trials':>6} {'cost/trial':>10} {'total':>8}  description"]
+    total = 0.0
+    for p in chosen:
+        if not p.implemented:
+            lines.append(f"{p.id:<16} {p.table:<5} {'-':>6} {'-':>10} {'-':>8}  {p.description} (not implemented)")
+            continue
+        n = p.quick.trials if quick and p.quick else p.trials
+        cost = p.quick_cost if quick and p.quick else p.cost
+        total += n * cost
+        why = p.unavailable()
+        extra = f" [unavailable: {why}]" if why else ""
+        if quick:
+            extra += f" [quick: {p.reduced()}]"
+        lines.append(f"{p.id:<16} {p.table:<5} {n:>6} {_duration(cost):>10} {_duration(n * cost):>8}  "
+                     f"{p.description}{extra}")
+    mode = "quick settings (reduced)" if quick else "the paper's settings"
+    lines.append(f"\nestimated total at {mode}: {_duration(total)} of one core "
+                 f"(2-core development machine; divide by --jobs)")
+    return "\n".join(lines)
+
+
+@main.command("report")
+@_store_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for README.md, the tables (.csv, .tex), trials.csv and figures/.")
+@click.option("--no-figures", is_flag=True, help="Tables only.")
+def report_cmd(store: Path, out_dir: Path, no_figures: bool) -> None:
+    """Build the reproduction report from the store alone (never trains): every paper table beside ours,
+    with intervals and a verdict per row, as Markdown, LaTeX and CSV, plus figures."""
+    from .report.build import build
+
+    try:
+        written = build(store, out_dir, figures=not no_figures)
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {str(out_dir)!r}: {exc.strerror}.") from None
+    click.echo(f"wrote {len(written)} files to {out_dir} (start with {out_dir / 'README.md'})", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -402,7 +402,8 @@ def test_chunk_invariance(truncate, one_hot):
 @pytest.mark.parametrize("truncate", [0, 1])
 def test_absent_weights_stay_zero_on_a_task(truncate):
     task = tasks.make("long-lag", p=10)
-    model = RNNBPTT.for_task(task, hidden=2, recurrence="self", skip=False, truncate=truncate, lr=2.0)
+    model = RNNBPTT.for_task(task, hidden=2, recurrence="self", skip=False, truncate=truncate, lr=2.0,
+                              outputs_see="current")
     state = model.init_state(np.random.default_rng(0))
     w0 = state.w.copy()
     res = model.train_chunk(state, task.sample(np.random.default_rng(1), 50))

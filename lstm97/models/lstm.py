@@ -178,3 +178,51 @@ class LSTM(Model):
     def predict(self, state: TrainState, batch) -> np.ndarray:
         """Outputs at every step, weights unchanged."""
         return self._run(state, batch, False).outputs
+
+    def trace(self, state: TrainState, batch) -> dict[str, np.ndarray]:
+        """Internal activations over the one sequence of ``batch`` (a forward pass in plain numpy from the
+        weight views, PAPER.md §1.3; read-only, for plots).
+
+        Returns arrays over the sequence's L steps: ``y_in`` and ``y_out`` [L, C] (gate activations; 1.0
+        without output gates), ``s_c`` and ``y_c`` [L, C*S] (cell states and cell outputs; cell c belongs to
+        block c // S) and ``outputs`` [L, n_out] (equal to :meth:`predict`'s). Blocks not yet added by
+        sequential construction keep their reset values (gates 0, or 1.0 without output gates; cells 0).
+        """
+        if len(batch) != 1:
+            raise ValueError(f"trace needs a batch of one sequence, got {len(batch)}")
+        v = self.views(state.w)
+        C, S = self.hp["blocks"], self.hp["block_size"]
+        n_act = C if state.extra is None else int(state.extra["n_act"])
+        og, conn_f = self.hp["output_gate"], self.hp["connectivity"] == "F"
+        L = int(batch.lengths[0])
+        x = batch.inputs[0, :L]
+
+        def f(a: np.ndarray) -> np.ndarray:
+            return 1.0 / (1.0 + np.exp(-a))
+
+        def bias(name: str, n: int) -> np.ndarray:
+            return v[name] if v[name].size else np.zeros(n)
+
+        b_in, b_out, b_c, b_k = bias("b_in", C), bias("b_out", C), bias("b_c", C * S), bias("b_k", self.n_out)
+        active = np.arange(C) < n_act
+        cells = np.repeat(active, S)
+        block = np.arange(C * S) // S
+        y_in, y_out = np.zeros(C), np.full(C, 0.0 if og else 1.0)
+        s, y_c = np.zeros(C * S), np.zeros(C * S)
+        out = {k: np.zeros((L, n)) for k, n in (("y_in", C), ("y_out", C), ("s_c", C * S), ("y_c", C * S),
+                                               ("outputs", self.n_out))}
+        for t in range(L):
+            z = np.concatenate([x[t], y_c, y_in, y_out if og else []]) if conn_f else x[t]
+            y_in = np.where(active, f(v["W_in"] @ z + b_in), y_in)
+            if og:
+                y_out = np.where(active, f(v["W_out"] @ z + b_out), y_out)
+            q = f(v["W_c"] @ z + b_c)
+            g = 4.0 * q - 2.0 if self.hp["g"] == "g2" else q
+            s = np.where(cells, s + y_in[block] * g, s)
+            h = 2.0 * f(s) - 1.0 if self.hp["h"] == "h1" else s
+            y_c = np.where(cells, y_out[block] * h, y_c)
+            src = y_c if conn_f else np.concatenate([x[t], y_c])
+            for name, value in (("y_in", y_in), ("y_out", y_out), ("s_c", s), ("y_c", y_c),
+                                ("outputs", f(v["W_k"] @ src + b_k))):
+                out[name][t] = value
+        return out

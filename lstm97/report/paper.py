@@ -1,7 +1,10 @@
 """The paper's reported numbers as data, with their table, row and a flag for uncertain values.
 
-Source: PAPER.md §4 (the 1997 paper's Tables 1–9). ``find`` matches a stored configuration to the rows whose
-task, model and listed task parameters agree.
+Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of Tables 1 and 2 that the paper
+copied from other papers or ran itself) and §5 (random weight guessing). ``find`` matches a stored
+configuration to the rows whose task, model and listed task and model parameters agree. Rows of methods this
+package does not implement (RCC, the chunker CH) name a model that is not registered; they are listed in the
+reports and never run.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ class PaperResult:
     task: str
     params: dict[str, Any]
     model: str
-    trials: int
-    success_rate: float | None  # fraction of successful trials
-    sequences: float | None  # mean sequences until success ("success after")
+    trials: int | None  # trials behind the figures (None: the paper does not say)
+    success_rate: float | None  # fraction of successful trials (None: not given)
+    sequences: float | None  # mean sequences until success ("success after"); a bound when ``bound`` is set
     wrong: float | None = None  # mean wrong test predictions
     n_test: int | None = None
     weights: int | None = None
@@ -27,6 +30,19 @@ class PaperResult:
     uncertain: bool = False
     note: str = ""
     model_params: dict[str, Any] = field(default_factory=dict)  # hyperparameters that select the row
+    rate_text: str = ""  # the paper's words where it gives no rate, e.g. "some fraction"
+    bound: str = ""  # ">" when ``sequences`` is a lower bound (no trial succeeded within it)
+    unit: str = "sequences"  # what ``sequences`` counts: training sequences, or guesses (§5)
+
+    @property
+    def implied_rate(self) -> float | None:
+        """The success rate the row states, or 1.0 where it gives only a mean over all its trials (Tables 3-9:
+        "success after ... (mean of N trials)" counts every trial); None where it says neither."""
+        if self.success_rate is not None:
+            return self.success_rate
+        if self.rate_text or self.sequences is None or self.bound:
+            return None
+        return 1.0
 
 
 def _frac(x: float) -> float:
@@ -85,7 +101,53 @@ RESULTS: tuple[PaperResult, ...] = (
                 note="PAPER.md §4 Table 7"),
     PaperResult("7", "4-3", "adding", {"T": 1000}, "lstm", 10, 1.0, 853_000, 1, 2560, 93,
                 extra={"min": 370_000, "max": 2_020_000}, note="PAPER.md §4 Table 7 and text"),
+    # Table 1 baselines (PAPER.md §2, §4 Table 1): figures the paper copied from other papers. The weight counts
+    # are the paper's estimates ("≈"); the RTRL rows cover only Smith & Zipser's successful trials, on a task
+    # they made easier (more short-lag strings).
+    PaperResult("1", "RTRL 3", "reber", {}, "rtrl", None, None, 173_000, weights=170, uncertain=True,
+                model_params={"hidden": 3, "lr": 0.05}, rate_text="some fraction",
+                note="Smith & Zipser 1989: successful trials only; ≈170 weights"),
+    PaperResult("1", "RTRL 12", "reber", {}, "rtrl", None, None, 25_000, weights=494, uncertain=True,
+                model_params={"hidden": 12, "lr": 0.1}, rate_text="some fraction",
+                note="Smith & Zipser 1989: successful trials only; ≈494 weights"),
+    PaperResult("1", "ELM", "reber", {}, "elman", None, 0.0, 200_000, weights=435, uncertain=True, bound=">",
+                model_params={"hidden": 15}, extra={"learning rate": "—"},
+                note="Cleeremans et al. 1989; ≈435 weights"),
+    PaperResult("1", "RCC", "reber", {}, "rcc", None, 0.5, 182_000, weights=None, uncertain=True,
+                extra={"hidden units": "7–9", "weights": "≈119–198", "learning rate": "—"},
+                note="Fahlman 1991; ≈119–198 weights"),
+    # Table 2 baselines (PAPER.md §2, §4 Table 2), "means of 18 trials". The text gives the RTRL p=4, lr 1.0
+    # rate as 7/9 (78 %); 56 % and 22 % are also multiples of 1/9.
+    *(PaperResult("2", f"RTRL p=4 lr={lr:g}", "long-lag", {"p": 4, "variant": "a"}, "rtrl", 18, rate, seq,
+                  weights=36, model_params={"lr": lr}, note="PAPER.md §4 Table 2; text: 7/9 for lr 1.0")
+      for lr, rate, seq in [(1.0, 0.78, 1_043_000), (4.0, 0.56, 892_000), (10.0, 0.22, 254_000)]),
+    PaperResult("2", "RTRL p=10", "long-lag", {"p": 10, "variant": "a"}, "rtrl", 18, 0.0, 5_000_000,
+                weights=144, bound=">", extra={"learning rate": "1.0–10.0"}, note="PAPER.md §4 Table 2"),
+    PaperResult("2", "RTRL p=100", "long-lag", {"p": 100, "variant": "a"}, "rtrl", 18, 0.0, 5_000_000,
+                weights=10404, bound=">", extra={"learning rate": "1.0–10.0"}, note="PAPER.md §4 Table 2"),
+    PaperResult("2", "BPTT p=100", "long-lag", {"p": 100, "variant": "a"}, "rnn-bptt", 18, 0.0, 5_000_000,
+                weights=10404, bound=">", extra={"learning rate": "1.0–10.0"}, note="PAPER.md §4 Table 2"),
+    PaperResult("2", "CH p=100", "long-lag", {"p": 100, "variant": "a"}, "chunker", 18, 0.33, 32_400,
+                weights=10506, note="PAPER.md §4 Table 2; the text: succeeded in 1/3 of the trials"),
+    # §5 random weight guessing (no table in the paper): counts of guesses
+    PaperResult("RS", "2-sequence A2", "two-sequence", {}, "guess", None, None, 718, n_test=100,
+                model_params={"arch": "a2"}, unit="guesses", uncertain=True,
+                note="PAPER.md §5: ≈718 trials, from a secondary source only"),
+    PaperResult("RS", "parity A1", "parity", {"noise": 0.0}, "guess", None, None, 2906, n_test=100,
+                model_params={"arch": "wz", "hidden": 1}, unit="guesses", note="PAPER.md §5; [G01] node4"),
+    PaperResult("RS", "parity A2", "parity", {"noise": 0.0}, "guess", None, None, 2797, n_test=100,
+                model_params={"arch": "a2"}, unit="guesses", note="PAPER.md §5; [G01] node4"),
+    PaperResult("RS", "latch II", "latch", {"variant": "II"}, "guess", None, None, 22, n_test=100,
+                model_params={"hidden": 0}, unit="guesses", note="PAPER.md §5; [G01] node3, variant II"),
 )
+
+
+def get(table: str, row: str) -> PaperResult:
+    """The paper's row ``row`` of table ``table`` (KeyError if there is none)."""
+    for r in RESULTS:
+        if r.table == table and r.row == row:
+            return r
+    raise KeyError(f"no paper row {row!r} in table {table!r}")
 
 
 def find(task: str, params: dict[str, Any], model: str,

@@ -45,7 +45,8 @@ def summary(df: pd.DataFrame) -> pd.DataFrame:
             "paper: % success": None if ref is None or ref.success_rate is None else 100 * ref.success_rate,
             "paper: mean seq.": None if ref is None else ref.sequences,
             "paper: wrong": None if ref is None else ref.wrong,
-            "paper: other": "" if ref is None else ", ".join(f"{k} {v:,}" for k, v in ref.extra.items()),
+            "paper: other": "" if ref is None else ", ".join(
+                f"{k} {v:,}" if isinstance(v, (int, float)) else f"{k} {v}" for k, v in ref.extra.items()),
             "paper ref": "" if ref is None else f"Table {ref.table} row {ref.row}",
         })
     return pd.DataFrame(rows)

@@ -1,7 +1,9 @@
 """The store's schema and version (asv-style: every store carries the version it was written with).
 
 One row per trial in ``trials`` (UNIQUE on config key and seed, so a trial is never stored twice), its
-learning curve in ``curves``, and ``meta`` holding ``schema_version``.
+learning curve in ``curves``, and ``meta`` holding ``schema_version``. The trial's final weight vector is kept
+in ``trials.weights`` (little-endian float64 bytes, NULL when the record has none); it is read only by
+``Store.weights``, never into the trial tables.
 """
 
 from __future__ import annotations
@@ -35,12 +37,16 @@ TRIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created", "TEXT"),
 )
 JSON_COLUMNS = ("task_params", "model_params", "milestones")
+#: Columns added after the first stores were written: created, and added to an older store when it is opened.
+EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("weights", "BLOB"),  # the final flat weight vector, float64 little-endian (record key "weights")
+)
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY,
-    {", ".join(f"{name} {kind}" for name, kind in TRIAL_COLUMNS)},
+    {", ".join(f"{name} {kind}" for name, kind in TRIAL_COLUMNS + EXTRA_COLUMNS)},
     UNIQUE (config_key, seed)
 );
 CREATE TABLE IF NOT EXISTS curves (

@@ -2,7 +2,8 @@
 
 Re-running a configuration skips the seeds already stored (``done_seeds``), so an interrupted run resumes
 where it stopped without duplicates. A file that is not an lstm97 store, or was written by a newer schema,
-raises :class:`~lstm97.errors.UserError` and is never modified.
+raises :class:`~lstm97.errors.UserError` and is never modified. A valid store written before a column of
+``EXTRA_COLUMNS`` existed gets that column (NULL for its old trials) when opened.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .schema import DDL, JSON_COLUMNS, SCHEMA_VERSION, TRIAL_COLUMNS
+from .schema import DDL, EXTRA_COLUMNS, JSON_COLUMNS, SCHEMA_VERSION, TRIAL_COLUMNS
 
 #: Default store path, relative to the working directory.
 DEFAULT_STORE = "lstm97.sqlite"
@@ -31,6 +33,7 @@ class Store:
             raise UserError(f"store {str(self.path)!r} does not exist; run 'lstm97 run' first or pass --store.")
         if self.path.is_dir():
             raise UserError(f"store {str(self.path)!r} is a directory; pass a file path with --store.")
+        self._weights = True  # the trials table has the weights column
         try:
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -63,6 +66,13 @@ class Store:
         missing = {c for c, _ in TRIAL_COLUMNS} - cols
         if missing:
             raise sqlite3.DatabaseError(f"trials table lacks columns {sorted(missing)}")
+        for name, kind in EXTRA_COLUMNS:
+            if name not in cols:
+                try:
+                    with self.db:
+                        self.db.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
+                except sqlite3.OperationalError:  # a read-only file: readable, without the new column
+                    self._weights = False
 
     def close(self) -> None:
         self.db.close()
@@ -81,7 +91,9 @@ class Store:
         for key in JSON_COLUMNS:
             row[key] = json.dumps(row.get(key), sort_keys=True, default=list)
         row["success"] = int(bool(row["success"]))
-        names = [c for c, _ in TRIAL_COLUMNS]
+        w = row.get("weights")
+        row["weights"] = None if w is None else np.ascontiguousarray(w, dtype="<f8").tobytes()
+        names = [c for c, _ in TRIAL_COLUMNS + EXTRA_COLUMNS]
         with self.db:  # one transaction: the trial and its curve, or nothing
             cur = self.db.execute(
                 f"INSERT OR IGNORE INTO trials ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
@@ -103,8 +115,11 @@ class Store:
         return {int(r[0]) for r in rows}
 
     def trials(self, config_key: str | None = None) -> pd.DataFrame:
-        """All trials (or one configuration's) as a DataFrame; JSON columns decoded to dicts."""
-        query = "SELECT * FROM trials"
+        """All trials (or one configuration's) as a DataFrame; JSON columns decoded to dicts. Weights are
+        not included (see :meth:`weights`); ``has_weights`` says which trials have them."""
+        has = "weights IS NOT NULL" if self._weights else "0"
+        columns = ", ".join(["id", *(c for c, _ in TRIAL_COLUMNS), f"{has} AS has_weights"])
+        query = f"SELECT {columns} FROM trials"
         args: tuple[Any, ...] = ()
         if config_key is not None:
             query += " WHERE config_key = ?"
@@ -113,7 +128,16 @@ class Store:
         for key in JSON_COLUMNS:
             df[key] = df[key].map(lambda v: {} if v is None else json.loads(v) or {})
         df["success"] = df["success"].astype(bool)
+        df["has_weights"] = df["has_weights"].astype(bool)
         return df
+
+    def weights(self, trial_id: int) -> np.ndarray | None:
+        """The final weight vector of trial ``trial_id`` (None if it was stored without one)."""
+        column = "weights" if self._weights else "NULL"
+        row = self.db.execute(f"SELECT {column} FROM trials WHERE id = ?", (int(trial_id),)).fetchone()
+        if row is None:
+            raise KeyError(f"no trial with id {trial_id}")
+        return None if row[0] is None else np.frombuffer(row[0], dtype="<f8").astype(np.float64)
 
     def curves(self, trial_ids: list[int] | None = None) -> pd.DataFrame:
         """Learning curves: trial_id, sequences, mean_error, frac_correct."""

@@ -1,0 +1,163 @@
+"""``lstm97 report``: the reproduction report as files, built from a results store alone (never by training).
+
+Writes to the output directory:
+
+* ``README.md``: every paper table (PAPER.md §4 Tables 1–9, the Task 2b text, §5 guessing) in the paper's
+  columns beside our figures, the verdict rule, notes and the figures;
+* ``<table>.csv`` (numbers) and ``<table>.tex`` (the Markdown table as LaTeX) per paper table;
+* ``trials.csv``: every stored trial (lstm97.results.export);
+* ``figures/*.png``: distributions of sequences to success, Exp 2c learning time against lag, learning curves,
+  and the internal activations of a trained temporal-order net (when a trial with stored weights exists).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from ..results import Store
+from ..results.export import to_csv
+from . import plots, stats
+from .presets import TABLES
+from .reproduction import Row, match, tables
+
+TRACE_PRESETS = ("6a", "6b")
+
+
+def file_stem(key: str) -> str:
+    """File name of paper table ``key``: table1 … table9, table2b, guessing."""
+    return "guessing" if key == "RS" else f"table{key}"
+
+
+def latex(df: pd.DataFrame, caption: str) -> str:
+    """A formatted table as a LaTeX tabular (pandas Styler; needs \\usepackage[utf8]{inputenc} for – and ≈)."""
+    sty = df.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1)
+    return sty.to_latex(hrules=True, caption=caption.replace("%", r"\%"), column_format="l" * df.shape[1])
+
+
+def _notes(key: str, rows: list[Row]) -> list[str]:
+    mine = [r for r in rows if r.preset.table == key]
+    notes = []
+    rules = []
+    for r in mine:
+        if r.mode == "none" or not r.preset.implemented:
+            continue
+        try:
+            rule = r.preset.stop_rule()
+        except Exception:  # a task that cannot be built here: no rule to show
+            continue
+        if rule not in rules:
+            rules.append(rule)
+    if rules:
+        notes.append("Stopping rule: " + "; ".join(rules) + ".")
+    if key == "6":
+        notes.append("Our store keeps each trial's test MSE and wrong count but not its mean absolute difference "
+                     "to the noise-free target, hence n/a.")
+    for r in mine:
+        ref = r.preset.paper
+        bits = [b for b in (r.preset.note, ref.note if ref.uncertain else "") if b]
+        if r.why and r.preset.implemented:
+            bits.append(f"not run here: {r.why}")
+        if r.stats.get("verdict") == stats.NOT_REPRODUCED:
+            bits.append(f"not reproduced: {r.stats['reason']}")
+        if bits:
+            notes.append(f"`{r.preset.id}`: " + "; ".join(bits) + ".")
+    return notes
+
+
+GENERAL_NOTES = """\
+How to read the tables: "paper" columns are the paper's figures (PAPER.md §4; ≈ marks an estimate or an
+uncertain value, ">" a bound where no trial succeeded, "(100)" a rate the paper implies by giving a mean over
+all its trials). "ours: success k/n" counts our successful trials out of all n stored, with the 95 % Wilson
+interval in percent. Mean (median), min–max and the 95 % percentile-bootstrap interval of the mean (10,000
+resamples, seed 1997) are over the k successful trials. "# wrong" and MSE are means over the trials that were
+tested ([m] when fewer than n, i.e. some diverged). "settings" is "paper" for the preset's settings, otherwise
+what differs from them ("quick:" for `lstm97 reproduce --quick`)."""
+
+
+def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
+    """The activations of one trained temporal-order net over one of its test sequences, if weights exist."""
+    from .. import models, tasks
+    from ..models.base import TrainState
+    from ..runners.seeding import streams
+
+    for r in rows:
+        if r.preset.id not in TRACE_PRESETS or not len(r.trials):
+            continue
+        g = r.trials[r.trials["has_weights"]]
+        if not len(g):
+            continue
+        g = g.sort_values(["success", "seed"], ascending=[False, True])
+        trial = g.iloc[0]
+        w = db.weights(int(trial["id"]))
+        task = tasks.make(trial["task"], **trial["task_params"])
+        model = models.make(trial["model"], task, **trial["model_params"])
+        if w is None or w.shape != (model.layout.size,) or not hasattr(model, "trace"):
+            continue
+        batch = task.sample(streams(int(trial["seed"])).test, 1)
+        tr = model.trace(TrainState(w, None), batch)
+        L = int(batch.lengths[0])
+        names = None
+        if trial["task"] == "temporal-order":
+            from ..tasks.temporal_order import SYMBOLS
+
+            names = list(SYMBOLS)
+        status = (f"success after {int(trial['sequences']):,} sequences" if trial["success"]
+                  else f"no success within {int(trial['sequences']):,} sequences")
+        ok = bool(task.correct(batch, model.predict(TrainState(w, None), batch))[0])
+        title = (f"{r.preset.id}: trained net (seed {int(trial['seed'])}, {status}), one test sequence, "
+                 f"{'correct' if ok else 'wrong'} at the end")
+        return plots.trace_figure(tr, batch.inputs[0, :L], batch.targets[0, L - 1], out / f"trace_{r.preset.id}.png",
+                                  title, names, int(model.hp["block_size"]))
+    return None
+
+
+def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> list[Path]:
+    """Write the report for every preset from the store at ``store_path``; return the files written."""
+    out = Path(out_dir)
+    fig_dir = out / "figures"
+    written: list[Path] = []
+    with Store(store_path, create=False) as db:
+        out.mkdir(parents=True, exist_ok=True)
+        df = db.trials()
+        curves = db.curves()
+        rows = match(df)
+        trace = _trace(db, rows, fig_dir) if figures else None
+    shown = tables(rows)
+    raw = tables(rows, raw=True)
+    tally = Counter(r.stats["verdict"] for r in rows)
+    md = ["# Reproduction of Hochreiter & Schmidhuber (1997), Tables 1–9\n",
+          f"Built by `lstm97 report` from `{Path(store_path).name}` ({len(df)} stored trials); it reads the "
+          "store only and never trains. Each row is a preset of `lstm97 reproduce --list`.\n",
+          "Verdicts: " + ", ".join(f"{n} {v}" for v, n in tally.most_common()) + ".\n",
+          "## Verdict rule\n", stats.VERDICT_RULE, GENERAL_NOTES + "\n"]
+    for key, frame in shown.items():
+        stem = file_stem(key)
+        (out / f"{stem}.csv").write_text(raw[key].to_csv(index=False))
+        (out / f"{stem}.tex").write_text(latex(frame, TABLES[key]))
+        written += [out / f"{stem}.csv", out / f"{stem}.tex"]
+        md += [f"## {TABLES[key]}\n", frame.to_markdown(index=False, disable_numparse=True) + "\n"]
+        md += [f"* {n}" for n in _notes(key, rows)]
+        md.append("")
+        if figures:
+            mine = [r for r in rows if r.preset.table == key]
+            for name, path in (
+                ("sequences to success", plots.sequences_figure(TABLES[key], mine, fig_dir / f"sequences_{stem}.png")),
+                ("learning curves", plots.curves_figure(TABLES[key], mine, curves, fig_dir / f"curves_{stem}.png")),
+                ("learning time against lag", plots.lag_figure(mine, fig_dir / "exp2c_lag.png") if key == "3"
+                 else None),
+                ("cell states and gates", trace if key == "9" else None),
+            ):
+                if path is not None:
+                    written.append(path)
+                    md.append(f"![{name}](figures/{path.name})\n")
+            if key == "9" and trace is None:
+                md.append("_No 6a/6b trial with stored weights yet: the figure of cell states and gate "
+                          "activations needs trials whose records carry their final weights._\n")
+    (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
+    (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
+    written += [out / "trials.csv", out / "README.md"]
+    return written
+

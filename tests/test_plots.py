@@ -1,0 +1,157 @@
+"""Figures of the report (non-empty PNGs), LSTM.trace against LSTM.predict, and final weights in the store."""
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from lstm97 import models, tasks
+from lstm97.report import plots, presets
+from lstm97.report.build import build
+from lstm97.report.reproduction import match
+from lstm97.results import Store
+from lstm97.results import store as store_module
+from lstm97.results.schema import TRIAL_COLUMNS
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def is_png(path):
+    data = path.read_bytes()
+    return data[:8] == PNG and len(data) > 2000
+
+
+@pytest.mark.parametrize(
+    "task, tp, hp, n_act",
+    [
+        ("temporal-order", {"marks": 2}, {}, None),  # F, output gates, all biases
+        ("temporal-order", {"marks": 3}, {}, None),
+        ("reber", {}, {}, None),  # gate biases only
+        ("long-lag-distractors", {"q": 5, "p": 5}, {}, None),  # one-hot inputs, no biases
+        ("long-lag", {"p": 6}, {}, 1),  # B, no output gate, g1, h = id, grown to its one block
+        ("long-lag", {"p": 6}, {"blocks": 2}, 1),  # one of two blocks added so far
+        ("two-sequence", {"T": 20}, {"g": "g1", "h": "id", "update": "sequence"}, None),
+    ],
+)
+def test_trace_outputs_equal_predict(task, tp, hp, n_act):
+    t = tasks.make(task, **tp)
+    m = models.make("lstm", t, **hp)
+    state = m.init_state(np.random.default_rng(1))
+    state.w[:] = np.random.default_rng(2).normal(0.0, 1.0, state.w.size)  # far from the small initial weights
+    if n_act is not None:
+        state.extra["n_act"] = n_act
+    batch = t.sample(np.random.default_rng(3), 4).take(slice(2, 3))
+    before = state.w.copy()
+    tr = m.trace(state, batch)
+    L = int(batch.lengths[0])
+    C, CS = m.hp["blocks"], m.hp["blocks"] * m.hp["block_size"]
+    assert {k: v.shape for k, v in tr.items()} == {"y_in": (L, C), "y_out": (L, C), "s_c": (L, CS),
+                                                    "y_c": (L, CS), "outputs": (L, t.n_out)}
+    np.testing.assert_allclose(tr["outputs"], m.predict(state, batch)[0, :L], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(state.w, before)  # read-only
+    if not m.hp["output_gate"]:
+        assert (tr["y_out"] == 1.0).all()
+    if n_act is not None and n_act < C:
+        assert (tr["s_c"][:, n_act * m.hp["block_size"]:] == 0).all() and (tr["y_in"][:, n_act:] == 0).all()
+    with pytest.raises(ValueError, match="one sequence"):
+        m.trace(state, t.sample(np.random.default_rng(3), 2))
+
+
+def record(preset_id, seed, success, sequences, weights=None, **kw):
+    p = presets.get(preset_id)
+    cfg = p.config()
+    rec = dict(config_key=cfg.key(), task=cfg.task, task_params=cfg.task_params, task_version=1, model=cfg.model,
+               model_params=cfg.model_params, model_version=1, max_sequences=cfg.max_sequences, n_test=2560,
+               stop_rule="ST3(0.1)", seed=seed, status="success" if success else "budget", success=success,
+               sequences=sequences, unit="sequences", milestones={}, test_wrong=1, test_mse=0.01,
+               n_weights=p.paper.weights, wall_time=1.0, package_version="0", message="",
+               curve=[(1000 * i, 1.0 / i, min(1.0, 0.1 * i)) for i in range(1, 8)])
+    if weights is not None:
+        rec["weights"] = weights
+    rec.update(kw)
+    return rec
+
+
+def trained_6a_weights():
+    t = tasks.make("temporal-order", marks=2)
+    m = models.make("lstm", t)
+    return m.init_state(np.random.default_rng(0)).w
+
+
+def test_store_keeps_final_weights(tmp_path):
+    w = trained_6a_weights()
+    with Store(tmp_path / "s.sqlite") as db:
+        assert db.add_trial(record("6a", 0, True, 20_000, weights=w))
+        assert db.add_trial(record("6a", 1, True, 25_000))
+        df = db.trials()
+        assert list(df["has_weights"]) == [True, False] and "weights" not in df.columns
+        got = db.weights(int(df["id"][0]))
+        assert got.dtype == np.float64 and np.array_equal(got, w)
+        assert db.weights(int(df["id"][1])) is None
+        with pytest.raises(KeyError):
+            db.weights(999)
+
+
+def test_older_store_gets_the_weights_column(tmp_path, monkeypatch):
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    cols = ", ".join(f"{n} {k}" for n, k in TRIAL_COLUMNS)
+    db.executescript(f"""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE trials (id INTEGER PRIMARY KEY, {cols}, UNIQUE (config_key, seed));
+        CREATE TABLE curves (trial_id INTEGER NOT NULL, sequences INTEGER NOT NULL, mean_error REAL,
+                             frac_correct REAL, PRIMARY KEY (trial_id, sequences));
+    """)
+    db.close()
+    db = sqlite3.connect(path)
+    db.execute(f"INSERT INTO trials ({', '.join(n for n, _ in TRIAL_COLUMNS)}) VALUES "
+               f"({', '.join('?' * len(TRIAL_COLUMNS))})",
+               [1 if n in ("success", "seed", "sequences") else "{}" for n, _ in TRIAL_COLUMNS])
+    db.commit()
+    db.close()
+    with monkeypatch.context() as mp:  # a column that cannot be added (as in a read-only file): still readable
+        mp.setattr(store_module, "EXTRA_COLUMNS", (("weights", "BLOB DEFAULT"),))
+        with Store(path, create=False) as s:
+            assert s.trials()["has_weights"].tolist() == [False] and s.weights(1) is None
+    with Store(path) as s:  # writable: the column is added
+        assert s.add_trial(record("6a", 0, True, 20_000, weights=trained_6a_weights()))
+        assert s.trials()["has_weights"].tolist() == [False, True]
+
+
+@pytest.fixture
+def rows_and_curves(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with Store(path) as db:
+        db.add_trial(record("6a", 0, True, 20_000, weights=trained_6a_weights()))
+        db.add_trial(record("6a", 1, False, 5_000_000))
+        db.add_trial(record("2c-1", 0, True, 30_000))
+        db.add_trial(record("2c-5", 0, True, 60_000))
+        db.add_trial(record("2c-9", 0, True, 250_000))
+        return path, match(db.trials()), db.curves()
+
+
+def test_figures_are_png(rows_and_curves, tmp_path):
+    _, rows, curves = rows_and_curves
+    t9 = [r for r in rows if r.preset.table == "9"]
+    assert is_png(plots.sequences_figure("Table 9", t9, tmp_path / "seq.png"))
+    assert is_png(plots.curves_figure("Table 9", t9, curves, tmp_path / "curves.png"))
+    assert is_png(plots.lag_figure(rows, tmp_path / "lag.png"))
+    assert plots.sequences_figure("Table 7", [r for r in rows if r.preset.table == "7"], tmp_path / "x.png") is None
+    t = tasks.make("temporal-order", marks=2)
+    m = models.make("lstm", t)
+    state = m.init_state(np.random.default_rng(0))
+    batch = t.sample(np.random.default_rng(1), 1)
+    L = int(batch.lengths[0])
+    path = plots.trace_figure(m.trace(state, batch), batch.inputs[0, :L], batch.targets[0, L - 1],
+                              tmp_path / "trace.png", "6a", list("EBabcdXY"), 2)
+    assert is_png(path)
+
+
+def test_report_draws_the_trained_temporal_order_net(rows_and_curves, tmp_path):
+    path, _, _ = rows_and_curves
+    out = tmp_path / "report"
+    written = {p.name for p in build(path, out)}
+    assert {"trace_6a.png", "exp2c_lag.png", "sequences_table3.png", "curves_table9.png"} <= written
+    assert is_png(out / "figures" / "trace_6a.png")
+    assert "figures/trace_6a.png" in (out / "README.md").read_text()
