@@ -2,22 +2,10 @@
 
 import numpy as np
 import pytest
+from reference.batches import one_hot_batch
 
 from lstm97.models.lstm import LSTM
 from lstm97.tasks import SequenceBatch
-
-
-def one_hot_batch(rng, n, n_in, n_out, L):
-    lengths = rng.integers(1, L + 1, n).astype(np.int64)
-    active = rng.integers(-1, n_in, (n, L)).astype(np.int64)  # -1: a step with no input at all
-    steps = np.arange(L)[None, :] < lengths[:, None]
-    active[~steps] = -1
-    inputs = np.zeros((n, L, n_in))
-    r, t = np.nonzero(active >= 0)
-    inputs[r, t, active[r, t]] = 1.0
-    mask = (rng.random((n, L)) < 0.5) & steps
-    targets = np.where(mask[..., None], rng.random((n, L, n_out)), 0.0)
-    return SequenceBatch(inputs, targets, mask, lengths, {"active": active})
 
 
 @pytest.mark.parametrize("connectivity", ["F", "B"])

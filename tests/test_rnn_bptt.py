@@ -17,6 +17,7 @@ import zlib
 
 import numpy as np
 import pytest
+from reference.batches import one_hot_batch
 from reference.rnn_reference import (
     PARAM_NAMES,
     central_differences,
@@ -117,17 +118,6 @@ def _assert_params_equal(model, w, expected, atol=ATOL, context=""):
         np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=atol, err_msg=f"{context} {name}")
 
 
-def one_hot_batch(rng, n, n_in, n_out, L):
-    lengths = rng.integers(1, L + 1, n).astype(np.int64)
-    active = rng.integers(-1, n_in, (n, L)).astype(np.int64)  # -1: a step with no input at all
-    steps = np.arange(L)[None, :] < lengths[:, None]
-    active[~steps] = -1
-    inputs = np.zeros((n, L, n_in))
-    r, t = np.nonzero(active >= 0)
-    inputs[r, t, active[r, t]] = 1.0
-    mask = (rng.random((n, L)) < 0.5) & steps
-    targets = np.where(mask[..., None], rng.random((n, L, n_out)), 0.0)
-    return SequenceBatch(inputs, targets, mask, lengths, {"active": active})
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import zlib
 
 import numpy as np
 import pytest
+from reference.batches import one_hot_batch
 from reference.lstm_reference import central_differences, random_batch
 from reference.rtrl_reference import (
     PARAM_NAMES,
@@ -87,17 +88,6 @@ def _data(model, seed, n=4, length=7):
     return inputs, targets, mask, lengths
 
 
-def _one_hot_batch(rng, n, n_in, n_out, L):
-    lengths = rng.integers(1, L + 1, n).astype(np.int64)
-    active = rng.integers(-1, n_in, (n, L)).astype(np.int64)  # -1: a step with no input at all
-    steps = np.arange(L)[None, :] < lengths[:, None]
-    active[~steps] = -1
-    inputs = np.zeros((n, L, n_in))
-    r, t = np.nonzero(active >= 0)
-    inputs[r, t, active[r, t]] = 1.0
-    mask = (rng.random((n, L)) < 0.5) & steps
-    targets = np.where(mask[..., None], rng.random((n, L, n_out)), 0.0)
-    return SequenceBatch(inputs, targets, mask, lengths, {"active": active})
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -142,7 +132,7 @@ def test_kernel_matches_reference(arch, hidden, recurrence, skip, n_out, bias, a
 @pytest.mark.parametrize("arch,hidden,recurrence,skip,n_out", ARCHS)
 def test_one_hot_inputs_equal_dense(arch, hidden, recurrence, skip, n_out, update):
     model = _model(arch, hidden, recurrence, skip, n_out, update=update, lr=0.7, n_in=6)
-    sparse = _one_hot_batch(np.random.default_rng(_seed(arch, hidden, recurrence, skip)), 10, 6, n_out, 9)
+    sparse = one_hot_batch(np.random.default_rng(_seed(arch, hidden, recurrence, skip)), 10, 6, n_out, 9)
     dense = SequenceBatch(sparse.inputs, sparse.targets, sparse.mask, sparse.lengths)
     s1, s2 = model.init_state(np.random.default_rng(1)), model.init_state(np.random.default_rng(1))
     r1, r2 = model.train_chunk(s1, sparse), model.train_chunk(s2, dense)
