@@ -272,7 +272,7 @@ _TABLES_3 = (
            {"T": 1000, "N": 1, "noise": "signal"}, "lstm", {}, 10, speed=0.95, expect=3 * 485_080,
            quick=Quick(2, 60_000, 0.064, {"T": 200})),
     Preset("3c-1", "6", "3c T=100 N=3", "3c, T=100, N=3, noisy targets, lr 0.1", "two-sequence",
-           {"T": 100, "N": 3, "noise": "target"}, "lstm", {}, 10, speed=0.075, expect=3 * 269_650,
+           {"T": 100, "N": 3, "noise": "target"}, "lstm", {}, 10, speed=0.035, expect=191_700,
            quick=Quick(2, 80_000, 0.031)),
     Preset("3c-2", "6", "3c T=100 N=1", "3c, T=100, N=1, noisy targets, lr 0.1", "two-sequence",
            {"T": 100, "N": 1, "noise": "target"}, "lstm", {}, 10, speed=0.075, expect=3 * 565_640,

@@ -180,7 +180,8 @@ def _lr(p: Preset) -> str:
 
 
 def _weights(row: Row) -> str:
-    ref, ours = row.preset.paper, row.stats.get("weights")
+    ref = row.preset.paper
+    ours = row.stats.get("weights") if row.mode == "paper" or ref.weights is None else None  # reduced: other net
     if ref.weights is None and "weights" not in ref.extra:
         return "–" if ours is None else f"{ours:,}"
     if ref.weights is None:
