@@ -46,16 +46,7 @@ def tasks_cmd() -> None:
     """List the tasks, their parameters (type, default, allowed values) and paper references."""
     from . import tasks
 
-    for entry in tasks.registry.entries():
-        if entry.error is not None:
-            click.echo(f"{entry.name}  [from {entry.source}]  BROKEN: {entry.error}\n")
-            continue
-        spec = entry._obj.spec
-        source = "" if entry.source == "lstm97" else f"  [from {entry.source}]"
-        click.echo(f"{spec.name}{source}: {spec.title} — {spec.paper}")
-        for p in spec.params:
-            click.echo(f"    {p.name} = {p.default!r:<10} {p.describe():<28} {p.doc}")
-        click.echo()
+    _list_registry(tasks.registry)
 
 
 @main.command("models")
@@ -63,12 +54,18 @@ def models_cmd() -> None:
     """List the models and their hyperparameters."""
     from . import models
 
-    for entry in models.registry.entries():
+    _list_registry(models.registry)
+
+
+def _list_registry(registry) -> None:
+    """Each entry with its source, title, paper reference and parameters; broken plugins with their error."""
+    for entry in registry.entries():
         if entry.error is not None:
             click.echo(f"{entry.name}  [from {entry.source}]  BROKEN: {entry.error}\n")
             continue
         spec = entry._obj.spec
-        click.echo(f"{spec.name}: {spec.title} — {spec.paper}")
+        source = "" if entry.source == "lstm97" else f"  [from {entry.source}]"
+        click.echo(f"{spec.name}{source}: {spec.title} — {spec.paper}")
         for p in spec.params:
             click.echo(f"    {p.name} = {p.default!r:<10} {p.describe():<28} {p.doc}")
         click.echo()
