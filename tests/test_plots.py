@@ -114,9 +114,11 @@ def test_older_store_gets_the_weights_column(tmp_path, monkeypatch):
         mp.setattr(store_module, "EXTRA_COLUMNS", (("weights", "BLOB DEFAULT"),))
         with Store(path, create=False) as s:
             assert s.trials()["has_weights"].tolist() == [False] and s.weights(1) is None
-    with Store(path) as s:  # writable: the column is added
-        assert s.add_trial(record("6a", 0, True, 20_000, weights=trained_6a_weights()))
-        assert s.trials()["has_weights"].tolist() == [False, True]
+    with Store(path) as s:  # writable: the columns are added; the old trial reads NULL (NaN) there
+        assert s.add_trial(record("6a", 0, True, 20_000, weights=trained_6a_weights(), test_abs=0.25))
+        df = s.trials()
+        assert df["has_weights"].tolist() == [False, True]
+        assert np.isnan(df["test_abs"][0]) and df["test_abs"][1] == 0.25
 
 
 @pytest.fixture

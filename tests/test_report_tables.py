@@ -193,3 +193,16 @@ def test_a_quick_run_is_not_claimed_by_another_preset(tmp_path):
     assert by_id["2c-4"].settings == "quick: q=50, p=50, budget 60,000" and len(by_id["2c-4"].trials) == 1
     assert by_id["2c-1"].mode == "none"
     assert by_id["4-1"].settings == "budget 1,000,000" and by_id["4-1"].mode == "reduced"
+
+
+def test_table6_av_difference_to_mean(tmp_path):
+    """Table 6's 'av. difference to mean' is the mean stored test_abs; trials stored without it are skipped."""
+    path = tmp_path / "t6.sqlite"
+    with Store(path) as db:
+        db.add_trial(fake("3c-1", 0, True, 20_000, wrong=1, test_abs=0.010))
+        db.add_trial(fake("3c-1", 1, True, 30_000, wrong=3, test_abs=0.020))
+        db.add_trial(fake("3c-1", 2, True, 40_000, wrong=2))  # an older record: no test_abs
+        rows = match(db.trials())
+    r = table("6", rows).set_index("id").loc["3c-1"]
+    assert r["paper: av. difference to mean"] == "0.014" and r["ours: av. difference to mean"] == "0.015"
+    assert r["ours: fraction misclassified"] == f"{2 / 2560:.6f}"

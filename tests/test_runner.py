@@ -170,3 +170,24 @@ def test_fresh_check_counts_wrong_sequences():
     assert not _fresh_check(model, state, task, EvalRule(every=1, fresh=100), np.random.default_rng(1), 64)
     assert _fresh_check(model, state, task, EvalRule(every=1, fresh=100, max_wrong=100),
                         np.random.default_rng(1), 64)
+
+
+def test_test_abs_is_the_mean_absolute_error_against_the_noise_free_target():
+    """3c (Table 6 'av. difference to mean'): the record's test_abs is mean |output - clean target| on the
+    test sequences, recomputed here from the stored weights and the test stream."""
+    params = {"T": 10, "N": 1, "noise": "target"}
+    cfg = TrialConfig.resolve("two-sequence", params, "lstm", {}, max_sequences=3000, n_test=200)
+    rec = run_trial(cfg, seed=4)
+    task = tasks.make("two-sequence", **params)
+    model = models.make("lstm", task)
+    rng = streams(4)
+    task.fixed_sets(rng.train, rng.test)  # the runner draws its fixed sets first
+    test = task.sample(rng.test, 200)
+    state = model.init_state(np.random.default_rng(0))
+    state.w[:] = rec["weights"]
+    out = model.predict(state, test)
+    clean = np.abs(out[np.arange(len(test)), test.lengths - 1, 0] - test.info["clean_targets"]).mean()
+    noisy = np.abs(out[np.arange(len(test)), test.lengths - 1, 0] - test.targets[np.arange(len(test)),
+                                                                                  test.lengths - 1, 0]).mean()
+    assert rec["test_abs"] == pytest.approx(clean, rel=1e-12) and abs(clean - noisy) > 1e-3
+    assert rec["test_wrong"] == int((~task.correct(test, out)).sum())

@@ -116,6 +116,7 @@ def finish(row: Row) -> Row:
         "wrong_max": float(tested["test_wrong"].max()) if len(tested) else math.nan,
         "frac_wrong": float((tested["test_wrong"] / tested["n_test"]).mean()) if len(tested) else math.nan,
         "mse": float(tested["test_mse"].mean()) if len(tested) else math.nan,
+        "abs_mean": _mean_known(tested, "test_abs"),
         "n_test": int(g["n_test"].iloc[0]) if n else None,
         "weights": int(g["n_weights"].iloc[0]) if n else None,
         "budget": int(g["max_sequences"].iloc[0]) if n else None,
@@ -241,6 +242,12 @@ def _main_label(key: str) -> str:
     return {"4": "stop: ST2", "5": "stop: ST2", "6": "stop", "RS": "guesses"}.get(key, "success after")
 
 
+def _mean_known(g: pd.DataFrame, column: str) -> float:
+    """Mean of ``column`` over the trials that have it (older stores hold NULL), NaN when none has."""
+    values = g[column].dropna() if column in g else ()
+    return float(values.mean()) if len(values) else math.nan
+
+
 def _success(s: dict) -> str:
     if not s["n"]:
         return "–"
@@ -269,7 +276,7 @@ def _after_main(key: str, row: Row) -> dict[str, str]:
         out = {f"paper: {label}": _num(frac_paper, ".6f"), f"ours: {label}": _num(s["frac_wrong"], ".6f")}
         if key == "6":
             out["paper: av. difference to mean"] = _num(ref.extra.get("av. difference to mean"), ".3f")
-            out["ours: av. difference to mean"] = "n/a"
+            out["ours: av. difference to mean"] = _num(s["abs_mean"], ".3f")
         return out
     if key in ("7", "8", "9"):
         n_test = s["n_test"] or ref.n_test
@@ -308,7 +315,8 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
                            "paper bound": ref.bound, "paper uncertain": ref.uncertain, "unit": s["unit"],
                            "tested": s["tested"], "wrong mean": s["wrong_mean"], "wrong max": s["wrong_max"],
                            "paper wrong": ref.wrong, "fraction wrong": s["frac_wrong"], "test mse": s["mse"],
-                           "n_test": s["n_test"], "weights": s["weights"], "paper weights": ref.weights,
+                           "test mean abs error": s["abs_mean"], "n_test": s["n_test"], "weights": s["weights"],
+                           "paper weights": ref.weights,
                            "budget": s["budget"]}
     out.update({k: v for k, v in s.items() if k.startswith("milestone ")})
     out.update({f"paper {k}": v for k, v in ref.extra.items()})

@@ -3,7 +3,8 @@
 One row per trial in ``trials`` (UNIQUE on config key and seed, so a trial is never stored twice), its
 learning curve in ``curves``, and ``meta`` holding ``schema_version``. The trial's final weight vector is kept
 in ``trials.weights`` (little-endian float64 bytes, NULL when the record has none); it is read only by
-``Store.weights``, never into the trial tables.
+``Store.weights``, never into the trial tables. Columns added after version 1 (``EXTRA_COLUMNS``) are added to
+an older store when it is opened; its old trials read NULL there.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ JSON_COLUMNS = ("task_params", "model_params", "milestones")
 #: Columns added after the first stores were written: created, and added to an older store when it is opened.
 EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("weights", "BLOB"),  # the final flat weight vector, float64 little-endian (record key "weights")
+    ("test_abs", "REAL"),  # mean absolute test error (3c: against the noise-free target); NULL if not tested
 )
+#: Extra columns read into ``Store.trials`` (the weights blob is read only by ``Store.weights``).
+EXTRA_READ = ("test_abs",)
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import UserError
-from .schema import DDL, EXTRA_COLUMNS, JSON_COLUMNS, SCHEMA_VERSION, TRIAL_COLUMNS
+from .schema import DDL, EXTRA_COLUMNS, EXTRA_READ, JSON_COLUMNS, SCHEMA_VERSION, TRIAL_COLUMNS
 
 #: Default store path, relative to the working directory.
 DEFAULT_STORE = "lstm97.sqlite"
@@ -33,7 +33,7 @@ class Store:
             raise UserError(f"store {str(self.path)!r} does not exist; run 'lstm97 run' first or pass --store.")
         if self.path.is_dir():
             raise UserError(f"store {str(self.path)!r} is a directory; pass a file path with --store.")
-        self._weights = True  # the trials table has the weights column
+        self._columns: set[str] = set()  # the trials table's columns (an old read-only store lacks extras)
         try:
             self.db = sqlite3.connect(self.path, timeout=30)
             self.db.execute("PRAGMA foreign_keys = ON")
@@ -50,6 +50,7 @@ class Store:
             with self.db:
                 self.db.executescript(DDL)
                 self.db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            self._columns = {r[1] for r in self.db.execute("PRAGMA table_info(trials)")}
             return
         if not {"meta", "trials", "curves"} <= tables:
             raise sqlite3.DatabaseError("it holds other tables")
@@ -72,7 +73,8 @@ class Store:
                     with self.db:
                         self.db.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
                 except sqlite3.OperationalError:  # a read-only file: readable, without the new column
-                    self._weights = False
+                    pass
+        self._columns = {r[1] for r in self.db.execute("PRAGMA table_info(trials)")}
 
     def close(self) -> None:
         self.db.close()
@@ -117,8 +119,9 @@ class Store:
     def trials(self, config_key: str | None = None) -> pd.DataFrame:
         """All trials (or one configuration's) as a DataFrame; JSON columns decoded to dicts. Weights are
         not included (see :meth:`weights`); ``has_weights`` says which trials have them."""
-        has = "weights IS NOT NULL" if self._weights else "0"
-        columns = ", ".join(["id", *(c for c, _ in TRIAL_COLUMNS), f"{has} AS has_weights"])
+        has = "weights IS NOT NULL" if "weights" in self._columns else "0"
+        extra = [c if c in self._columns else f"NULL AS {c}" for c in EXTRA_READ]
+        columns = ", ".join(["id", *(c for c, _ in TRIAL_COLUMNS), *extra, f"{has} AS has_weights"])
         query = f"SELECT {columns} FROM trials"
         args: tuple[Any, ...] = ()
         if config_key is not None:
@@ -133,7 +136,7 @@ class Store:
 
     def weights(self, trial_id: int) -> np.ndarray | None:
         """The final weight vector of trial ``trial_id`` (None if it was stored without one)."""
-        column = "weights" if self._weights else "NULL"
+        column = "weights" if "weights" in self._columns else "NULL"
         row = self.db.execute(f"SELECT {column} FROM trials WHERE id = ?", (int(trial_id),)).fetchone()
         if row is None:
             raise KeyError(f"no trial with id {trial_id}")

@@ -184,21 +184,21 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
             progress(seen)
     milestones = {rule.name: hit for rule, hit in zip(rules, hits, strict=True)
                   if hit is not None and hit <= seen}
-    test_wrong, test_mse = -1, float("nan")
+    test = (-1, float("nan"), float("nan"))
     if status != "diverged":
         if proto.test_on_eval:
-            wrong, mse, _ = _evaluate(model, state, task, eval_set)
-            test_wrong, test_mse = wrong, mse
+            test = _evaluate(model, state, task, eval_set)
         else:
-            wrong, total = 0, 0.0
+            wrong, total, total_abs = 0, 0.0, 0.0
             size = min(TEST_CHUNK, rows)
             for a in range(0, cfg.n_test, size):
                 batch = task.sample(rng.test, min(size, cfg.n_test - a))
-                w, mse, _ = _evaluate(model, state, task, batch)
+                w, mse, mae = _evaluate(model, state, task, batch)
                 wrong += w
                 total += mse * len(batch)
-            test_wrong, test_mse = wrong, total / max(cfg.n_test, 1)
-    return _record(cfg, seed, task, model, status, seen, milestones, test_wrong, test_mse, message, curve.rows,
+                total_abs += mae * len(batch)
+            test = (wrong, total / max(cfg.n_test, 1), total_abs / max(cfg.n_test, 1))
+    return _record(cfg, seed, task, model, status, seen, milestones, test, message, curve.rows,
                    t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences", state.w)
 
 
@@ -206,14 +206,13 @@ def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> d
     """Random weight guessing (§5): guess until the training set is solved, then test on the test set."""
     train_set, test_set = task.search_sets(rng.train, rng.test)
     state, guesses, solved = model.search(task, train_set, rng.model, cfg.max_sequences)
-    wrong, mse, _ = _evaluate(model, state, task, test_set)
     status = "success" if solved else "budget"
-    return _record(cfg, seed, task, model, status, guesses, {}, wrong, mse, "", [], t0,
+    return _record(cfg, seed, task, model, status, guesses, {}, _evaluate(model, state, task, test_set), "", [], t0,
                    "all training sequences correct", len(test_set), "guesses", state.w)
 
 
-def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, milestones: dict, test_wrong: int,
-            test_mse: float, message: str, curve: list, t0: float, stop_rule: str, n_test: int,
+def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, milestones: dict,
+            test: tuple[int, float, float], message: str, curve: list, t0: float, stop_rule: str, n_test: int,
             unit: str, weights: np.ndarray) -> dict[str, Any]:
     return {
         "config_key": cfg.key(),
@@ -232,8 +231,9 @@ def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, mi
         "sequences": int(seen),
         "unit": unit,
         "milestones": milestones,
-        "test_wrong": int(test_wrong),
-        "test_mse": test_mse,
+        "test_wrong": int(test[0]),  # (wrong, mean per-sequence error, mean absolute error) of the test
+        "test_mse": test[1],
+        "test_abs": test[2],
         "n_weights": model.n_weights,
         "wall_time": time.perf_counter() - t0,
         "package_version": __version__,
