@@ -3,7 +3,8 @@
 Writes to the output directory:
 
 * ``README.md``: every paper table (PAPER.md §4 Tables 1–9, the Task 2b text, §5 guessing) in the paper's
-  columns beside our figures, the verdict rule, notes and the figures;
+  columns beside our figures, the verdict rule, notes and the figures, then an account of each LSTM gap
+  (lstm97.report.accounts);
 * ``<table>.csv`` (numbers) and ``<table>.tex`` (the Markdown table as LaTeX) per paper table;
 * ``trials.csv``: every stored trial (lstm97.results.export);
 * ``figures/*.png``: distributions of sequences to success, Exp 2c learning time against lag, learning curves,
@@ -19,7 +20,7 @@ import pandas as pd
 
 from ..results import Store
 from ..results.export import to_csv
-from . import plots, stats
+from . import accounts, plots, stats
 from .presets import TABLES
 from .reproduction import Row, match, tables
 
@@ -31,10 +32,16 @@ def file_stem(key: str) -> str:
     return "guessing" if key == "RS" else f"table{key}"
 
 
+#: The non-ASCII characters of our tables as plain LaTeX, so the .tex files need no input encoding package.
+LATEX_ASCII = {"–": "--", "—": "---", "−": "$-$", "≈": r"$\approx$", "×": r"$\times$", "≥": r"$\geq$",
+               "≤": r"$\leq$", "§": r"\S{}", "±": r"$\pm$", "·": r"$\cdot$"}
+
+
 def latex(df: pd.DataFrame, caption: str) -> str:
-    """A formatted table as a LaTeX tabular (pandas Styler; needs \\usepackage[utf8]{inputenc} for – and ≈)."""
+    """A formatted table as a LaTeX tabular (pandas Styler; escaped, ASCII only: see LATEX_ASCII)."""
     sty = df.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1)
-    return sty.to_latex(hrules=True, caption=caption.replace("%", r"\%"), column_format="l" * df.shape[1])
+    tex = sty.to_latex(hrules=True, caption=caption.replace("%", r"\%"), column_format="l" * df.shape[1])
+    return tex.translate(str.maketrans(LATEX_ASCII))
 
 
 def _notes(key: str, rows: list[Row]) -> list[str]:
@@ -125,6 +132,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
         curves = db.curves()
         rows = match(df)
         trace = _trace(db, rows, fig_dir) if figures else None
+        gaps = accounts.section(rows, df, curves, db.weights)
     shown = tables(rows)
     raw = tables(rows, raw=True)
     tally = Counter(r.stats["verdict"] for r in rows)
@@ -156,6 +164,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
             if key == "9" and trace is None:
                 md.append("_No 6a/6b trial with stored weights yet: the figure of cell states and gate "
                           "activations needs trials whose records carry their final weights._\n")
+    md += gaps
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
     written += [out / "trials.csv", out / "README.md"]

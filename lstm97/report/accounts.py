@@ -1,0 +1,250 @@
+"""Accounts of the gaps: for each LSTM row we do not reproduce (or cannot run at the paper's settings), what
+the stored runs show and the likely cause.
+
+The prose is ours (written from runs named here, not from the paper); every figure the report prints beside
+it is computed from the store: the row's own trials, the sequences its learning curves took to reach a block
+of 1,000 training sequences that were 99 % correct (:func:`learned_at`), and the *evidence* runs each account
+names, which are ordinary ``lstm97 run`` configurations (the report shows their stored trials, or "not run").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: A learning-curve block (1,000 training sequences) counts as learned at this fraction of correct sequences.
+LEARNED = 0.99
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A run that tests an account's explanation: ``lstm97 run TASK -p ... --model MODEL --hp ...``."""
+
+    label: str
+    task: str
+    task_params: dict[str, Any]
+    model: str = "lstm"
+    model_params: dict[str, Any] = field(default_factory=dict)
+    max_sequences: int | None = None
+    trials: int = 2
+
+    def config(self):
+        from ..runners import TrialConfig
+
+        return TrialConfig.resolve(self.task, dict(self.task_params), self.model, dict(self.model_params),
+                                   self.max_sequences)
+
+    def command(self, store: str = "lstm97.sqlite") -> str:
+        bits = [f"lstm97 run {self.task}"]
+        bits += [f"-p {k}={v}" for k, v in self.task_params.items()]
+        if self.model != "lstm":
+            bits.append(f"--model {self.model}")
+        bits += [f"--hp {k}={v}" for k, v in self.model_params.items()]
+        if self.max_sequences is not None:
+            bits.append(f"--max-sequences {self.max_sequences}")
+        bits += [f"--trials {self.trials}", f"--store {store}"]
+        return " ".join(bits)
+
+
+@dataclass(frozen=True)
+class Account:
+    cause: str  # what we believe explains the gap, and how sure we are
+    evidence: tuple[Evidence, ...] = ()
+    probe_extremes: bool = False  # re-test the stored nets: are the errors at extreme targets?
+
+
+_2A_LAGS = tuple(Evidence(f"2a p={p} (paper settings otherwise), budget 300,000", "long-lag", {"p": p},
+                          max_sequences=300_000) for p in (4, 10, 20, 50))
+_2A_G2 = Evidence("2a p=100 with g in [-1, 1] (g2; not the paper's g)", "long-lag", {"p": 100},
+                  model_params={"g": "g2"}, max_sequences=300_000)
+
+_REBER = Account(
+    "Not diagnosed. Success needs every symbol of all 512 training and test strings right at one check (every "
+    "256 presentations); many of our nets reach 97-99 % correct strings and stay there. Candidates we have not "
+    "separated: how often and on which weights the paper checked (PAPER.md leaves it open), the paper's 3 "
+    "training/test set pairs (we draw a new pair per trial), and the output-gate bias scheme.")
+
+ACCOUNTS: dict[str, Account] = {
+    **{f"1-{i}": _REBER for i in range(1, 6)},
+    "2a": Account(
+        "With the paper's cell input g = logistic in [0, 1], h = identity and no biases, the cell input g·y_in is "
+        "never negative: the cell state only grows while the input gate is open, so x and y can differ only in "
+        "how much they add, and every one of the p-1 distractor symbols adds to it too until the net has shut "
+        "the input gate on each of them. The evidence runs show the cost rising steeply with p at the paper's "
+        "settings, and p=100 learning fast once g may be negative (g2). The paper's 5,040 suggests a detail of "
+        "its net differs from PAPER.md's (g, biases or the moment the cell is added); we keep PAPER.md's g.",
+        (*_2A_LAGS, _2A_G2)),
+    "2b": Account(
+        "The 2a net on 2a with a random middle part; the same cause as 2a is likely (g >= 0, no biases), "
+        "made worse because the distractors change from sequence to sequence.",
+        (Evidence("2b p=100 with g in [-1, 1] (g2; not the paper's g)", "long-lag", {"p": 100, "variant": "b"},
+                  model_params={"g": "g2"}, max_sequences=300_000),)),
+    "2c-1": Account(
+        "Our success test is strict: after every 1,000 training sequences the frozen net must get 10,000 fresh "
+        "sequences right (absolute error < 0.2 on both outputs at the end). The learning curves reach 99 % "
+        "correct training sequences far sooner (column 'ours: 99 % of a block'), close to the paper's figure; "
+        "the rest is spent removing the last rare errors. The paper does not say on how many sequences, or how "
+        "often, it tested."),
+    "2c-2": Account("As 2c-1, with a twice longer lag: few of our trials pass 10,000 fresh sequences within "
+                    "the budget."),
+    "3a-1": Account(
+        "The median is below the paper's mean; our mean is dominated by one or two slow trials in which ST2 "
+        "(mean absolute error < 0.01 on 256 test sequences) follows ST1 only after hundreds of thousands of "
+        "sequences. Ten trials cannot pin a mean with such a tail (see the bootstrap interval)."),
+    "3a-2": Account("As 3a-1: one trial took about a million sequences; the median is below the paper's mean."),
+    "3b-1": Account(
+        "Faster than the paper (below half its mean), which the factor-2 rule also counts as a miss. ST1 for 3b "
+        "tolerates 5 of 256 misclassified test sequences (PAPER.md §3.5: fewer than 6) and we check it every "
+        "1,000 sequences; the paper's check schedule is not given."),
+    "3c-2": Account(
+        "Faster than the paper (below half its mean): all trials succeed and their test errors (fraction "
+        "misclassified, av. difference to mean) are in the paper's range. The stop (no misclassification "
+        "among 256 test sequences and mean |output - noise-free target| < 0.015) is checked every 1,000 "
+        "sequences; how often the paper checked is not given, and a noisy-target task rewards an early check "
+        "that catches the net in a good moment. We count this as a miss only by the factor-2 rule."),
+    "4-1": Account(
+        "ST3(0.01) waits for 2,000 consecutive training sequences all within 0.04 of the target. The learning "
+        "curves reach 99 % correct training sequences after about as many sequences as the paper's mean "
+        "(column 'ours: 99 % of a block'); most of the remaining ~90 % of the time waits for a run of 2,000 "
+        "without a single error. Nets stopped by ST3 still get more test sequences wrong than the paper's "
+        "(Table 7), and their errors gather at targets near 0 or 1, where the logistic output unit saturates and "
+        "learns slowly (the extreme-target probe below, which re-tests the stored final nets). "
+        "Kernel, gradient and generator are checked against PAPER.md's equations "
+        "(tests/test_lstm_reference.py, tests/test_adding.py); we did not tune anything to close the gap.",
+        probe_extremes=True),
+    "4-2": Account("As 4-1 at T=500: the same wait for 2,000 error-free sequences."),
+    "4-3": Account("As 4-1 at T=1000: the same wait for 2,000 error-free sequences."),
+    "5-140": Account(
+        "Success rate and time are close to the paper's (within about 2x); a trial that misses hits the budget "
+        "while still above 140 of 2,000 wrong. The stop needs 93 % correct sequences, so it does not suffer "
+        "from 4-1's wait."),
+    "5-13": Account(
+        "The stop needs 99.35 % of the last 2,000 sequences within 0.04 of x1*x2: the same fine-tuning wait as "
+        "4-1, here on a product whose targets crowd near 0."),
+    "6b": Account(
+        "Three marked symbols (8 classes) with ST3(0.1), i.e. 2,000 consecutive correct sequences: the same "
+        "all-correct wait as 4-1, after a first phase in which the net has to separate 8 classes."),
+}
+_TOO_COSTLY = Account(
+    "Not run at the paper's settings: one trial costs hours to days of one core here (see `lstm97 reproduce "
+    "--list`); the row shows our reduced (--quick) settings only.")
+for _pid in ("2c-3", "2c-4", "2c-5", "2c-6", "2c-7", "2c-8", "2c-9", "3a-3", "3b-3"):
+    ACCOUNTS.setdefault(_pid, _TOO_COSTLY)
+
+
+def learned_at(trials: pd.DataFrame, curves: pd.DataFrame, level: float = LEARNED) -> list[int]:
+    """Per trial, the sequences seen when a 1,000-sequence block of its learning curve first had at least
+    ``level`` of its training sequences correct (trials that never got there are left out)."""
+    if not len(trials) or not len(curves):
+        return []
+    mine = curves[curves["trial_id"].isin(trials["id"]) & (curves["frac_correct"] >= level)]
+    return [int(v) for v in mine.groupby("trial_id")["sequences"].min().to_numpy()]
+
+
+def median_or_none(values: list[int]) -> float | None:
+    return float(np.median(values)) if values else None
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:,.0f}"
+
+
+def _evidence_line(e: Evidence, df: pd.DataFrame) -> str:
+    try:
+        key = e.config().key()
+    except Exception:  # a task or model not registered here
+        return f"  * {e.label}: cannot run here. `{e.command()}`"
+    g = df[df["config_key"] == key] if len(df) else df
+    if not len(g):
+        return f"  * {e.label}: not run. `{e.command()}`"
+    ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
+    found = (f"{len(ok)}/{len(g)} succeeded" + (f", sequences {', '.join(f'{v:,.0f}' for v in sorted(ok))}"
+                                               if len(ok) else f" within {int(g['max_sequences'].iloc[0]):,}"))
+    return f"  * {e.label}: {found}. `{e.command()}`"
+
+
+#: Targets this close to 0 or 1 count as extreme in :func:`probe_extremes` (saturated logistic output).
+EXTREME = 0.05
+PROBE_SEQUENCES = 2560
+
+
+def probe_extremes(row, weights) -> str:
+    """Re-test each stored final net of ``row`` (``weights(trial_id)``) on 2,560 fresh sequences of a probe
+    stream and say where its wrong answers fall: the share with targets within EXTREME of 0 or 1, against
+    the share of all targets there. Prediction only; nothing is trained."""
+    from .. import models, tasks
+    from ..models.base import TrainState
+
+    wrong_total = wrong_extreme = seen = seen_extreme = nets = 0
+    for _, t in row.trials.iterrows():
+        w = weights(int(t["id"])) if t["has_weights"] else None
+        if w is None:
+            continue
+        task = tasks.make(t["task"], **t["task_params"])
+        model = models.make(t["model"], task, **t["model_params"])
+        if w.shape != (model.layout.size,):
+            continue
+        batch = task.sample(np.random.default_rng([int(t["seed"]), 1997]), PROBE_SEQUENCES)
+        out = model.predict(TrainState(w, None), batch)
+        ends = batch.lengths - 1
+        target = batch.targets[np.arange(len(batch)), ends, 0]
+        extreme = (target < EXTREME) | (target > 1 - EXTREME)
+        wrong = ~task.correct(batch, out)
+        nets += 1
+        wrong_total += int(wrong.sum())
+        wrong_extreme += int((wrong & extreme).sum())
+        seen += len(batch)
+        seen_extreme += int(extreme.sum())
+    if not nets:
+        return "  * Extreme-target probe: no stored net with weights."
+    share = wrong_extreme / wrong_total if wrong_total else float("nan")
+    return (f"  * Extreme-target probe ({nets} stored final nets, {PROBE_SEQUENCES:,} fresh sequences each, "
+            f"prediction only): {wrong_total:,} wrong answers, {wrong_extreme:,} of them "
+            f"({share:.0%}) at targets below {EXTREME} or above {1 - EXTREME}, where {seen_extreme / seen:.1%} "
+            "of all targets lie. Regenerated by `lstm97 report`.")
+
+
+def section(rows: list, df: pd.DataFrame, curves: pd.DataFrame, weights=None) -> list[str]:
+    """Markdown lines: for every row with trials and an account whose verdict is not "reproduced", its figures, the
+    sequences to a 99 %-correct block of training sequences, the account and its evidence runs."""
+    from . import stats
+
+    shown = [r for r in rows if r.preset.id in ACCOUNTS and r.stats.get("n")
+             and r.stats.get("verdict") != stats.REPRODUCED]
+    if not shown:
+        return []
+    out = ["## Accounts of the gaps\n",
+           "Each LSTM row above that is not reproduced, or not run at the paper's settings, with what the stored "
+           "runs show and the likely cause. \"99 % block\" is the median, over the row's trials that got there, "
+           f"of the training sequences seen when a block of 1,000 consecutive training sequences of the learning "
+           f"curve was first at least {LEARNED:.0%} correct (k of n trials got there): when that is near the "
+           "paper's figure but the stop comes much later, the net has learned the task and the time goes into "
+           "the stopping rule's last errors. The causes are our reading of these runs, not the paper's.\n",
+           "| id | verdict | settings | paper | ours: mean (median) | ours: 99 % block (k/n) |",
+           "|:--|:--|:--|:--|:--|:--|"]
+    for r in shown:
+        s = r.stats
+        got = learned_at(r.trials, curves)
+        block = f"{_fmt(median_or_none(got))} ({len(got)}/{s['n']})" if s.get("n") else "–"
+        ours = f"{_fmt(s['mean'])} ({_fmt(s['median'])})" if s.get("k") else "–"
+        paper = _fmt(r.preset.paper.sequences) if r.preset.paper.sequences is not None else "–"
+        out.append(f"| {r.preset.id} | {s['verdict']} | {r.settings or '–'} | {paper} | {ours} | {block} |")
+    out.append("")
+    done: dict[int, str] = {}
+    for r in shown:
+        acc = ACCOUNTS[r.preset.id]
+        if id(acc) in done:
+            out.append(f"* `{r.preset.id}`: as `{done[id(acc)]}`.")
+            continue
+        done[id(acc)] = r.preset.id
+        out.append(f"* `{r.preset.id}`: {acc.cause}")
+        if acc.evidence:
+            out.append("  Evidence (stored runs; regenerate with the command shown):")
+            out += [_evidence_line(e, df) for e in acc.evidence]
+        if acc.probe_extremes and weights is not None and len(r.trials):
+            out.append(probe_extremes(r, weights))
+    out.append("")
+    return out
