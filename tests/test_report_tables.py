@@ -208,3 +208,16 @@ def test_table6_av_difference_to_mean(tmp_path):
     r = table("6", rows).set_index("id").loc["3c-1"]
     assert r["paper: av. difference to mean"] == "0.014" and r["ours: av. difference to mean"] == "0.015"
     assert r["ours: fraction misclassified"] == f"{2 / 2560:.6f}"
+
+
+def test_summary_lists_every_preset_with_ratio_only_at_paper_settings(rows, store, tmp_path):
+    from lstm97.report.reproduction import summary
+
+    t = summary(rows).set_index("id")
+    assert len(t) == len(presets.PRESETS)
+    assert (t.loc["4-1", "ours: success"], t.loc["4-1", "ours: mean (median)"]) == ("1/2", "700,000 (700,000)")
+    assert t.loc["4-1", "ours / paper"] == "9.5×" and t.loc["4-1", "verdict"] == stats.NOT_REPRODUCED
+    assert t.loc["4-3", "ours / paper"] == "–" and t.loc["4-3", "settings"].startswith("quick:")
+    assert t.loc["4-2", "ours: success"] == "–" and t.loc["guess-latch", "paper: mean"] == "22 guesses"
+    build(store, tmp_path / "r", figures=False)
+    assert (tmp_path / "r" / "summary.md").read_text().strip() in (tmp_path / "r" / "README.md").read_text()

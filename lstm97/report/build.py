@@ -22,7 +22,7 @@ from ..results import Store
 from ..results.export import to_csv
 from . import accounts, plots, stats
 from .presets import TABLES
-from .reproduction import Row, match, tables
+from .reproduction import Row, match, summary, tables
 
 TRACE_PRESETS = ("6a", "6b")
 
@@ -84,6 +84,15 @@ tested ([m] when fewer than n, i.e. some diverged). "settings" is "paper" for th
 what differs from them ("quick:" for `lstm97 reproduce --quick`)."""
 
 
+SUMMARY_NOTE = """\
+Every preset (row of the paper's tables) in one table: our successful trials out of those stored, our mean
+(median) sequences to success over the successful trials beside the paper's mean, their ratio, and the verdict
+(rule below). "settings" says what differs from the paper's (a reduced `--quick` run, or a cut budget). Also
+written alone to `summary.md`. Regenerate a row with `lstm97 reproduce ID --store STORE` (`--trials N` for
+fewer trials than the paper's; stored trials are skipped) and the report with `lstm97 report --store STORE
+--out DIR`."""
+
+
 def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
     """The activations of one trained temporal-order net over one of its test sequences, if weights exist."""
     from .. import models, tasks
@@ -136,10 +145,14 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
     shown = tables(rows)
     raw = tables(rows, raw=True)
     tally = Counter(r.stats["verdict"] for r in rows)
+    summary_md = summary(rows).to_markdown(index=False, disable_numparse=True)
+    (out / "summary.md").write_text(summary_md + "\n")
+    written.append(out / "summary.md")
     md = ["# Reproduction of Hochreiter & Schmidhuber (1997), Tables 1–9\n",
           f"Built by `lstm97 report` from `{Path(store_path).name}` ({len(df)} stored trials); it reads the "
           "store only and never trains. Each row is a preset of `lstm97 reproduce --list`.\n",
           "Verdicts: " + ", ".join(f"{n} {v}" for v, n in tally.most_common()) + ".\n",
+          "## Summary\n", SUMMARY_NOTE + "\n", summary_md + "\n",
           "## Verdict rule\n", stats.VERDICT_RULE, GENERAL_NOTES + "\n"]
     for key, frame in shown.items():
         stem = file_stem(key)

@@ -348,3 +348,22 @@ def brief(rows: list[Row]) -> pd.DataFrame:
                     "mean (median)": "–" if not s["k"] else f"{_int(s['mean'])} ({_int(s['median'])})",
                     f"paper: {label}": _paper_seq(r.preset), "verdict": s["verdict"]})
     return pd.DataFrame(out).rename(columns={"paper: success after": "paper: mean"})
+
+
+def summary(rows: list[Row]) -> pd.DataFrame:
+    """One line per preset over all tables: what ran, our figures beside the paper's, and the verdict."""
+    out = []
+    for r in rows:
+        s, ref = r.stats, r.preset.paper
+        judged = r.mode == "paper" and s.get("k") and ref.sequences and not ref.bound  # reduced runs: no ratio
+        ratio = s["mean"] / ref.sequences if judged else math.nan
+        out.append({
+            "id": r.preset.id, "table": r.preset.table, "method": METHODS.get(r.preset.model, r.preset.model),
+            "settings": r.settings or "–", "paper: % success": _paper_rate(r.preset),
+            "ours: success": f"{s['k']}/{s['n']}" if s.get("n") else "–",
+            "paper: mean": _paper_seq(r.preset) + (" guesses" if ref.unit == "guesses" else ""),
+            "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
+            "ours / paper": "–" if math.isnan(ratio) else f"{ratio:.2g}×",
+            "verdict": s["verdict"],
+        })
+    return pd.DataFrame(out)
