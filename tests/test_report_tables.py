@@ -221,3 +221,13 @@ def test_summary_lists_every_preset_with_ratio_only_at_paper_settings(rows, stor
     assert t.loc["4-2", "ours: success"] == "–" and t.loc["guess-latch", "paper: mean"] == "22 guesses"
     build(store, tmp_path / "r", figures=False)
     assert (tmp_path / "r" / "summary.md").read_text().strip() in (tmp_path / "r" / "README.md").read_text()
+
+
+def test_regenerate_commands_come_from_the_store(rows):
+    from lstm97.report.build import regenerate
+
+    text = "\n".join(regenerate(rows, "s.sqlite"))
+    assert "lstm97 reproduce 6a --trials 3 --store s.sqlite" in text
+    assert "lstm97 reproduce 3a-1 4-1 --trials 2 --store s.sqlite" in text or \
+        "lstm97 reproduce 4-1 3a-1 --trials 2 --store s.sqlite" in text
+    assert "lstm97 reproduce --all --quick --store s.sqlite" in text and "seeds" not in text

@@ -93,6 +93,39 @@ fewer trials than the paper's; stored trials are skipped) and the report with `l
 --out DIR`."""
 
 
+def regenerate(rows: list[Row], store_name: str) -> list[str]:
+    """Markdown lines: the commands that rebuild the store's trials behind the report's rows, derived from
+    what is stored (presets at the paper's settings with their trial counts, the --quick runs)."""
+    full: dict[int | None, list[str]] = {}
+    odd: list[str] = []
+    quick = False
+    for r in rows:
+        n = r.stats.get("n") or 0
+        if not n:
+            continue
+        if r.mode == "paper":
+            seeds = sorted(int(x) for x in r.trials["seed"])
+            if seeds != list(range(n)):
+                odd.append(f"{r.preset.id} (seeds {', '.join(map(str, seeds))})")
+            full.setdefault(None if n == r.preset.trials else n, []).append(r.preset.id)
+        elif r.settings.startswith("quick:"):
+            quick = True
+    lines = ["## Regenerating this store\n",
+             "The trials behind the rows above, as commands (derived from the store itself; trials already "
+             "stored are skipped, and a trial is the same bit for bit on any machine and with any `--jobs`):\n",
+             "```bash"]
+    for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
+        lines.append(f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} "
+                     f"--store {store_name}")
+    if quick:
+        lines.append(f"lstm97 reproduce --all --quick --store {store_name}")
+    lines += [f"lstm97 report --store {store_name} --out DIR", "```", ""]
+    if odd:
+        lines.append("Stored with other seeds than 0..n-1: " + "; ".join(odd) + ".\n")
+    lines.append("The evidence runs of the accounts below carry their own `lstm97 run` commands.\n")
+    return lines
+
+
 def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
     """The activations of one trained temporal-order net over one of its test sequences, if weights exist."""
     from .. import models, tasks
@@ -177,6 +210,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
             if key == "9" and trace is None:
                 md.append("_No 6a/6b trial with stored weights yet: the figure of cell states and gate "
                           "activations needs trials whose records carry their final weights._\n")
+    md += regenerate(rows, Path(store_path).name)
     md += gaps
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
