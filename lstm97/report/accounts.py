@@ -38,11 +38,13 @@ class Evidence:
                                    self.max_sequences)
 
     def command(self, store: str = "lstm97.sqlite") -> str:
+        from .presets import _fmt
+
         bits = [f"lstm97 run {self.task}"]
-        bits += [f"-p {k}={v}" for k, v in self.task_params.items()]
+        bits += [f"-p {k}={_fmt(v)}" for k, v in self.task_params.items()]
         if self.model != "lstm":
             bits.append(f"--model {self.model}")
-        bits += [f"--hp {k}={v}" for k, v in self.model_params.items()]
+        bits += [f"--hp {k}={_fmt(v)}" for k, v in self.model_params.items()]
         if self.max_sequences is not None:
             bits.append(f"--max-sequences {self.max_sequences}")
         bits += [f"--trials {self.trials}", f"--store {store}"]
@@ -62,10 +64,17 @@ _2A_G2 = Evidence("2a p=100 with g in [-1, 1] (g2; not the paper's g)", "long-la
                   model_params={"g": "g2"}, max_sequences=300_000)
 
 _REBER = Account(
-    "Not diagnosed. Success needs every symbol of all 512 training and test strings right at one check (every "
-    "256 presentations); many of our nets reach 97-99 % correct strings and stay there. Candidates we have not "
-    "separated: how often and on which weights the paper checked (PAPER.md leaves it open), the paper's 3 "
-    "training/test set pairs (we draw a new pair per trial), and the output-gate bias scheme.")
+    "Not diagnosed. Trials either learn (often within tens of thousands of presentations, see the medians) "
+    "or never do within the budget: "
+    "its training curve stays on a plateau of 15-80 % fully correct strings, sometimes falling, and most of "
+    "the 256 test strings stay wrong. That looks like the 'abuse' of §1.8 (cells taken as bias units, which "
+    "the unbiased cells and output units of Exp 1 invite) more than slow learning. Summing the updates over "
+    "each string instead of applying them at every step (PAPER.md §1.9 leaves this open) does not help "
+    "(evidence below). Other candidates we have not separated: the paper's 3 training/test set pairs (we "
+    "draw a new pair per trial) and the interval of the random input-gate biases (§1.8 CONFLICT).",
+    (Evidence("1-5 with updates summed over each string (update=sequence)", "reber", {},
+              model_params={"blocks": 3, "block_size": 2, "out_gate_bias": (-1.0, -2.0, -3.0), "lr": 0.5,
+                            "update": "sequence"}, trials=10),))
 
 ACCOUNTS: dict[str, Account] = {
     **{f"1-{i}": _REBER for i in range(1, 6)},
