@@ -215,7 +215,7 @@ _NET_2A = dict(arch="layered", hidden=1, recurrence="self", skip=True, bias=Fals
 
 _TABLE2 = (
     Preset("2a", "2", "LSTM", "2a, p=100, LSTM: 1 cell and its input gate, added when the error stops "
-           "decreasing", "long-lag", {"p": 100, "variant": "a"}, "lstm", {}, 18, speed=1.3, expect=349_900,
+           "decreasing", "long-lag", {"p": 100, "variant": "a"}, "lstm", {}, 18, speed=0.34, expect=350_000,
            quick=Quick(2, 20_000, 0.07, {"p": 20})),
     *(Preset(f"rtrl-2a-p4-lr{lr:g}", "2", f"RTRL p=4 lr={lr:g}", f"2a, p=4, RTRL, lr {lr:g}", "long-lag",
              {"p": 4, "variant": "a"}, "rtrl", {**_NET_2A, "lr": lr, "update": "step"}, 18, speed=0.005,
@@ -236,7 +236,7 @@ _TABLE2 = (
            {"p": 100, "variant": "a"}, "chunker", {}, 0,
            implemented=False, note="neural sequence chunker (Schmidhuber 1992b)"),
     Preset("2b", "2b", "LSTM", "2b, p=100, random middle part, LSTM", "long-lag", {"p": 100, "variant": "b"},
-           "lstm", {}, 18, speed=1.25, expect=350_000, quick=Quick(2, 20_000, 0.015, {"p": 20})),
+           "lstm", {}, 18, speed=0.30, expect=5_000_000, quick=Quick(2, 20_000, 0.015, {"p": 20})),
 )
 
 # -- Table 3: Task 2c (PAPER.md §3.4), 20 trials per row ---------------------------------------------------
@@ -275,7 +275,7 @@ _TABLES_3 = (
            {"T": 100, "N": 3, "noise": "target"}, "lstm", {}, 10, speed=0.035, expect=191_700,
            quick=Quick(2, 80_000, 0.031)),
     Preset("3c-2", "6", "3c T=100 N=1", "3c, T=100, N=1, noisy targets, lr 0.1", "two-sequence",
-           {"T": 100, "N": 1, "noise": "target"}, "lstm", {}, 10, speed=0.075, expect=3 * 565_640,
+           {"T": 100, "N": 1, "noise": "target"}, "lstm", {}, 10, speed=0.07, expect=190_000,
            quick=Quick(2, 80_000, 0.031)),
 )
 
@@ -296,7 +296,7 @@ _TABLES_4_6 = (
     Preset("6a", "9", "6a", "temporal order, 2 marked positions, 4 classes", "temporal-order", {"marks": 2},
            "lstm", {}, 20, speed=0.07, expect=25_400, quick=Quick(2, 60_000, 0.029)),
     Preset("6b", "9", "6b", "temporal order, 3 marked positions, 8 classes", "temporal-order", {"marks": 3},
-           "lstm", {}, 10, speed=0.106, expect=5_000_000, quick=Quick(2, 100_000, 0.047)),
+           "lstm", {}, 10, speed=0.086, expect=2_000_000, quick=Quick(2, 100_000, 0.047)),
 )
 
 # -- §5: random weight guessing ------------------------------------------------------------------------------
