@@ -226,8 +226,30 @@ def test_summary_lists_every_preset_with_ratio_only_at_paper_settings(rows, stor
 def test_regenerate_commands_come_from_the_store(rows):
     from lstm97.report.build import regenerate
 
-    text = "\n".join(regenerate(rows, "s.sqlite"))
+    df = pd.concat([r.trials for r in rows])
+    text = "\n".join(regenerate(rows, df, "s.sqlite"))
     assert "lstm97 reproduce 6a --trials 3 --store s.sqlite" in text
     assert "lstm97 reproduce 3a-1 4-1 --trials 2 --store s.sqlite" in text or \
         "lstm97 reproduce 4-1 3a-1 --trials 2 --store s.sqlite" in text
     assert "lstm97 reproduce --all --quick --store s.sqlite" in text and "seeds" not in text
+
+
+def test_paper_settings_with_a_cut_budget_come_before_the_quick_run(tmp_path):
+    p = presets.get("2b")
+    cut = p.config(max_sequences=500_000)
+    with Store(tmp_path / "s.sqlite") as db:
+        db.add_trial(fake("2b", 0, False, 0, quick=True))
+        db.add_trial(fake("2b", 1, False, 0, quick=True))
+        db.add_trial(fake("2b", 0, False, 0, max_sequences=500_000, config_key=cut.key()))
+        rows = match(db.trials())
+    row = next(r for r in rows if r.preset.id == "2b")
+    assert row.mode == "reduced" and row.settings == "budget 500,000" and len(row.trials) == 1
+    from lstm97.report.build import regenerate_commands
+
+    cmds = regenerate_commands(rows, db_trials(tmp_path / "s.sqlite"), "s.sqlite")
+    assert "lstm97 reproduce 2b --trials 1 --max-sequences 500000 --store s.sqlite" in cmds
+
+
+def db_trials(path):
+    with Store(path, create=False) as db:
+        return db.trials()

@@ -93,37 +93,56 @@ fewer trials than the paper's; stored trials are skipped) and the report with `l
 --out DIR`."""
 
 
-def regenerate(rows: list[Row], store_name: str) -> list[str]:
-    """Markdown lines: the commands that rebuild the store's trials behind the report's rows, derived from
-    what is stored (presets at the paper's settings with their trial counts, the --quick runs)."""
+def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> list[str]:
+    """The commands that rebuild the store's trials behind the report, derived from what is stored: presets
+    at the paper's settings with their trial counts, reduced runs (--quick, cut budgets) and the accounts'
+    evidence runs, then the report itself. Trials stored with other seeds than 0..n-1 are named in a comment."""
     full: dict[int | None, list[str]] = {}
+    other: list[str] = []
     odd: list[str] = []
     quick = False
     for r in rows:
         n = r.stats.get("n") or 0
         if not n:
             continue
+        seeds = sorted(int(x) for x in r.trials["seed"])
+        if seeds != list(range(n)):
+            odd.append(f"{r.preset.id} (seeds {', '.join(map(str, seeds))})")
+        budget = int(r.trials["max_sequences"].iloc[0])
         if r.mode == "paper":
-            seeds = sorted(int(x) for x in r.trials["seed"])
-            if seeds != list(range(n)):
-                odd.append(f"{r.preset.id} (seeds {', '.join(map(str, seeds))})")
             full.setdefault(None if n == r.preset.trials else n, []).append(r.preset.id)
-        elif r.settings.startswith("quick:"):
+        elif r.preset.quick is not None and r.trials["config_key"].iloc[0] == r.preset.config(quick=True).key():
             quick = True
-    lines = ["## Regenerating this store\n",
-             "The trials behind the rows above, as commands (derived from the store itself; trials already "
-             "stored are skipped, and a trial is the same bit for bit on any machine and with any `--jobs`):\n",
-             "```bash"]
-    for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0)):
-        lines.append(f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} "
-                     f"--store {store_name}")
+        else:  # the paper's or the quick task settings with another budget
+            paper_task = r.preset.config().task_params == r.trials["task_params"].iloc[0]
+            other.append(f"lstm97 reproduce {r.preset.id}{'' if paper_task else ' --quick'} --trials {n} "
+                         f"--max-sequences {budget} --store {store_name}")
+    cmds = [f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} --store {store_name}"
+            for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))]
+    cmds += other
     if quick:
-        lines.append(f"lstm97 reproduce --all --quick --store {store_name}")
-    lines += [f"lstm97 report --store {store_name} --out DIR", "```", ""]
+        cmds.append(f"lstm97 reproduce --all --quick --store {store_name}")
+    seen: set[str] = set()
+    for acc in accounts.ACCOUNTS.values():
+        for e in acc.evidence:
+            stored = df[df["config_key"] == e.config().key()] if len(df) else df
+            cmd = e.command(store_name).replace(f"--trials {e.trials}", f"--trials {len(stored)}")
+            if len(stored) and cmd not in seen:
+                seen.add(cmd)
+                cmds.append(cmd)
     if odd:
-        lines.append("Stored with other seeds than 0..n-1: " + "; ".join(odd) + ".\n")
-    lines.append("The evidence runs of the accounts below carry their own `lstm97 run` commands.\n")
-    return lines
+        cmds.insert(0, "# stored with other seeds than 0..n-1 (pass --seed): " + "; ".join(odd))
+    return cmds
+
+
+def regenerate(rows: list[Row], df: pd.DataFrame, store_name: str) -> list[str]:
+    """Markdown lines: the commands of :func:`regenerate_commands`, then the report's own."""
+    return ["## Regenerating this store\n",
+            "The trials behind this report, as commands (derived from the store itself; trials already stored "
+            "are skipped, and a trial is the same bit for bit on any machine and with any `--jobs`). The same "
+            "commands are in `regenerate.sh`:\n",
+            "```bash", *regenerate_commands(rows, df, store_name),
+            f"lstm97 report --store {store_name} --out DIR", "```", ""]
 
 
 def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
@@ -210,7 +229,12 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
             if key == "9" and trace is None:
                 md.append("_No 6a/6b trial with stored weights yet: the figure of cell states and gate "
                           "activations needs trials whose records carry their final weights._\n")
-    md += regenerate(rows, Path(store_path).name)
+    md += regenerate(rows, df, Path(store_path).name)
+    script = ["#!/bin/sh", "# The runs behind this report (written by lstm97 report). Run from this folder.", "set -e",
+              *regenerate_commands(rows, df, Path(store_path).name),
+              f"lstm97 report --store {Path(store_path).name} --out ."]
+    (out / "regenerate.sh").write_text("\n".join(script) + "\n")
+    written.append(out / "regenerate.sh")
     md += gaps
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")

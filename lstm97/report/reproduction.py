@@ -53,10 +53,11 @@ def _difference(stored: tuple, paper_cfg, quick_key: str | None, key: str) -> st
 
 
 def match(df: pd.DataFrame, selected: list[Preset] | tuple[Preset, ...] = PRESETS) -> list[Row]:
-    """Each selected preset with its stored trials: those of its paper configuration if any, else those of
-    its quick configuration, else those of another stored configuration with the paper's or the quick task
-    and model settings but another budget (the one with most trials). A configuration that is exactly some
-    preset's paper or quick configuration belongs to that preset only."""
+    """Each selected preset with its stored trials: those of its paper configuration if any, else those of a
+    stored configuration with the paper's task and model settings but another budget, else those of its quick
+    configuration, else those of one with the quick settings but another budget (among several of a kind, the
+    one with most trials). A configuration that is exactly some preset's paper or quick configuration belongs
+    to that preset only."""
     groups = {k: g for k, g in df.groupby("config_key", sort=False)} if len(df) else {}
     stored = {k: (g.iloc[0]["task"], _norm(g.iloc[0]["task_params"]), g.iloc[0]["model"],
                   _norm(g.iloc[0]["model_params"]), int(g.iloc[0]["max_sequences"])) for k, g in groups.items()}
@@ -75,22 +76,19 @@ def match(df: pd.DataFrame, selected: list[Preset] | tuple[Preset, ...] = PRESET
         if full.key() in groups:
             rows.append(finish(Row(p, groups[full.key()], "paper", "paper")))
             continue
-        if quick_key in groups:
-            found = [(0, 0, quick_key)]
-        else:
-            found = []
-            for key, (task, tp, model, mp, budget) in stored.items():
-                if key in owned:
-                    continue
-                for cfg in (full, quick):
-                    if (cfg is not None and (task, model) == (cfg.task, cfg.model)
-                            and tp == _norm(cfg.task_params) and mp == _norm(cfg.model_params)):
-                        found.append((len(groups[key]), budget, key))
-                        break
+        found = [(1, len(groups[quick_key]), 0, quick_key)] if quick_key in groups else []
+        for key, (task, tp, model, mp, budget) in stored.items():
+            if key in owned:
+                continue
+            for rank, cfg in ((2, full), (0, quick)):
+                if (cfg is not None and (task, model) == (cfg.task, cfg.model)
+                        and tp == _norm(cfg.task_params) and mp == _norm(cfg.model_params)):
+                    found.append((rank, len(groups[key]), budget, key))
+                    break
         if not found:
             rows.append(finish(Row(p, empty, "none")))
             continue
-        _, _, key = max(found)
+        *_, key = max(found)
         text = _difference(stored[key], full, quick_key, key)
         rows.append(finish(Row(p, groups[key], "reduced", text)))
     return rows
