@@ -52,3 +52,14 @@ def test_evidence_lines_say_not_run_or_what_is_stored(tmp_path):
                        "sequences": [1200, 300_000], "max_sequences": [300_000] * 2})
     assert "1/2 succeeded, sequences 1,200." in accounts._evidence_line(e, df)
     assert ": not run. `lstm97 run long-lag -p p=4 --max-sequences 300000" in accounts._evidence_line(e, df.iloc[:0])
+
+
+def test_costly_rows_say_whether_they_ran_at_the_paper_settings(tmp_path):
+    with Store(tmp_path / "s.sqlite") as db:
+        db.add_trial(fake("3b-3", 0, True, 1_500_000))  # paper settings, one trial
+        db.add_trial(fake("2c-5", 0, False, 0, quick=True))  # quick settings only
+        df, curves = db.trials(), db.curves()
+        lines = accounts.section(match(df), df, curves)
+    text = "\n".join(lines)
+    assert "* `3b-3`: Run at the paper's settings with fewer trials" in text
+    assert "* `2c-5`: Not run at the paper's settings" in text
