@@ -77,6 +77,13 @@ _REBER = Account(
               model_params={"blocks": 3, "block_size": 2, "out_gate_bias": (-1.0, -2.0, -3.0), "lr": 0.5,
                             "update": "sequence"}, trials=10),))
 
+_2C_LONGER = (
+    "Not diagnosed. In our runs learning slows sharply as the lag grows, while the paper's times barely grow "
+    "(30,000 at q=50, 49,000 at q=1000): the 99 % block, which comes well before the success test at q=50 "
+    "(2c-1), comes only after hundreds of thousands of sequences at q=100, and most trials do not pass the "
+    "test within the 5,000,000 budget. So the strict test is not the whole story here; the net, lr 0.01 and "
+    "the bias-free init are PAPER.md's, and we have not found what differs.")
+
 ACCOUNTS: dict[str, Account] = {
     **{f"1-{i}": _REBER for i in range(1, 6)},
     "2a": Account(
@@ -100,8 +107,7 @@ ACCOUNTS: dict[str, Account] = {
         "correct training sequences far sooner (column 'ours: 99 % of a block'), close to the paper's figure; "
         "the rest is spent removing the last rare errors. The paper does not say on how many sequences, or how "
         "often, it tested."),
-    "2c-2": Account("As 2c-1, with a twice longer lag: few of our trials pass 10,000 fresh sequences within "
-                    "the budget."),
+    "2c-2": Account(_2C_LONGER),
     "3a-1": Account(
         "The median is below the paper's mean; our mean is dominated by one or two slow trials in which ST2 "
         "(mean absolute error < 0.01 on 256 test sequences) follows ST1 only after hundreds of thousands of "
@@ -127,8 +133,13 @@ ACCOUNTS: dict[str, Account] = {
         "Kernel, gradient and generator are checked against PAPER.md's equations "
         "(tests/test_lstm_reference.py, tests/test_adding.py); we did not tune anything to close the gap.",
         probe_extremes=True),
-    "4-2": Account("As 4-1 at T=500: the same wait for 2,000 error-free sequences.", probe_extremes=True),
-    "4-3": Account("As 4-1 at T=1000: the same wait for 2,000 error-free sequences.", probe_extremes=True),
+    "4-2": Account(
+        "Unlike 4-1, the wait for 2,000 error-free sequences is short here: the 99 % block comes shortly before "
+        "the stop, so learning itself is several times slower than the paper's. Our ratio to the paper falls "
+        "with T (4-1, 4-2, 4-3), i.e. our times grow more slowly with T than the paper's. The errors of the "
+        "stored nets again gather at extreme targets (probe below). Not diagnosed further.", probe_extremes=True),
+    "4-3": Account("As 4-2 at T=1000 (fewer trials: each costs about a quarter of an hour of one core).",
+                   probe_extremes=True),
     "5-140": Account(
         "Success rate and time are close to the paper's (within about 2x); a trial that misses hits the budget "
         "while still above 140 of 2,000 wrong. The stop needs 93 % correct sequences, so it does not suffer "
@@ -150,7 +161,11 @@ _TOO_COSTLY = Account(
     "--list`); the row shows reduced settings only.",
     at_paper="Run at the paper's settings with fewer trials than the paper's (a trial costs from a quarter of "
              "an hour to hours of one core here); too few to say more than the table does. Not diagnosed.")
-for _pid in ("2c-3", "2c-4", "2c-5", "2c-6", "2c-7", "2c-8", "2c-9", "3a-3", "3b-3"):
+_2C_COSTLY = Account(_TOO_COSTLY.cause, at_paper="Run at the paper's settings with fewer trials than the "
+                     "paper's (costs in `lstm97 reproduce --list`). " + _2C_LONGER)
+for _pid in ("2c-3", "2c-4", "2c-5", "2c-6", "2c-7", "2c-8", "2c-9"):
+    ACCOUNTS.setdefault(_pid, _2C_COSTLY)
+for _pid in ("3a-3", "3b-3"):
     ACCOUNTS.setdefault(_pid, _TOO_COSTLY)
 
 
