@@ -262,7 +262,7 @@ def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...]
     figures afterwards with 'lstm97 report'.
     """
     from .report import presets
-    from .report.reproduction import brief, match
+    from .report.reproduction import match, summary
     from .results import Store
     from .runners.sweep import default_jobs
 
@@ -315,7 +315,7 @@ def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...]
     df = df[df["config_key"].isin(keys)]  # this command's configurations only
     _warn_diverged(df)
     rows = match(df, runnable)
-    click.echo(brief(rows).to_markdown(index=False, disable_numparse=True))
+    click.echo(summary(rows).to_markdown(index=False, disable_numparse=True))
     click.echo(f"\nTables, verdicts and figures: lstm97 report --store {store} --out DIR", err=True)
 
 

@@ -336,18 +336,6 @@ def tables(rows: list[Row], raw: bool = False) -> dict[str, pd.DataFrame]:
     return {k: table(k, rows, raw) for k in keys}
 
 
-def brief(rows: list[Row]) -> pd.DataFrame:
-    """One line per row across tables: what ran, the success rate, the mean beside the paper's, the verdict."""
-    out = []
-    for r in rows:
-        s, label = r.stats, _main_label(r.preset.table)
-        out.append({"id": r.preset.id, "table": r.preset.table, "settings": r.settings or "–",
-                    "success k/n (95 % CI)": _success(s), "paper: % success": _paper_rate(r.preset),
-                    "mean (median)": "–" if not s["k"] else f"{_int(s['mean'])} ({_int(s['median'])})",
-                    f"paper: {label}": _paper_seq(r.preset), "verdict": s["verdict"]})
-    return pd.DataFrame(out).rename(columns={"paper: success after": "paper: mean"})
-
-
 def summary(rows: list[Row]) -> pd.DataFrame:
     """One line per preset over all tables: what ran, our figures beside the paper's, and the verdict."""
     out = []
