@@ -67,7 +67,7 @@ _2A_G2 = Evidence("2a p=100 with g in [-1, 1] (g2; not the paper's g)", "long-la
 _REBER = Account(
     "Not diagnosed. Trials either learn (often within tens of thousands of presentations, see the medians) "
     "or never do within the budget: "
-    "its training curve stays on a plateau of 15-80 % fully correct strings, sometimes falling, and most of "
+    "then the training curve stays on a plateau of 15-80 % fully correct strings, sometimes falling, and most of "
     "the 256 test strings stay wrong. That looks like the 'abuse' of §1.8 (cells taken as bias units, which "
     "the unbiased cells and output units of Exp 1 invite) more than slow learning. Summing the updates over "
     "each string instead of applying them at every step (PAPER.md §1.9 leaves this open) does not help "
@@ -80,7 +80,7 @@ _REBER = Account(
 _2C_LONGER = (
     "Not diagnosed. In our runs learning slows sharply as the lag grows, while the paper's times barely grow "
     "(30,000 at q=50, 49,000 at q=1000): the 99 % block, which comes well before the success test at q=50 "
-    "(2c-1), comes only after hundreds of thousands of sequences at q=100, and most trials do not pass the "
+    "(2c-1), comes only after more than a hundred thousand sequences at q=100, and most trials do not pass the "
     "test within the 5,000,000 budget. So the strict test is not the whole story here; the net, lr 0.01 and "
     "the bias-free init are PAPER.md's, and we have not found what differs.")
 
@@ -104,7 +104,7 @@ ACCOUNTS: dict[str, Account] = {
     "2c-1": Account(
         "Our success test is strict: after every 1,000 training sequences the frozen net must get 10,000 fresh "
         "sequences right (absolute error < 0.2 on both outputs at the end). The learning curves reach 99 % "
-        "correct training sequences far sooner (column 'ours: 99 % of a block'), close to the paper's figure; "
+        "correct training sequences far sooner (column '99 % block'), close to the paper's figure; "
         "the rest is spent removing the last rare errors. The paper does not say on how many sequences, or how "
         "often, it tested."),
     "2c-2": Account(_2C_LONGER),
@@ -126,7 +126,7 @@ ACCOUNTS: dict[str, Account] = {
     "4-1": Account(
         "ST3(0.01) waits for 2,000 consecutive training sequences all within 0.04 of the target. The learning "
         "curves reach 99 % correct training sequences after about as many sequences as the paper's mean "
-        "(column 'ours: 99 % of a block'); most of the remaining ~90 % of the time waits for a run of 2,000 "
+        "(column '99 % block'); most of the remaining ~90 % of the time waits for a run of 2,000 "
         "without a single error. Nets stopped by ST3 still get more test sequences wrong than the paper's "
         "(Table 7), and their errors gather at targets near 0 or 1, where the logistic output unit saturates and "
         "learns slowly (the extreme-target probe below, which re-tests the stored final nets). "
