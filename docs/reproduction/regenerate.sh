@@ -1,0 +1,18 @@
+#!/bin/sh
+# The runs behind this report (written by lstm97 report). Run from this folder.
+set -e
+lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 2c-1 3a-1 3a-2 3b-1 3b-2 3c-1 3c-2 4-1 4-2 5-140 5-13 6a 6b guess-parity-a1 guess-parity-a2 guess-latch --store lstm97.sqlite
+lstm97 reproduce 2c-3 3b-3 --trials 2 --store lstm97.sqlite
+lstm97 reproduce 3a-3 4-3 --trials 4 --store lstm97.sqlite
+lstm97 reproduce guess-2seq --trials 5 --store lstm97.sqlite
+lstm97 reproduce 2c-2 --trials 10 --store lstm97.sqlite
+lstm97 reproduce 2b --trials 2 --max-sequences 500000 --store lstm97.sqlite
+lstm97 reproduce --all --quick --store lstm97.sqlite
+lstm97 run reber --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --store lstm97.sqlite
+lstm97 run long-lag -p p=4 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=10 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=20 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=50 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=100 --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=100 -p variant=b --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 report --store lstm97.sqlite --out .
