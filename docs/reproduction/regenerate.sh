@@ -15,4 +15,7 @@ lstm97 run long-lag -p p=20 --max-sequences 300000 --trials 2 --store lstm97.sql
 lstm97 run long-lag -p p=50 --max-sequences 300000 --trials 2 --store lstm97.sqlite
 lstm97 run long-lag -p p=100 --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
 lstm97 run long-lag -p p=100 -p variant=b --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --max-sequences 500000 --trials 4 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --hp bias=gates --hp in_gate_bias=-1,-2 --max-sequences 500000 --trials 4 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --hp bias=gates --hp in_gate_bias=-3,-6 --max-sequences 500000 --trials 4 --store lstm97.sqlite
 lstm97 report --store lstm97.sqlite --out .
