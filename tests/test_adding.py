@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.batches import assert_chunk_invariant
 
 from lstm97 import tasks
 from lstm97.errors import UserError
@@ -66,12 +67,7 @@ def test_first_pair_marked_value_options():
 @given(T=st.integers(20, 400), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
 def test_chunk_invariance(T, seed, n):
     task = tasks.make("adding", T=T)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        for key, value in whole.sequence(i).items():
-            np.testing.assert_array_equal(value, one.sequence(0)[key])
+    assert_chunk_invariant(task, seed, n)
 
 
 @pytest.mark.parametrize("bad", [{"T": 5}, {"T": "x"}, {"first_pair_value": "drop"}, {"Q": 1}])

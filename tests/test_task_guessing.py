@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.batches import assert_chunk_invariant
 
 from lstm97.checks import check_task
 from lstm97.errors import UserError
@@ -206,12 +207,7 @@ def test_parity_contract(params):
        seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
 def test_chunk_invariance(cls, lo, extra, seed, n):
     task = cls(min_length=lo, max_length=lo + extra)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        for key, value in whole.sequence(i).items():
-            np.testing.assert_array_equal(value, one.sequence(0)[key])
+    assert_chunk_invariant(task, seed, n)
 
 
 @pytest.mark.parametrize("cls, bad", [

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.batches import assert_chunk_invariant
 
 from lstm97.checks import check_task
 from lstm97.errors import UserError
@@ -122,12 +123,7 @@ def test_long_lag_bad_parameters(bad):
        n=st.integers(1, 8))
 def test_long_lag_chunk_invariance(p, variant, seed, n):
     task = LongLag(p=p, variant=variant)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        for key, value in whole.sequence(i).items():
-            np.testing.assert_array_equal(value, one.sequence(0)[key])
+    assert_chunk_invariant(task, seed, n)
 
 
 # -- Exp 2c ------------------------------------------------------------------------------------------------
@@ -247,11 +243,5 @@ def test_2c_bad_parameters(bad):
 @given(q=st.integers(1, 30), p=st.integers(1, 20), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 8))
 def test_2c_chunk_invariance(q, p, seed, n):
     task = LongLagDistractors(q=q, p=p)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        a, b = whole.sequence(i), one.sequence(0)
-        assert a.keys() == b.keys() and a["active"].shape == (whole.lengths[i],)
-        for key in a:
-            np.testing.assert_array_equal(a[key], b[key])
+    whole = assert_chunk_invariant(task, seed, n)
+    assert all(whole.sequence(i)["active"].shape == (whole.lengths[i],) for i in range(n))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.batches import assert_chunk_invariant
 
 from lstm97 import tasks
 from lstm97.checks import check_task
@@ -118,12 +119,7 @@ def test_contract(params):
        fpv=st.sampled_from(["one", "keep"]))
 def test_chunk_invariance(T, seed, n, fpv):
     task = Multiplication(T=T, first_pair_value=fpv)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        for key, value in whole.sequence(i).items():
-            np.testing.assert_array_equal(value, one.sequence(0)[key])
+    assert_chunk_invariant(task, seed, n)
 
 
 @pytest.mark.parametrize("bad", [{"T": 5}, {"T": "x"}, {"n_seq": 0}, {"n_seq": 2001},

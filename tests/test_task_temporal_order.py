@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.batches import assert_chunk_invariant
 
 from lstm97.checks import check_task
 from lstm97.errors import UserError
@@ -131,12 +132,7 @@ def test_contract(params):
        n=st.integers(1, 9))
 def test_chunk_invariance(marks, base, seed, n):
     task = TemporalOrder(marks=marks, position_base=base)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        for key, value in whole.sequence(i).items():
-            np.testing.assert_array_equal(value, one.sequence(0)[key])
+    assert_chunk_invariant(task, seed, n)
 
 
 @pytest.mark.parametrize("bad", [{"marks": 1}, {"marks": 4}, {"marks": "a"}, {"position_base": 2},

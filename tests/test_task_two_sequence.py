@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.batches import assert_chunk_invariant
 
 from lstm97.checks import check_task
 from lstm97.errors import UserError
@@ -159,12 +160,7 @@ def test_box_muller_is_standard_normal():
        seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
 def test_chunk_invariance(T, data, noise, seed, n):
     task = TwoSequence(T=T, N=data.draw(st.integers(1, T - 1)), noise=noise)
-    whole = task.sample(np.random.default_rng(seed), n)
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        one = task.sample(rng, 1)
-        for key, value in whole.sequence(i).items():
-            np.testing.assert_array_equal(value, one.sequence(0)[key])
+    assert_chunk_invariant(task, seed, n)
 
 
 @pytest.mark.parametrize("bad", [{"T": 100, "N": 100}, {"T": 5, "N": 7}, {"T": 1}, {"N": 0},

@@ -17,3 +17,16 @@ def one_hot_batch(rng, n, n_in, n_out, L):
     mask = (rng.random((n, L)) < 0.5) & steps
     targets = np.where(mask[..., None], rng.random((n, L, n_out)), 0.0)
     return SequenceBatch(inputs, targets, mask, lengths, {"active": active})
+
+
+def assert_chunk_invariant(task, seed, n):
+    """One ``task.sample`` call with n sequences gives the same sequences, every array of them, as n calls
+    with n=1 from the same seed; returns the batch of the single call."""
+    whole = task.sample(np.random.default_rng(seed), n)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        a, b = whole.sequence(i), task.sample(rng, 1).sequence(0)
+        assert a.keys() == b.keys()
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    return whole
