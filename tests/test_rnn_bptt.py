@@ -36,6 +36,7 @@ from reference.rnn_reference import (
     reference_loss,
     reference_train,
     squared_error,
+    state_of,
     step,
     unflatten,
 )
@@ -74,14 +75,6 @@ def _cfg(arch, bias=True, act="logistic", truncate=0, n_in=3, n_out=2, hidden=3,
 def _model(cfg, cls=RNNBPTT):
     keys = ("arch", "hidden", "recurrence", "skip", "order", "outputs_see", "bias", "act", "lr", "truncate")
     return cls.for_dims(cfg["n_in"], cfg["n_out"], **{k: cfg[k] for k in keys})
-
-
-def _state(model, params):
-    state = model.init_state(np.random.default_rng(0))
-    views = model.views(state.w)
-    for name in PARAM_NAMES:
-        views[name][...] = params[name]
-    return state
 
 
 def _present(model):
@@ -168,7 +161,7 @@ def test_kernel_matches_reference(arch, bias, act, truncate):
     ref_params, ref_outputs = reference_train(params, cfg, *arrays)
 
     model = _model(cfg)
-    state = _state(model, params)
+    state = state_of(model, params)
     res = model.train_chunk(state, SequenceBatch(*arrays))
     assert res.status == 0 and res.n_done == len(arrays[3])
     np.testing.assert_allclose(res.outputs, ref_outputs, rtol=0, atol=ATOL, err_msg="outputs")
@@ -186,7 +179,7 @@ def test_train_outputs_are_the_forward_pass_before_the_update(truncate):
     params = random_params(cfg, np.random.default_rng(3))
     batch = SequenceBatch(*_data(cfg, 4))
     model = _model(cfg)
-    state = _state(model, params)
+    state = state_of(model, params)
     w0 = state.w.copy()
     predicted = model.predict(state, batch)
     np.testing.assert_array_equal(state.w, w0)
@@ -243,7 +236,7 @@ def test_kernel_full_bptt_is_the_gradient(arch, act):
     params = random_params(cfg, np.random.default_rng(seed))
     batch = SequenceBatch(*_sequence(cfg, seed + 1))
     model = _model(cfg)
-    state = _state(model, params)
+    state = state_of(model, params)
     w0 = state.w.copy()
     assert model.train_chunk(state, batch).status == 0
     probe = model.init_state(np.random.default_rng(0))
@@ -291,7 +284,7 @@ def test_kernel_deep_truncation_equals_full_bptt_with_a_final_target(arch):
     results = []
     for truncate in (0, inputs.shape[1], 1000):
         model = _model(make_config(cfg, truncate=truncate))
-        state = _state(model, params)
+        state = state_of(model, params)
         model.train_chunk(state, batch)
         results.append(state.w)
     np.testing.assert_allclose(results[1], results[0], rtol=0, atol=1e-12)
@@ -334,7 +327,7 @@ def test_kernel_depth_one_is_elmans_rule(arch, act):
     arrays = _data(cfg, seed + 1)
     ref_params, ref_outputs = elman_train(params, cfg, *arrays)
     model = _model(cfg, Elman)
-    state = _state(model, params)
+    state = state_of(model, params)
     res = model.train_chunk(state, SequenceBatch(*arrays))
     np.testing.assert_allclose(res.outputs, ref_outputs, rtol=0, atol=ATOL)
     _assert_params_equal(model, state.w, ref_params)

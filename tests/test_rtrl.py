@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from reference.batches import one_hot_batch
 from reference.lstm_reference import central_differences, random_batch
+from reference.rnn_reference import state_of
 from reference.rtrl_reference import (
     PARAM_NAMES,
     flatten,
@@ -71,14 +72,6 @@ def _masks(model):
                       hp["order"], hp["outputs_see"])
 
 
-def _state(model, params):
-    state = model.init_state(np.random.default_rng(0))
-    views = model.views(state.w)
-    for name in PARAM_NAMES:
-        views[name][...] = params[name]
-    return state
-
-
 def _data(model, seed, n=4, length=7):
     """Random sequences; sequence 1 has no target, sequence 2 a target at every step."""
     rng = np.random.default_rng(seed)
@@ -113,7 +106,7 @@ def test_kernel_matches_reference(arch, hidden, recurrence, skip, n_out, bias, a
     params = random_params(masks, np.random.default_rng(seed))
     arrays = _data(model, seed + 1)
     want, want_out = reference_train(params, masks, *arrays, act=act, lr=model.hp["lr"], update=update)
-    state = _state(model, params)
+    state = state_of(model, params)
     res = model.train_chunk(state, SequenceBatch(*arrays))
     assert res.status == OK and res.n_done == len(arrays[3])
     np.testing.assert_allclose(res.outputs, want_out, rtol=0, atol=ATOL)
@@ -148,7 +141,7 @@ def test_the_paper_2a_net_matches_reference():
     params = random_params(masks, np.random.default_rng(3))
     batch = task.sample(np.random.default_rng(4), 5)
     want, want_out = reference_train(params, masks, batch.inputs, batch.targets, batch.mask, batch.lengths)
-    state = _state(model, params)
+    state = state_of(model, params)
     res = model.train_chunk(state, batch)
     np.testing.assert_allclose(res.outputs, want_out, rtol=0, atol=ATOL)
     got = model.views(state.w)
@@ -199,7 +192,7 @@ def test_sequence_update_is_the_exact_gradient(arch, hidden, recurrence, skip, n
     assert np.abs(fd).max() > 1e-3
     np.testing.assert_allclose(((flatten(new) - w0) / 0.5)[present], -0.5 * fd, rtol=1e-6, atol=1e-8)
     # the kernel's rule vs finite differences of the kernel's own forward pass
-    state = _state(model, params)
+    state = state_of(model, params)
     w1 = state.w.copy()
     assert model.train_chunk(state, SequenceBatch(*seq)).status == OK
     probe = model.init_state(np.random.default_rng(0))
@@ -224,7 +217,7 @@ def test_sequence_update_equals_full_bptt(arch, hidden, recurrence, skip, n_out)
     bptt = RNNBPTT.for_dims(model.n_in, model.n_out, **hp, truncate=0)
     params = random_params(_masks(model), np.random.default_rng(_seed("bptt", arch, hidden, recurrence, skip)))
     batch = SequenceBatch(*_data(model, 13))
-    s1, s2 = _state(model, params), _state(bptt, params)
+    s1, s2 = state_of(model, params), state_of(bptt, params)
     r1, r2 = model.train_chunk(s1, batch), bptt.train_chunk(s2, batch)
     np.testing.assert_allclose(r1.outputs, r2.outputs, rtol=0, atol=ATOL)
     np.testing.assert_allclose(s1.w, s2.w, rtol=0, atol=ATOL)
@@ -240,7 +233,7 @@ def test_step_and_sequence_updates_agree_only_with_a_single_final_target():
     for m, same in ((final, True), (mask, False)):
         ws = []
         for model in (model_step, model_seq):
-            state = _state(model, params)
+            state = state_of(model, params)
             model.train_chunk(state, SequenceBatch(inputs, targets, m, lengths))
             ws.append(state.w)
         gap = np.abs(ws[0] - ws[1]).max()

@@ -302,3 +302,12 @@ def reference_loss(p, cfg, inputs, targets, mask, lengths) -> float:
         ys = forward(p, cfg, inputs[i, :T])
         total += squared_error(ys[1:, -cfg["n_out"]:], targets[i, :T], mask[i, :T])
     return total
+
+
+def state_of(model, params: Mapping[str, np.ndarray]):
+    """A TrainState of the lstm97 ``model`` whose weights are the reference's ``params`` (B, A, R, b)."""
+    state = model.init_state(np.random.default_rng(0))
+    views = model.views(state.w)
+    for name in PARAM_NAMES:
+        views[name][...] = params[name]
+    return state
