@@ -36,28 +36,17 @@ zeros. A non-finite weight or activation at a sequence end stops the chunk with 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ._jit import njit
+from ._jit import finite, njit
 from ._rnn_kernels import dsquash, step
-
-
-@njit
-def _finite(a):
-    for v in a:
-        if not math.isfinite(v):
-            return False
-    return True
 
 
 @njit
 def _finite_rows(a, n_rows):
     for s in range(n_rows):
-        for v in a[s]:
-            if not math.isfinite(v):
-                return False
+        if not finite(a[s]):
+            return False
     return True
 
 
@@ -180,6 +169,6 @@ def bptt_chunk(w, B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active
             _apply(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, sparse, i, ys,
                    delta, 0, last, lr, dB, touched)
         # a diverging run is reported, never propagated silently
-        if not _finite_rows(ys, T + 1) or not _finite(w):
+        if not _finite_rows(ys, T + 1) or not finite(w):
             return 1, i
     return 0, n

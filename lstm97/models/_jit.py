@@ -7,6 +7,8 @@ debugging; the tests run the same code either way.
 
 from __future__ import annotations
 
+import math
+
 import numba
 
 #: Options shared by every kernel. fastmath stays off: results must be bit-reproducible and comparable with
@@ -17,3 +19,12 @@ OPTIONS = dict(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 def njit(func):
     """Compile ``func`` in nopython mode with the project's options."""
     return numba.njit(**OPTIONS)(func)
+
+
+@njit
+def finite(a):
+    """Whether every value of the 1-d array ``a`` is finite (the kernels' divergence check)."""
+    for v in a:
+        if not math.isfinite(v):
+            return False
+    return True

@@ -34,20 +34,12 @@ import math
 
 import numpy as np
 
-from ._jit import njit
+from ._jit import finite, njit
 
 G2 = 0
 G1 = 1
 H1 = 0
 HID = 1
-
-
-@njit
-def _finite(a):
-    for v in a:
-        if not math.isfinite(v):
-            return False
-    return True
 
 
 @njit
@@ -302,6 +294,6 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                     b_c[c] += d_c[c, n_z]
                 d_c[c, n_z] = 0.0
         # a diverging run is reported, never propagated silently
-        if not _finite(s) or not _finite(y_k) or (learn and not _finite(w)):
+        if not finite(s) or not finite(y_k) or (learn and not finite(w)):
             return 1, i
     return 0, n
