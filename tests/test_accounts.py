@@ -51,7 +51,8 @@ def test_evidence_lines_say_not_run_or_what_is_stored(tmp_path):
     df = pd.DataFrame({"config_key": [e.config().key()] * 2, "success": [True, False],
                        "sequences": [1200, 300_000], "max_sequences": [300_000] * 2})
     assert "1/2 succeeded, sequences 1,200." in accounts._evidence_line(e, df)
-    assert ": not run. `lstm97 run long-lag -p p=4 --max-sequences 300000" in accounts._evidence_line(e, df.iloc[:0])
+    assert ": not run. `lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2" in \
+        accounts._evidence_line(e, df.iloc[:0])
 
 
 def test_costly_rows_say_whether_they_ran_at_the_paper_settings(tmp_path):

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .presets import run_command
+
 #: A learning-curve block (1,000 training sequences) counts as learned at this fraction of correct sequences.
 LEARNED = 0.99
 
@@ -37,18 +39,10 @@ class Evidence:
         return TrialConfig.resolve(self.task, dict(self.task_params), self.model, dict(self.model_params),
                                    self.max_sequences)
 
-    def command(self, store: str = "lstm97.sqlite") -> str:
-        from .presets import _fmt
-
-        bits = [f"lstm97 run {self.task}"]
-        bits += [f"-p {k}={_fmt(v)}" for k, v in self.task_params.items()]
-        if self.model != "lstm":
-            bits.append(f"--model {self.model}")
-        bits += [f"--hp {k}={_fmt(v)}" for k, v in self.model_params.items()]
-        if self.max_sequences is not None:
-            bits.append(f"--max-sequences {self.max_sequences}")
-        bits += [f"--trials {self.trials}", f"--store {store}"]
-        return " ".join(bits)
+    def command(self, store: str = "lstm97.sqlite", trials: int | None = None) -> str:
+        """The ``lstm97 run`` command of this run (``trials`` overrides the planned number)."""
+        return run_command(self.task, self.task_params, self.model, self.model_params,
+                           self.trials if trials is None else trials, self.max_sequences, store)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
     for acc in accounts.ACCOUNTS.values():
         for e in acc.evidence:
             stored = df[df["config_key"] == e.config().key()] if len(df) else df
-            cmd = e.command(store_name).replace(f"--trials {e.trials}", f"--trials {len(stored)}")
+            cmd = e.command(store_name, trials=len(stored))
             if len(stored) and cmd not in seen:
                 seen.add(cmd)
                 cmds.append(cmd)

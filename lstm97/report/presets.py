@@ -161,12 +161,20 @@ class Preset:
     def command(self, quick: bool = False) -> str:
         """The equivalent ``lstm97 run`` command (the same configuration, hence the same stored trials)."""
         task_params, model_params, budget, trials = self.settings(quick)
-        parts = ["lstm97 run", self.task, *(f"-p {k}={_fmt(v)}" for k, v in task_params.items()),
-                 f"--model {self.model}", *(f"--hp {k}={_fmt(v)}" for k, v in model_params.items()),
-                 f"--trials {trials}"]
-        if budget is not None:
-            parts.append(f"--max-sequences {budget}")
-        return " ".join(parts)
+        return run_command(self.task, task_params, self.model, model_params, trials, budget)
+
+
+def run_command(task: str, task_params: Mapping[str, Any], model: str, model_params: Mapping[str, Any],
+                trials: int, max_sequences: int | None = None, store: str | None = None) -> str:
+    """The ``lstm97 run`` command line of a configuration (parameters in the syntax -p/--hp accept)."""
+    parts = ["lstm97 run", task, *(f"-p {k}={_fmt(v)}" for k, v in task_params.items()),
+             f"--model {model}", *(f"--hp {k}={_fmt(v)}" for k, v in model_params.items())]
+    if max_sequences is not None:
+        parts.append(f"--max-sequences {max_sequences}")
+    parts.append(f"--trials {trials}")
+    if store is not None:
+        parts.append(f"--store {store}")
+    return " ".join(parts)
 
 
 def _fmt(v: Any) -> str:
