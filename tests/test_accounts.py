@@ -39,7 +39,9 @@ def test_section_shows_gap_rows_with_their_cause_and_probe(tmp_path):
         rows = match(df)
         lines = accounts.section(rows, df, curves, db.weights)
     text = "\n".join(lines)
-    assert "| 4-1 | not reproduced | paper | 74,000 | 600,000 (600,000) | – (0/2) |" in text
+    gaps = accounts.gap_table([r for r in rows if r.preset.id == "4-1"], curves)
+    assert gaps.iloc[0].tolist() == ["4-1", "not reproduced", "paper", "74,000", "600,000 (600,000)", "– (0/2)"]
+    assert gaps.to_markdown(index=False, disable_numparse=True) in text  # the only row shown
     assert "ST3(0.01) waits for 2,000 consecutive" in text and "| 6a |" not in text
     probe = next(x for x in lines if "Extreme-target probe" in x)
     assert "(1 stored final nets, 2,560 fresh sequences each" in probe
