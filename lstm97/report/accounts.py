@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .presets import run_command
-from .reproduction import _int
+from .reproduction import _int, stored_net
 
 #: A learning-curve block (1,000 training sequences) counts as learned at this fraction of correct sequences.
 LEARNED = 0.99
@@ -213,20 +213,14 @@ def probe_extremes(row, weights) -> str:
     """Re-test each stored final net of ``row`` (``weights(trial_id)``) on 2,560 fresh sequences of a probe
     stream and say where its wrong answers fall: the share with targets within EXTREME of 0 or 1, against
     the share of all targets there. Prediction only; nothing is trained."""
-    from .. import models, tasks
-    from ..models.base import TrainState
-
     wrong_total = wrong_extreme = seen = seen_extreme = nets = 0
     for _, t in row.trials.iterrows():
-        w = weights(int(t["id"])) if t["has_weights"] else None
-        if w is None:
+        net = stored_net(t, weights)
+        if net is None:
             continue
-        task = tasks.make(t["task"], **t["task_params"])
-        model = models.make(t["model"], task, **t["model_params"])
-        if w.shape != (model.layout.size,):
-            continue
+        task, model, state = net
         batch = task.sample(np.random.default_rng([int(t["seed"]), 1997]), PROBE_SEQUENCES)
-        out = model.predict(TrainState(w, None), batch)
+        out = model.predict(state, batch)
         ends = batch.lengths - 1
         target = batch.targets[np.arange(len(batch)), ends, 0]
         extreme = (target < EXTREME) | (target > 1 - EXTREME)

@@ -22,7 +22,7 @@ from ..results import Store
 from ..results.export import to_csv
 from . import accounts, plots, stats
 from .presets import TABLES
-from .reproduction import Row, match, summary, tables
+from .reproduction import Row, match, stored_net, summary, tables
 
 TRACE_PRESETS = ("6a", "6b")
 
@@ -147,8 +147,6 @@ def regenerate(rows: list[Row], df: pd.DataFrame, store_name: str) -> list[str]:
 
 def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
     """The activations of one trained temporal-order net over one of its test sequences, if weights exist."""
-    from .. import models, tasks
-    from ..models.base import TrainState
     from ..runners.seeding import streams
 
     for r in rows:
@@ -159,13 +157,12 @@ def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
             continue
         g = g.sort_values(["success", "seed"], ascending=[False, True])
         trial = g.iloc[0]
-        w = db.weights(int(trial["id"]))
-        task = tasks.make(trial["task"], **trial["task_params"])
-        model = models.make(trial["model"], task, **trial["model_params"])
-        if w is None or w.shape != (model.layout.size,) or not hasattr(model, "trace"):
+        net = stored_net(trial, db.weights)
+        if net is None or not hasattr(net[1], "trace"):
             continue
+        task, model, state = net
         batch = task.sample(streams(int(trial["seed"])).test, 1)
-        tr = model.trace(TrainState(w, None), batch)
+        tr = model.trace(state, batch)
         L = int(batch.lengths[0])
         names = None
         if trial["task"] == "temporal-order":
@@ -174,7 +171,7 @@ def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
             names = list(SYMBOLS)
         status = (f"success after {int(trial['sequences']):,} sequences" if trial["success"]
                   else f"no success within {int(trial['sequences']):,} sequences")
-        ok = bool(task.correct(batch, model.predict(TrainState(w, None), batch))[0])
+        ok = bool(task.correct(batch, model.predict(state, batch))[0])
         title = (f"{r.preset.id}: trained net (seed {int(trial['seed'])}, {status}), one test sequence, "
                  f"{'correct' if ok else 'wrong'} at the end")
         return plots.trace_figure(tr, batch.inputs[0, :L], batch.targets[0, L - 1], out / f"trace_{r.preset.id}.png",

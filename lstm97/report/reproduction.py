@@ -37,6 +37,22 @@ class Row:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def stored_net(trial: pd.Series, weights) -> tuple[Any, Any, Any] | None:
+    """(task, model, state) of a stored trial's final net, from its record and ``weights(trial_id)``; None when
+    the trial has no weights or they do not fit the model its record names."""
+    from .. import models, tasks
+    from ..models.base import TrainState
+
+    w = weights(int(trial["id"])) if trial["has_weights"] else None
+    if w is None:
+        return None
+    task = tasks.make(trial["task"], **trial["task_params"])
+    model = models.make(trial["model"], task, **trial["model_params"])
+    if w.shape != (model.layout.size,):
+        return None
+    return task, model, TrainState(w, None)
+
+
 def _norm(d: Any) -> Any:
     return json.loads(json.dumps(d, sort_keys=True, default=list))
 
