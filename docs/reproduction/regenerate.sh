@@ -8,14 +8,14 @@ lstm97 reproduce guess-2seq --trials 5 --store lstm97.sqlite
 lstm97 reproduce 2c-2 --trials 10 --store lstm97.sqlite
 lstm97 reproduce 2b --trials 2 --max-sequences 500000 --store lstm97.sqlite
 lstm97 reproduce --all --quick --store lstm97.sqlite
-lstm97 run reber --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --store lstm97.sqlite
-lstm97 run long-lag -p p=4 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=10 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=20 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=50 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=100 --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=100 -p variant=b --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag-distractors -p q=100 -p p=100 --max-sequences 500000 --trials 4 --store lstm97.sqlite
-lstm97 run long-lag-distractors -p q=100 -p p=100 --hp bias=gates --hp in_gate_bias=-1,-2 --max-sequences 500000 --trials 4 --store lstm97.sqlite
-lstm97 run long-lag-distractors -p q=100 -p p=100 --hp bias=gates --hp in_gate_bias=-3,-6 --max-sequences 500000 --trials 4 --store lstm97.sqlite
+lstm97 run reber --model lstm --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --store lstm97.sqlite
+lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=10 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=20 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=50 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=100 --model lstm --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag -p p=100 -p variant=b --model lstm --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --max-sequences 500000 --trials 4 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --hp bias=gates --hp in_gate_bias=-1,-2 --max-sequences 500000 --trials 4 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --hp bias=gates --hp in_gate_bias=-3,-6 --max-sequences 500000 --trials 4 --store lstm97.sqlite
 lstm97 report --store lstm97.sqlite --out .
