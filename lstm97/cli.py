@@ -146,22 +146,14 @@ def _warn_diverged(df) -> None:
 
 
 def _run_and_store(work, db, store: Path, jobs: int, chunk: int, executor=None, again: str = "") -> int:
-    """Run every (config, seeds) of ``work``, store each trial as it finishes, show one progress bar.
-
-    One configuration goes through ``run_sweep``; several share one pool of ``jobs`` worker processes (or the
-    given executor), so short configurations do not wait for long ones. Ctrl-C keeps what is stored and exits
-    with 130. Returns the number of trials stored.
-    """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
-    from .runners import run_sweep, run_trial
+    """Run every (config, seeds) of ``work`` in one pool (``run_many``), store each trial as it finishes, show one
+    progress bar. Ctrl-C keeps what is stored and exits with 130. Returns the number of trials stored."""
+    from .runners import run_many
 
     work = [(cfg, list(seeds)) for cfg, seeds in work if seeds]
-    total = sum(len(seeds) for _, seeds in work)
     stored = 0
     try:
-        with click.progressbar(length=total, label="trials", file=sys.stderr,
+        with click.progressbar(length=sum(len(seeds) for _, seeds in work), label="trials", file=sys.stderr,
                                show_eta=True, show_pos=True) as bar:
             def on_result(record: dict) -> None:
                 nonlocal stored
@@ -169,20 +161,7 @@ def _run_and_store(work, db, store: Path, jobs: int, chunk: int, executor=None, 
                 stored += 1
                 bar.update(1)
 
-            if len(work) == 1 or (executor is None and jobs <= 1):
-                for cfg, seeds in work:
-                    run_sweep(cfg, seeds, on_result, jobs=jobs, chunk=chunk, executor=executor)
-            elif work:
-                own = executor is None
-                if own:  # spawn, as run_sweep: workers start clean and load numba's cached machine code
-                    executor = ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=get_context("spawn"))
-                try:
-                    futures = [executor.submit(run_trial, cfg, seed, chunk) for cfg, seeds in work for seed in seeds]
-                    for fut in as_completed(futures):
-                        on_result(fut.result())
-                finally:
-                    if own:
-                        executor.shutdown(wait=False, cancel_futures=True)
+            run_many(work, on_result, jobs=jobs, chunk=chunk, executor=executor)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: {stored} new trial(s) stored in {store}; {again} to resume.", err=True)
         sys.exit(130)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lstm97 import models, tasks
-from lstm97.runners import TrialConfig, run_sweep, run_trial
+from lstm97.runners import TrialConfig, run_many, run_sweep, run_trial
 from lstm97.runners.seeding import streams
 from lstm97.tasks.adding import Adding
 from lstm97.tasks.base import Protocol
@@ -86,6 +86,19 @@ def test_same_seed_same_data_for_any_model_settings():
     b = task.sample(streams(11).train, 5)
     np.testing.assert_array_equal(a.inputs, b.inputs)
     assert not np.array_equal(streams(11).weights.random(3), streams(11).train.random(3))
+
+
+def test_one_pool_for_several_configurations_equals_one_sweep_each():
+    a = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=300, n_test=40)
+    b = TrialConfig.resolve("adding", {"T": 30}, "lstm", {"lr": 0.1}, max_sequences=200, n_test=40)
+    each, pooled = [], []
+    for cfg, seeds in ((a, [0, 1]), (b, [2])):
+        run_sweep(cfg, seeds, each.append, jobs=1)
+    assert run_many([(a, [0, 1]), (b, [2])], pooled.append, jobs=2) == 3
+    key = lambda r: (r["config_key"], r["seed"])
+    for x, y in zip(sorted(each, key=key), sorted(pooled, key=key), strict=True):
+        for field in ("config_key", "seed", "sequences", "status", "test_wrong", "test_mse", "curve"):
+            assert x[field] == y[field]
 
 
 def test_parallel_equals_serial():

@@ -1,6 +1,7 @@
-"""Runners: one trial (``trial.run_trial``), many trials in parallel (``sweep.run_sweep``), seeding."""
+"""Runners: one trial (``trial.run_trial``), many trials in parallel (``sweep.run_sweep``, ``sweep.run_many``),
+seeding."""
 
-from .sweep import run_sweep
+from .sweep import run_many, run_sweep
 from .trial import TrialConfig, run_trial
 
-__all__ = ["TrialConfig", "run_sweep", "run_trial"]
+__all__ = ["TrialConfig", "run_many", "run_sweep", "run_trial"]
