@@ -307,11 +307,13 @@ def _duration(seconds: float) -> str:
 
 
 def _preset_list(chosen, quick: bool) -> str:
-    lines = [f"{'id':<16} {'table':<5} {'trials':>6} {'cost/trial':>10} {'total':>8}  description"]
+    import pandas as pd
+
+    rows = []
     total = 0.0
     for p in chosen:
         if not p.implemented:
-            lines.append(f"{p.id:<16} {p.table:<5} {'-':>6} {'-':>10} {'-':>8}  {p.description} (not implemented)")
+            rows.append((p.id, p.table, "-", "-", "-", f"{p.description} (not implemented)"))
             continue
         n = p.quick.trials if quick and p.quick else p.trials
         cost = p.quick_cost if quick and p.quick else p.cost
@@ -320,12 +322,12 @@ def _preset_list(chosen, quick: bool) -> str:
         extra = f" [unavailable: {why}]" if why else ""
         if quick:
             extra += f" [quick: {p.reduced()}]"
-        lines.append(f"{p.id:<16} {p.table:<5} {n:>6} {_duration(cost):>10} {_duration(n * cost):>8}  "
-                     f"{p.description}{extra}")
+        rows.append((p.id, p.table, n, _duration(cost), _duration(n * cost), p.description + extra))
+    table = pd.DataFrame(rows, columns=["id", "table", "trials", "cost/trial", "total", "description"])
     mode = "quick settings (reduced)" if quick else "the paper's settings"
-    lines.append(f"\nestimated total at {mode}: {_duration(total)} of one core "
-                 f"(2-core development machine; divide by --jobs)")
-    return "\n".join(lines)
+    return (table.to_markdown(index=False, tablefmt="plain", colalign=("left",) * 6) +
+            f"\n\nestimated total at {mode}: {_duration(total)} of one core "
+            "(2-core development machine; divide by --jobs)")
 
 
 @main.command("report")
