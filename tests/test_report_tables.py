@@ -224,10 +224,10 @@ def test_summary_lists_every_preset_with_ratio_only_at_paper_settings(rows, stor
 
 
 def test_regenerate_commands_come_from_the_store(rows):
-    from lstm97.report.build import regenerate
+    from lstm97.report.build import regenerate, regenerate_commands
 
     df = pd.concat([r.trials for r in rows])
-    text = "\n".join(regenerate(rows, df, "s.sqlite"))
+    text = "\n".join(regenerate(regenerate_commands(rows, df, "s.sqlite"), "s.sqlite"))
     assert "lstm97 reproduce 6a --trials 3 --store s.sqlite" in text
     assert "lstm97 reproduce 3a-1 4-1 --trials 2 --store s.sqlite" in text or \
         "lstm97 reproduce 4-1 3a-1 --trials 2 --store s.sqlite" in text

@@ -61,7 +61,7 @@ def _notes(key: str, rows: list[Row]) -> list[str]:
         notes.append("Stopping rule: " + "; ".join(rules) + ".")
     if key == "6":
         notes.append("Av. difference to mean: the mean over the tested trials of |output - noise-free target| "
-                     "on the 2560 test sequences; n/a for trials stored before lstm97 kept it.")
+                     "on the 2560 test sequences; – when no tested trial has it (trials stored before lstm97 kept it).")
     for r in mine:
         ref = r.preset.paper
         bits = [b for b in (r.preset.note, ref.note if ref.uncertain else "") if b]
@@ -135,13 +135,13 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
     return cmds
 
 
-def regenerate(rows: list[Row], df: pd.DataFrame, store_name: str) -> list[str]:
-    """Markdown lines: the commands of :func:`regenerate_commands`, then the report's own."""
+def regenerate(commands: list[str], store_name: str) -> list[str]:
+    """Markdown lines: ``commands`` (from :func:`regenerate_commands`), then the report's own."""
     return ["## Regenerating this store\n",
             "The trials behind this report, as commands (derived from the store itself; trials already stored "
             "are skipped, and a trial is the same bit for bit on any machine and with any `--jobs`). The same "
             "commands are in `regenerate.sh`:\n",
-            "```bash", *regenerate_commands(rows, df, store_name),
+            "```bash", *commands,
             f"lstm97 report --store {store_name} --out DIR", "```", ""]
 
 
@@ -226,10 +226,11 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
             if key == "9" and trace is None:
                 md.append("_No 6a/6b trial with stored weights yet: the figure of cell states and gate "
                           "activations needs trials whose records carry their final weights._\n")
-    md += regenerate(rows, df, Path(store_path).name)
+    name = Path(store_path).name
+    commands = regenerate_commands(rows, df, name)
+    md += regenerate(commands, name)
     script = ["#!/bin/sh", "# The runs behind this report (written by lstm97 report). Run from this folder.", "set -e",
-              *regenerate_commands(rows, df, Path(store_path).name),
-              f"lstm97 report --store {Path(store_path).name} --out ."]
+              *commands, f"lstm97 report --store {name} --out ."]
     (out / "regenerate.sh").write_text("\n".join(script) + "\n")
     written.append(out / "regenerate.sh")
     md += gaps
