@@ -365,7 +365,7 @@ def summary(rows: list[Row]) -> pd.DataFrame:
             "ours: success": f"{s['k']}/{s['n']}" if s.get("n") else "–",
             "paper: mean": _paper_seq(r.preset) + (" guesses" if ref.unit == "guesses" else ""),
             "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
-            "ours / paper": "–" if math.isnan(ratio) else f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.2g}×",
+            "ours / paper": "–" if math.isnan(ratio) else stats.ratio_text(ratio),
             "verdict": s["verdict"],
         })
     return pd.DataFrame(out)

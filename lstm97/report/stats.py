@@ -46,6 +46,11 @@ weigh how many trials stand behind a row: read it together with the n of "k/n".
 """
 
 
+def ratio_text(ratio: float) -> str:
+    """A ratio to the paper's figure as text: two significant digits, whole numbers from 100 up."""
+    return f"{ratio:,.0f}×" if ratio >= 100 else f"{ratio:.2g}×"
+
+
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion k/n (NaN, NaN for n = 0)."""
     if n <= 0:
@@ -96,5 +101,5 @@ def verdict(ref: PaperResult, baseline: bool, n: int, k: int, mean_sequences: fl
             ratio = mean_sequences / ref.sequences
             if not (1 / FACTOR <= ratio <= FACTOR):
                 ok = False
-                reasons.append(f"mean {ratio:.2g}× the paper's")
+                reasons.append(f"mean {ratio_text(ratio)} the paper's")
     return (REPRODUCED, "") if ok else (NOT_REPRODUCED, "; ".join(reasons))
