@@ -121,6 +121,13 @@ class Model:
     def views(self, w: np.ndarray) -> dict[str, np.ndarray]:
         return self.layout.views(w)
 
+    def check_batch(self, batch: SequenceBatch) -> None:
+        """ValueError unless ``batch`` has this model's numbers of inputs and outputs."""
+        if batch.n_in != self.n_in or batch.n_out != self.n_out:
+            raise ValueError(
+                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
+            )
+
     def init_state(self, rng: np.random.Generator) -> TrainState:
         raise NotImplementedError
 

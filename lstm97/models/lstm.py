@@ -155,10 +155,7 @@ class LSTM(Model):
                 ex["prev"] = mean
 
     def _run(self, state: TrainState, batch, learn: bool) -> ChunkResult:
-        if batch.n_in != self.n_in or batch.n_out != self.n_out:
-            raise ValueError(
-                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
-            )
+        self.check_batch(batch)
         v = self.views(state.w)
         outputs = np.zeros(batch.targets.shape)
         status, n_done = lstm_chunk(

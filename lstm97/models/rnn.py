@@ -133,12 +133,6 @@ class RecurrentNet(Model):
         v = self.views(state.w)
         return v["B"], v["A"], v["R"], v["b"], self.a_ptr, self.a_idx, self.r_ptr, self.r_idx
 
-    def check_batch(self, batch) -> None:
-        if batch.n_in != self.n_in or batch.n_out != self.n_out:
-            raise ValueError(
-                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
-            )
-
     def predict(self, state: TrainState, batch) -> np.ndarray:
         self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)

@@ -65,10 +65,7 @@ class RNNBPTT(RecurrentNet):
 
     def train_chunk(self, state: TrainState, batch) -> ChunkResult:
         """Train online on every sequence of ``batch`` (weights change in place)."""
-        if batch.n_in != self.n_in or batch.n_out != self.n_out:
-            raise ValueError(
-                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
-            )
+        self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)
         status, n_done = bptt_chunk(
             state.w, *self.kernel_args(state), self._MB, self._Mb,
