@@ -155,12 +155,12 @@ def finish(row: Row) -> Row:
 
 
 # -- formatting --------------------------------------------------------------------------------------------
-def _int(x: Any) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
-
-
 def _num(x: Any, fmt: str) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+
+def _int(x: Any) -> str:
+    return _num(x, ",.0f")
 
 
 def _paper_seq(p: Preset) -> str:
