@@ -75,14 +75,16 @@ def _list_registry(registry) -> None:
 @click.argument("task")
 @_params_option
 @click.option("--n", "n", type=click.IntRange(1), default=10, show_default=True, help="Number of sequences.")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
-              help="Trial seed: the sequences are that trial's first training sequences.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Trial seed: the sequences come from that trial's training-data stream (for most tasks its "
+                   "first training sequences; not for tasks that train on a fixed set drawn from that stream, "
+                   "such as reber, latch and parity).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output .npz file (arrays inputs, targets, mask, lengths).")
 def sample_cmd(task: str, params: tuple[str, ...], n: int, seed: int, out: Path) -> None:
     """Write N sequences of TASK to an .npz file."""
     from . import tasks
-    from .runners.seeding import streams
+    from .seeding import streams
 
     t = tasks.make(task, **parse_assignments(params))
     batch = t.sample(streams(seed).train, n)
@@ -93,6 +95,9 @@ def sample_cmd(task: str, params: tuple[str, ...], n: int, seed: int, out: Path)
     click.echo(f"wrote {n} sequences of {t.describe()} to {out}")
 
 
+_SEED = click.IntRange(0, 2**63 - 1)
+
+
 @main.command("run")
 @click.argument("task")
 @_params_option
@@ -100,11 +105,11 @@ def sample_cmd(task: str, params: tuple[str, ...], n: int, seed: int, out: Path)
 @click.option("--hp", "hps", multiple=True, metavar="NAME=VALUE",
               help="Model hyperparameter overriding the paper default (repeatable), e.g. --hp lr=0.1.")
 @click.option("--trials", type=click.IntRange(1), default=10, show_default=True, help="Number of trials.")
-@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+@click.option("--seed", type=_SEED, default=0, show_default=True,
               help="Seed of the first trial; trial i uses seed+i.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
 @_store_option
-@click.option("--max-sequences", type=click.IntRange(1), default=None,
+@click.option("--max-sequences", type=click.IntRange(1, 2**63 - 1), default=None,
               help="Training-sequence budget per trial [default: the task's paper budget].")
 @click.option("--chunk", type=click.IntRange(1), default=256, show_default=True,
               help="Sequences per kernel call (speed only; never changes results).")
@@ -117,24 +122,18 @@ def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...]
 
     Trials already in the store are skipped, so re-running an interrupted command resumes it.
     """
+    from . import api
     from .report.tables import summary_markdown
-    from .results import Store
-    from .runners import TrialConfig
-    from .runners.sweep import default_jobs
 
-    cfg = TrialConfig.resolve(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
-    seeds = list(range(seed, seed + trials))
+    cfg = api.configure(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
+    (job,) = api.plan([(cfg, api.seeds_for(seed, trials))], store)
     executor = None if dask_address is None else _dask_executor(dask_address)
-    with Store(store) as db:
-        done = db.done_seeds(cfg.key())
-        todo = [s for s in seeds if s not in done]
-        jobs = default_jobs() if jobs is None else jobs
-        click.echo(f"{task} {' '.join(params)} with {model}: {len(todo)} trials to run "
-                   f"({len(seeds) - len(todo)} already stored in {store}), {min(jobs, max(len(todo), 1))} "
-                   f"worker(s), budget {cfg.max_sequences:,} sequences", err=True)
-        _run_and_store([(cfg, todo)], db, store, jobs, chunk, executor, "run the same command again")
-        df = db.trials(cfg.key())
-    df = df[df["seed"].isin(seeds)]
+    jobs = api.default_jobs() if jobs is None else jobs
+    click.echo(f"{task} {' '.join(params)} with {model}: {len(job.todo)} trials to run "
+               f"({len(job.seeds) - len(job.todo)} already stored in {store}), "
+               f"{min(jobs, max(len(job.todo), 1))} worker(s), budget {cfg.max_sequences:,} sequences", err=True)
+    _execute([job], store, jobs, chunk, executor)
+    df = api.trials_of([job], store)
     _warn_diverged(df)
     click.echo(summary_markdown(df))
 
@@ -145,27 +144,58 @@ def _warn_diverged(df) -> None:
                    f"{row['message']}; try a smaller lr.", err=True)
 
 
-def _run_and_store(work, db, store: Path, jobs: int, chunk: int, executor=None, again: str = "") -> int:
-    """Run every (config, seeds) of ``work`` in one pool (``run_many``), store each trial as it finishes, show one
-    progress bar. Ctrl-C keeps what is stored and exits with 130. Returns the number of trials stored."""
-    from .runners import run_many
+def _execute(jobs, store: Path, workers: int, chunk: int, executor=None) -> int:
+    """``api.execute`` with a progress bar in training sequences on a terminal; an interrupt keeps what is
+    stored and exits with 130 (Ctrl-C) or 143 (SIGTERM)."""
+    import signal
 
-    work = [(cfg, list(seeds)) for cfg, seeds in work if seeds]
-    stored = 0
+    from . import api
+
+    bar = _Bar() if sys.stderr.isatty() else None
     try:
-        with click.progressbar(length=sum(len(seeds) for _, seeds in work), label="trials", file=sys.stderr,
-                               show_eta=True, show_pos=True) as bar:
-            def on_result(record: dict) -> None:
-                nonlocal stored
-                db.add_trial(record)
-                stored += 1
-                bar.update(1)
-
-            run_many(work, on_result, jobs=jobs, chunk=chunk, executor=executor)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: {stored} new trial(s) stored in {store}; {again} to resume.", err=True)
-        sys.exit(130)
+        stored = api.execute(jobs, store, workers=workers, chunk=chunk, executor=executor,
+                             progress=None if bar is None else bar.update)
+    except api.Interrupted as exc:
+        if bar is not None:
+            bar.close()
+        click.echo(f"\ninterrupted: {exc.stored} new trial(s) stored in {store}; run the same command again "
+                   "to resume.", err=True)
+        sys.exit(143 if exc.signum == signal.SIGTERM else 130)
+    if bar is not None:
+        bar.close()
     return stored
+
+
+class _Bar:
+    """A click progress bar over the trials' summed budgets: it advances with every training sequence of the
+    running trials (reported by the workers) and jumps to a trial's whole budget when it finishes, so its ETA
+    is the time left if every remaining trial used its whole budget (an upper bound)."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.pos = 0
+
+    def update(self, p) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(p.budget, 1), file=sys.stderr, show_eta=True,
+                                         label="sequences", item_show_func=lambda text: text)
+            self.bar.__enter__()
+        text = (f"{p.finished}/{p.trials} trials, {_si(p.sequences)} sequences, {_si(p.rate)}/s "
+                f"(ETA: if every trial used its budget)")
+        self.bar.update(max(0, p.retired - self.pos), text)
+        self.pos = max(self.pos, p.retired)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _si(x: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(x) >= scale:
+            return f"{x / scale:.1f}{unit}"
+    return f"{x:.0f}"
 
 
 def _dask_executor(address: str):
@@ -225,7 +255,7 @@ _QUICK_HELP = (
               help="Trials per preset (seeds 0..N-1) [default: the paper's, e.g. 30 for Table 1; 2 with --quick].")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
 @_store_option
-@click.option("--max-sequences", type=click.IntRange(1), default=None,
+@click.option("--max-sequences", type=click.IntRange(1, 2**63 - 1), default=None,
               help="Budget per trial for every selected preset [default: the preset's]. A different budget is a "
                    "different configuration, stored apart and reported as reduced settings.")
 @click.option("--chunk", type=click.IntRange(1), default=256, show_default=True,
@@ -240,58 +270,47 @@ def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...]
     stopping rule. Trials already in the store are skipped, so re-running resumes. Build the tables and
     figures afterwards with 'lstm97 report'.
     """
-    from .report import presets
+    from . import api
     from .report.reproduction import match, summary
-    from .results import Store
-    from .runners.sweep import default_jobs
 
     if show_list:
-        chosen = presets.select(ids, tables, everything=not (ids or tables))
+        chosen = api.select_presets(ids, tables, everything=not (ids or tables))
         click.echo(_preset_list(chosen, quick))
         return
     if not (ids or tables or run_all):
         raise UserError("name the presets to run (lstm97 reproduce 6a 4-1), a paper table (--table 7) or --all; "
                         "'lstm97 reproduce --list' lists them.")
-    chosen = presets.select(ids, tables, everything=run_all)
+    chosen = api.select_presets(ids, tables, everything=run_all)
     explicit = set(ids)
     runnable = []
     for p in chosen:
-        why = p.unavailable()
+        why = api.preset_unavailable(p)
         if why is None:
             runnable.append(p)
         elif p.id in explicit:
             raise UserError(f"preset {p.id}: {why}.")
         else:
             click.echo(f"skipped {p.id}: {why}", err=True)
-    jobs = default_jobs() if jobs is None else jobs
+    jobs = api.default_jobs() if jobs is None else jobs
     if quick:
         click.echo("quick mode: REDUCED settings (fewer trials, shorter lags, smaller budgets), not the paper's; "
                    "the report shows them without a verdict.", err=True)
     if max_sequences is not None:
         click.echo(f"budget override: {max_sequences:,} sequences per trial instead of the preset's; stored as a "
                    "different configuration and reported as reduced settings.", err=True)
-    work, keys, seconds = [], [], 0.0
-    with Store(store) as db:
-        for p in runnable:
-            cfg = p.config(quick, max_sequences)
-            n = trials if trials is not None else p.settings(quick)[3]
-            seeds = list(range(n))
-            done = db.done_seeds(cfg.key())
-            todo = [s for s in seeds if s not in done]
-            per_trial = p.quick_cost if quick and p.quick else p.cost
-            seconds += per_trial * len(todo)
-            reduced = f"; quick: {p.reduced()}" if quick else ""
-            click.echo(f"{p.id:<16} Table {p.table:<3} {len(todo):>3} to run ({len(seeds) - len(todo)} stored), "
-                       f"budget {cfg.max_sequences:,}{reduced}", err=True)
-            work.append((cfg, todo))
-            keys.append(cfg.key())
-        n_todo = sum(len(t) for _, t in work)
-        click.echo(f"{n_todo} trials on {min(jobs, max(n_todo, 1))} worker(s) into {store}; estimated "
-                   f"{_duration(seconds / max(1, min(jobs, n_todo)))}", err=True)
-        if n_todo:
-            _run_and_store(work, db, store, jobs, chunk, None, "run the same command again")
-        df = db.trials()
-    df = df[df["config_key"].isin(keys)]  # this command's configurations only
+    planned = api.plan_presets(runnable, store, quick=quick, trials=trials, max_sequences=max_sequences)
+    seconds = 0.0
+    for p, job in zip(runnable, planned, strict=True):
+        per_trial = p.quick_cost if quick and p.quick else p.cost
+        seconds += per_trial * len(job.todo)
+        reduced = f"; quick: {p.reduced(api.paper_budget(p))}" if quick else ""
+        click.echo(f"{p.id:<16} Table {p.table:<3} {len(job.todo):>3} to run ({len(job.seeds) - len(job.todo)} "
+                   f"stored), budget {job.config.max_sequences:,}{reduced}", err=True)
+    n_todo = sum(len(job.todo) for job in planned)
+    click.echo(f"{n_todo} trials on {min(jobs, max(n_todo, 1))} worker(s) into {store}; estimated "
+               f"{_duration(seconds / max(1, min(jobs, n_todo)))}", err=True)
+    _execute(planned, store, jobs, chunk)
+    df = api.trials_of(planned, store)
     _warn_diverged(df)
     rows = match(df, runnable)
     click.echo(summary(rows).to_markdown(index=False, disable_numparse=True))
@@ -309,6 +328,8 @@ def _duration(seconds: float) -> str:
 def _preset_list(chosen, quick: bool) -> str:
     import pandas as pd
 
+    from . import api
+
     rows = []
     total = 0.0
     for p in chosen:
@@ -318,10 +339,10 @@ def _preset_list(chosen, quick: bool) -> str:
         n = p.quick.trials if quick and p.quick else p.trials
         cost = p.quick_cost if quick and p.quick else p.cost
         total += n * cost
-        why = p.unavailable()
+        why = api.preset_unavailable(p)
         extra = f" [unavailable: {why}]" if why else ""
         if quick:
-            extra += f" [quick: {p.reduced()}]"
+            extra += f" [quick: {p.reduced(api.paper_budget(p))}]"
         rows.append((p.id, p.table, n, _duration(cost), _duration(n * cost), p.description + extra))
     table = pd.DataFrame(rows, columns=["id", "table", "trials", "cost/trial", "total", "description"])
     mode = "quick settings (reduced)" if quick else "the paper's settings"

@@ -120,26 +120,16 @@ class Param:
                 )
 
 
-def resolve(
-    declared: Sequence[Param], given: Mapping[str, Any], *, owner: str, defaults: Mapping[str, Any] = {}
-) -> dict[str, Any]:
-    """Merge declared defaults, ``defaults`` overrides (e.g. a task's paper defaults) and ``given`` values.
+def resolve(declared: Sequence[Param], given: Mapping[str, Any], *, owner: str) -> dict[str, Any]:
+    """Merge the declared defaults with the ``given`` values, each parsed and checked.
 
     Unknown names in ``given`` raise a :class:`UserError` that lists the declared names.
     """
     by_name = {p.name: p for p in declared}
-    for name in list(defaults) + list(given):
+    for name in given:
         if name not in by_name:
             raise unknown(f"parameter of {owner}", name, by_name)
-    out: dict[str, Any] = {}
-    for p in declared:
-        if p.name in given:
-            out[p.name] = p.parse(given[p.name])
-        elif p.name in defaults:
-            out[p.name] = p.parse(defaults[p.name])
-        else:
-            out[p.name] = p.parse(p.default)
-    return out
+    return {p.name: p.parse(given[p.name] if p.name in given else p.default) for p in declared}
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, str]:

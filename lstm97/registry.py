@@ -84,6 +84,21 @@ class Registry:
             self._load(entry)
         return sorted(self._entries.values(), key=lambda e: e.name)
 
+    def provenance(self, name: str) -> tuple[str, str]:
+        """(distribution, its version) that provides ``name``: ``("lstm97", __version__)`` for built-ins,
+        the installed plugin distribution's name and version, or ("user", "") for an in-process registration."""
+        self._discover()
+        entry = self._entries.get(name)
+        source = "?" if entry is None else entry.source
+        if source == "lstm97":
+            from . import __version__
+
+            return source, __version__
+        try:
+            return source, metadata.version(source)
+        except metadata.PackageNotFoundError:
+            return source, ""
+
     def get(self, name: str) -> Any:
         """The class registered under ``name``; unknown or broken names raise :class:`UserError`."""
         self._discover()

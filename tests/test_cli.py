@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lstm97.cli import main
 from lstm97.results import Store
-from lstm97.runners.seeding import streams
+from lstm97.seeding import streams
 from lstm97.tasks import make
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from lstm97 import models, tasks
 from lstm97.runners import TrialConfig, run_many, run_sweep, run_trial
-from lstm97.runners.seeding import streams
+from lstm97.seeding import streams
 from lstm97.tasks.adding import Adding
 from lstm97.tasks.base import Protocol
 from lstm97.tasks.criteria import st3

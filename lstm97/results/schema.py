@@ -3,22 +3,29 @@
 One row per trial in ``trials`` (UNIQUE on config key and seed, so a trial is never stored twice), its
 learning curve in ``curves``, and ``meta`` holding ``schema_version``. The trial's final weight vector is kept
 in ``trials.weights`` (little-endian float64 bytes, NULL when the record has none); it is read only by
-``Store.weights``, never into the trial tables. Columns added after version 1 (``EXTRA_COLUMNS``) are added to
-an older store when it is opened; its old trials read NULL there.
+``Store.weights``, never into the trial tables.
+
+Versions:
+
+* 1 (lstm97 0.1.0): the key hashed every resolved parameter, so adding a parameter re-keyed every trial.
+* 2: the key is :func:`lstm97.identity.config_key` (names, versions, non-default arguments, budget, test
+  size); every trial also records its arguments, the task's default budget, the protocol in words, the model's
+  extra state and the distributions (with versions) that provided its task and model. A version-1 store is
+  migrated when opened (:mod:`lstm97.results.migrate`).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: (column, SQL type) of the trials table, in order; JSON-encoded where the record holds a dict or list.
 TRIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("config_key", "TEXT NOT NULL"),
     ("task", "TEXT NOT NULL"),
-    ("task_params", "TEXT NOT NULL"),
+    ("task_params", "TEXT NOT NULL"),  # JSON: every resolved task parameter
     ("task_version", "INTEGER"),
     ("model", "TEXT NOT NULL"),
-    ("model_params", "TEXT NOT NULL"),
+    ("model_params", "TEXT NOT NULL"),  # JSON: every resolved model hyperparameter
     ("model_version", "INTEGER"),
     ("max_sequences", "INTEGER"),
     ("n_test", "INTEGER"),
@@ -36,21 +43,36 @@ TRIAL_COLUMNS: tuple[tuple[str, str], ...] = (
     ("package_version", "TEXT"),
     ("message", "TEXT"),
     ("created", "TEXT"),
-)
-JSON_COLUMNS = ("task_params", "model_params", "milestones")
-#: Columns added after the first stores were written: created, and added to an older store when it is opened.
-EXTRA_COLUMNS: tuple[tuple[str, str], ...] = (
     ("weights", "BLOB"),  # the final flat weight vector, float64 little-endian (record key "weights")
     ("test_abs", "REAL"),  # mean absolute test error (3c: against the noise-free target); NULL if not tested
+    # -- version 2 --
+    ("task_args", "TEXT"),  # JSON: the task parameters that differ from their declared defaults
+    ("model_args", "TEXT"),  # JSON: the hyperparameters that differ from their defaults for this task
+    ("default_budget", "INTEGER"),  # the task protocol's budget (max_sequences of a run that names none)
+    ("protocol", "TEXT"),  # the stopping rule in words
+    ("state", "TEXT"),  # JSON: the model's extra learned state beside the weights (e.g. blocks grown)
+    ("task_source", "TEXT"),  # distribution that provided the task, and its version
+    ("task_source_version", "TEXT"),
+    ("model_source", "TEXT"),
+    ("model_source_version", "TEXT"),
+    ("identity", "INTEGER NOT NULL DEFAULT 2"),  # key scheme of config_key: 2, or 1 while awaiting re-keying
+    ("legacy_key", "TEXT"),  # the version-1 key of a migrated trial
 )
-#: Extra columns read into ``Store.trials`` (the weights blob is read only by ``Store.weights``).
-EXTRA_READ = ("test_abs",)
+JSON_COLUMNS = ("task_params", "model_params", "milestones", "task_args", "model_args", "state")
+#: Columns a version-1 store may lack (added by lstm97 0.1.0 to older stores when it opened them).
+V1_OPTIONAL = ("weights", "test_abs")
+#: Columns every store must have before migration (version 1's required columns).
+V1_REQUIRED = tuple(name for name, _ in TRIAL_COLUMNS[: TRIAL_COLUMNS.index(("weights", "BLOB"))])
+#: Columns read into ``Store.trials`` (the weights blob is read only by ``Store.weights``).
+READ_COLUMNS = tuple(name for name, _ in TRIAL_COLUMNS if name != "weights")
+#: Record keys that are not trial columns (the curve goes to the curves table).
+RECORD_ONLY = ("curve",)
 
 DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
     id INTEGER PRIMARY KEY,
-    {", ".join(f"{name} {kind}" for name, kind in TRIAL_COLUMNS + EXTRA_COLUMNS)},
+    {", ".join(f"{name} {kind}" for name, kind in TRIAL_COLUMNS)},
     UNIQUE (config_key, seed)
 );
 CREATE TABLE IF NOT EXISTS curves (

@@ -1,5 +1,5 @@
 """Runners: one trial (``trial.run_trial``), many trials in parallel (``sweep.run_sweep``, ``sweep.run_many``),
-seeding."""
+seeding (lstm97.seeding)."""
 
 from .sweep import run_many, run_sweep
 from .trial import TrialConfig, run_trial

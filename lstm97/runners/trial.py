@@ -9,19 +9,19 @@ tested weights are those right after that sequence.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import __version__, models, tasks
+from ..identity import arguments, canonical, config_key
 from ..models.base import OK
 from ..tasks.criteria import EvalRule
-from .seeding import check_stream, streams
+from ..seeding import check_stream, streams
 
 #: Learning curves are recorded as means over consecutive blocks of this many training sequences.
 CURVE_BLOCK = 1000
@@ -33,7 +33,12 @@ CHUNK_BYTES = 128 * 2**20
 
 @dataclass(frozen=True)
 class TrialConfig:
-    """Everything that defines a trial except its seed. ``key()`` identifies it in the store."""
+    """Everything that defines a trial except its seed; build it with :meth:`resolve`.
+
+    ``task_params`` and ``model_params`` hold every resolved value (paper defaults included); ``task_args``
+    and ``model_args`` only those that differ from the declared defaults (:mod:`lstm97.identity`), which with
+    the names, versions, budget and test size make up ``key()``, the configuration's identity in the store.
+    """
 
     task: str
     task_params: dict[str, Any]
@@ -41,10 +46,14 @@ class TrialConfig:
     model_params: dict[str, Any]
     max_sequences: int
     n_test: int
+    task_version: int
+    model_version: int
+    task_args: dict[str, Any]
+    model_args: dict[str, Any]
 
     def key(self) -> str:
-        text = json.dumps(asdict(self), sort_keys=True, default=list)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return config_key(self.task, self.task_version, self.task_args, self.model, self.model_version,
+                          self.model_args, self.max_sequences, self.n_test)
 
     @staticmethod
     def resolve(task: str, task_params: dict[str, Any], model: str, model_params: dict[str, Any],
@@ -57,6 +66,8 @@ class TrialConfig:
             task, dict(t.params), model, dict(m.hp),
             int(proto.max_sequences if max_sequences is None else max_sequences),
             int(proto.n_test if n_test is None else n_test),
+            int(t.spec.version), int(m.spec.version),
+            arguments(t.spec.params, t.params), arguments(m.spec.params, m.hp, t.model_defaults(m.spec.name)),
         )
 
 
@@ -121,6 +132,7 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
     t0 = time.perf_counter()
     task = tasks.make(cfg.task, **cfg.task_params)
     model = models.make(cfg.model, task, **cfg.model_params)
+    _check_versions(cfg, task, model)
     proto = task.protocol()
     rng = streams(seed)
     if getattr(model, "is_search", False):
@@ -199,7 +211,7 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
                 total_abs += mae * len(batch)
             test = (wrong, total / max(cfg.n_test, 1), total_abs / max(cfg.n_test, 1))
     return _record(cfg, seed, task, model, status, seen, milestones, test, message, curve.rows,
-                   t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences", state.w)
+                   t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences", state)
 
 
 def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> dict[str, Any]:
@@ -208,23 +220,64 @@ def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> d
     state, guesses, solved = model.search(task, train_set, rng.model, cfg.max_sequences)
     status = "success" if solved else "budget"
     return _record(cfg, seed, task, model, status, guesses, {}, _evaluate(model, state, task, test_set), "", [], t0,
-                   "all training sequences correct", len(test_set), "guesses", state.w)
+                   "all training sequences correct", len(test_set), "guesses", state)
+
+
+def _check_versions(cfg: TrialConfig, task, model) -> None:
+    """A configuration resolved by one version of a task or model must not run on another (e.g. a Dask
+    worker with another installation): its results would be stored under the wrong identity."""
+    for kind, name, want, have in (("task", cfg.task, cfg.task_version, task.spec.version),
+                                   ("model", cfg.model, cfg.model_version, model.spec.version)):
+        if int(want) != int(have):
+            raise RuntimeError(f"{kind} {name!r} is version {have} here, but the configuration was resolved for "
+                               f"version {want}: install the same lstm97 and plugins on every worker")
+
+
+def protocol_text(task, model) -> str:
+    """The trial's stopping rule in words (PAPER.md Table 11); for a searching model (random guessing, §5)
+    the search's rule."""
+    proto = task.protocol()
+    if getattr(model, "is_search", False):
+        n_train = proto.n_train if proto.n_train and proto.n_eval else task.search_set_sizes[0]
+        return (f"guess all weights anew until every one of {n_train} training sequences is correct (§5), "
+                "then test on a separate set")
+    return proto.description
+
+
+def _extra_state(state) -> dict[str, Any] | None:
+    """The model's extra learned state in JSON form (None when it has none or it is not JSON-able)."""
+    if state.extra is None:
+        return None
+    try:
+        return json.loads(json.dumps(canonical(state.extra)))
+    except (TypeError, ValueError):
+        return None
 
 
 def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, milestones: dict,
             test: tuple[int, float, float], message: str, curve: list, t0: float, stop_rule: str, n_test: int,
-            unit: str, weights: np.ndarray) -> dict[str, Any]:
+            unit: str, state) -> dict[str, Any]:
+    task_source, task_source_version = tasks.registry.provenance(cfg.task)
+    model_source, model_source_version = models.registry.provenance(cfg.model)
     return {
         "config_key": cfg.key(),
         "task": cfg.task,
         "task_params": cfg.task_params,
+        "task_args": cfg.task_args,
         "task_version": task.spec.version,
+        "task_source": task_source,
+        "task_source_version": task_source_version,
         "model": cfg.model,
         "model_params": cfg.model_params,
+        "model_args": cfg.model_args,
         "model_version": model.spec.version,
+        "model_source": model_source,
+        "model_source_version": model_source_version,
         "max_sequences": cfg.max_sequences,
+        "default_budget": int(task.protocol().max_sequences),
         "n_test": n_test,
         "stop_rule": stop_rule,
+        "protocol": protocol_text(task, model),
         "seed": int(seed),
         "status": status,
         "success": status == "success",
@@ -239,5 +292,6 @@ def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, mi
         "package_version": __version__,
         "message": message,
         "curve": curve,
-        "weights": weights.copy(),  # the final (tested) weights, for reports that look inside a net
+        "weights": state.w.copy(),  # the final (tested) weights, for reports that look inside a net
+        "state": _extra_state(state),  # and the model's extra state (e.g. the blocks a growing LSTM added)
     }

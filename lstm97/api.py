@@ -1,0 +1,321 @@
+"""The Python API of the main job: run trials of a configuration, or the paper's presets, into a store.
+
+>>> import lstm97
+>>> df = lstm97.run("adding", {"T": 20}, trials=2, max_sequences=20_000, store="runs.sqlite")  # doctest: +SKIP
+>>> lstm97.load("runs.sqlite").groupby("config_key")["success"].mean()                   # doctest: +SKIP
+
+Every call resumes: trials already in the store (same configuration key and seed) are skipped, each finished
+trial is committed in its own transaction, and the store is opened, checked and probed for writing before any
+training. Trials run on a local worker pool (``jobs``, default all cores) or on any
+``concurrent.futures.Executor`` (e.g. Dask's ``Client().get_executor()``). ``progress`` is called in the
+calling process with a :class:`Progress` snapshot as training sequences go by. Ctrl-C (or SIGTERM, while a
+campaign runs in the main thread) stops the workers within seconds and raises :class:`Interrupted` (a
+KeyboardInterrupt) after everything finished so far is stored. Results come back as a pandas DataFrame, one
+row per trial (the columns of :meth:`lstm97.results.Store.trials`).
+
+``lstm97 run`` and ``lstm97 reproduce`` are thin wrappers around :func:`plan`, :func:`execute` and
+:func:`trials_of` (``run`` and ``reproduce`` below combine them).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import UserError
+from .results import DEFAULT_STORE, Store
+from .runners import TrialConfig
+from .runners.sweep import default_jobs, run_many
+
+#: SQLite integers are signed 64-bit: the largest seed and budget a store can hold.
+MAX_INT = 2**63 - 1
+#: The most trials one call plans (a guard against typos such as --trials 10000000000).
+MAX_TRIALS = 1_000_000
+
+
+class Interrupted(KeyboardInterrupt):
+    """A campaign stopped by Ctrl-C or SIGTERM; ``stored`` trials were committed before it stopped."""
+
+    def __init__(self, stored: int = 0, signum: int = signal.SIGINT) -> None:
+        super().__init__(f"interrupted after storing {stored} trial(s)")
+        self.stored = stored
+        self.signum = signum
+
+
+@dataclass
+class Job:
+    """One configuration of a campaign: the seeds asked for and those not yet stored."""
+
+    config: TrialConfig
+    seeds: list[int]
+    todo: list[int]
+    label: str = ""  # e.g. the preset id
+
+
+@dataclass
+class Progress:
+    """What a campaign has done so far (passed to the ``progress`` callback)."""
+
+    trials: int  # trials to run in this call
+    finished: int  # of them, finished and stored
+    sequences: int  # training sequences (or guesses) trained so far, finished and running trials together
+    budget: int  # the sum of the trials' budgets: the most ``sequences`` can reach
+    retired: int  # sequences of running trials plus the whole budget of finished ones (<= budget)
+    elapsed: float  # seconds since the campaign started
+    running: dict[int, int] = field(default_factory=dict)  # trial index -> sequences seen
+
+    @property
+    def rate(self) -> float:
+        """Training sequences per second so far."""
+        return self.sequences / self.elapsed if self.elapsed > 0 else 0.0
+
+
+# -- checking what was asked ------------------------------------------------------------------------------
+def seeds_for(seed: int, trials: int) -> list[int]:
+    """Seeds ``seed`` … ``seed + trials - 1``, refused up front if the store cannot hold them."""
+    if int(trials) < 1 or int(trials) > MAX_TRIALS:
+        raise UserError(f"trials={trials} is out of range: give 1 to {MAX_TRIALS:,} trials per command.")
+    if int(seed) < 0 or int(seed) + int(trials) - 1 > MAX_INT:
+        raise UserError(f"seeds {seed} to {int(seed) + int(trials) - 1} do not fit the store's 64-bit integers: "
+                        f"use seeds from 0 to {MAX_INT:,}.")
+    return list(range(int(seed), int(seed) + int(trials)))
+
+
+def _check_budget(max_sequences: int | None) -> None:
+    if max_sequences is not None and not 1 <= int(max_sequences) <= MAX_INT:
+        raise UserError(f"max_sequences={max_sequences} is out of range: give 1 to {MAX_INT:,} sequences.")
+
+
+def configure(task: str, params: dict[str, Any] | None = None, model: str = "lstm",
+              hp: dict[str, Any] | None = None, max_sequences: int | None = None) -> TrialConfig:
+    """The resolved configuration (every default filled in, names and values checked)."""
+    _check_budget(max_sequences)
+    return TrialConfig.resolve(task, dict(params or {}), model, dict(hp or {}), max_sequences)
+
+
+# -- presets ------------------------------------------------------------------------------------------------
+def preset_unavailable(preset) -> str | None:
+    """Why a preset (:mod:`lstm97.paper.presets`) cannot run here: not implemented, or its task or model is not
+    registered; None when it can."""
+    from . import models, tasks
+
+    if not preset.implemented:
+        return f"{preset.paper.row} is not implemented in lstm97 (listed for comparison only)"
+    if preset.task not in tasks.names():
+        return f"task {preset.task!r} is not registered"
+    if preset.model not in models.names():
+        return f"model {preset.model!r} is not registered"
+    return None
+
+
+def preset_config(preset, quick: bool = False, max_sequences: int | None = None) -> TrialConfig:
+    """A preset's resolved configuration (its quick settings with ``quick``); UserError if it cannot run here."""
+    why = preset_unavailable(preset)
+    if why is not None:
+        raise UserError(f"preset {preset.id}: {why}.")
+    task_params, model_params, budget, _ = preset.settings(quick)
+    return configure(preset.task, task_params, preset.model, model_params,
+                     budget if max_sequences is None else max_sequences)
+
+
+def evidence_config(evidence) -> TrialConfig:
+    """The resolved configuration of an account's evidence run (:mod:`lstm97.paper.evidence`)."""
+    return configure(evidence.task, dict(evidence.task_params), evidence.model, dict(evidence.model_params),
+                     evidence.max_sequences)
+
+
+def paper_budget(preset) -> int | None:
+    """The budget of a preset at the paper's settings: its own, or its task's protocol budget (None when its
+    task is not registered here)."""
+    if preset.max_sequences is not None:
+        return preset.max_sequences
+    from . import tasks
+
+    try:
+        return tasks.make(preset.task, **preset.task_params).protocol().max_sequences
+    except UserError:
+        return None
+
+
+# -- planning and running -----------------------------------------------------------------------------------
+def plan(work: Iterable[tuple[TrialConfig, Sequence[int]] | tuple[TrialConfig, Sequence[int], str]],
+         store: str | Path = DEFAULT_STORE) -> list[Job]:
+    """Each (config, seeds[, label]) with the seeds the store does not hold yet (the store is created if
+    missing, and checked)."""
+    with Store(store) as db:
+        jobs = []
+        for item in work:
+            cfg, seeds, label = (*item, "")[:3]
+            done = db.done_seeds(cfg.key())
+            seeds = list(seeds)
+            jobs.append(Job(cfg, seeds, [s for s in seeds if s not in done], label))
+    return jobs
+
+
+def execute(jobs: Sequence[Job], store: str | Path = DEFAULT_STORE, *, workers: int | None = None,
+            chunk: int = 256, executor: Executor | None = None,
+            progress: Callable[[Progress], None] | None = None) -> int:
+    """Run every job's missing seeds in one pool and store each trial as it finishes; return how many were
+    stored. The store is probed for writing before any training. Raises :class:`Interrupted` on Ctrl-C or
+    SIGTERM (what finished is stored; the workers are stopped)."""
+    work, seen_before = [], set()
+    for job in jobs:  # a (configuration, seed) asked for twice runs once
+        todo = [s for s in job.todo if (job.config.key(), s) not in seen_before]
+        seen_before.update((job.config.key(), s) for s in todo)
+        if todo:
+            work.append((job.config, todo))
+    if chunk < 1:
+        raise UserError(f"chunk={chunk} is out of range: give at least 1 sequence per kernel call.")
+    if workers is not None and workers < 1:
+        raise UserError(f"jobs={workers} is out of range: give at least 1 worker.")
+    with Store(store) as db:
+        db.check_writable()
+        if not work:
+            return 0
+        budgets = [cfg.max_sequences for cfg, seeds in work for _ in seeds]
+        state = {"stored": 0, "seen": {}, "sequences": 0, "retired": 0}
+        index_of: dict[tuple[str, int], int] = {}
+        i = 0
+        for cfg, seeds in work:
+            for seed in seeds:
+                index_of[(cfg.key(), seed)] = i
+                i += 1
+        t0 = time.monotonic()
+        last = [-1.0]
+
+        def report(force: bool = False) -> None:
+            now = time.monotonic()
+            if progress is not None and (force or now - last[0] >= 0.1):
+                last[0] = now
+                running = dict(state["seen"])
+                progress(Progress(len(budgets), state["stored"], state["sequences"] + sum(running.values()),
+                                  sum(budgets), state["retired"] + sum(running.values()),
+                                  time.monotonic() - t0, running))
+
+        def on_result(record: dict[str, Any]) -> None:
+            db.add_trial(record)
+            index = index_of[(record["config_key"], record["seed"])]
+            state["seen"].pop(index, None)
+            state["stored"] += 1
+            state["sequences"] += int(record["sequences"])
+            state["retired"] += budgets[index]
+            report(force=True)
+
+        def on_progress(index: int, seen: int) -> None:
+            state["seen"][index] = seen
+            report()
+
+        with _signals_as_interrupts():
+            try:
+                report(force=True)
+                run_many(work, on_result, workers, chunk, executor, on_progress)
+            except Interrupted as exc:
+                raise Interrupted(state["stored"], exc.signum) from None
+            except KeyboardInterrupt:
+                raise Interrupted(state["stored"]) from None
+        return state["stored"]
+
+
+class _signals_as_interrupts:
+    """While a campaign runs in the main thread, SIGTERM raises :class:`Interrupted` like Ctrl-C does."""
+
+    def __enter__(self) -> None:
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            def handler(signum, frame):
+                raise Interrupted(0, signum)
+
+            self.old = signal.signal(signal.SIGTERM, handler)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+
+
+def trials_of(jobs: Sequence[Job], store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
+    """The stored trials of the jobs' configurations and seeds, in the jobs' order and by seed."""
+    with Store(store, create=False) as db:
+        df = db.trials()
+    order = {}
+    for job in jobs:
+        for s in job.seeds:
+            order.setdefault((job.config.key(), s), len(order))
+    rank = [order.get((k, int(s)), -1) for k, s in zip(df["config_key"], df["seed"], strict=True)]
+    df = df.assign(_rank=rank)
+    return df[df["_rank"] >= 0].sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
+
+
+def run(task: str, params: dict[str, Any] | None = None, model: str = "lstm", hp: dict[str, Any] | None = None,
+        *, trials: int = 10, seed: int = 0, store: str | Path = DEFAULT_STORE, max_sequences: int | None = None,
+        jobs: int | None = None, chunk: int = 256, executor: Executor | None = None,
+        progress: Callable[[Progress], None] | None = None) -> pd.DataFrame:
+    """Run ``trials`` trials (seeds ``seed`` … ``seed + trials - 1``) of ``model`` with hyperparameters ``hp``
+    on ``task`` with parameters ``params`` into ``store``; return their rows (stored ones included).
+
+    Parameters not given take the paper's defaults (``lstm97 tasks`` / ``lstm97 models`` list them);
+    ``max_sequences`` overrides the task's budget (a different configuration)."""
+    cfg = configure(task, params, model, hp, max_sequences)
+    jobs_ = plan([(cfg, seeds_for(seed, trials))], store)
+    execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    return trials_of(jobs_, store)
+
+
+def select_presets(ids: Iterable[str] = (), tables: Iterable[str] = (), everything: bool = False) -> list:
+    """Presets by id and by paper table, or all of them (:func:`lstm97.paper.presets.select`)."""
+    from .paper import presets
+
+    return presets.select(ids, tables, everything)
+
+
+def plan_presets(chosen: Sequence, store: str | Path = DEFAULT_STORE, *, quick: bool = False,
+                 trials: int | None = None, max_sequences: int | None = None) -> list[Job]:
+    """A job per preset of ``chosen`` that can run here (seeds 0 … n-1; n the paper's trial count, its quick
+    count with ``quick``, or ``trials``)."""
+    _check_budget(max_sequences)
+    work = []
+    for p in chosen:
+        cfg = preset_config(p, quick, max_sequences)
+        n = trials if trials is not None else p.settings(quick)[3]
+        work.append((cfg, seeds_for(0, n), p.id))
+    return plan(work, store)
+
+
+def reproduce(ids: Iterable[str] = (), *, tables: Iterable[str] = (), everything: bool = False,
+              quick: bool = False, trials: int | None = None, store: str | Path = DEFAULT_STORE,
+              max_sequences: int | None = None, jobs: int | None = None, chunk: int = 256,
+              executor: Executor | None = None, progress: Callable[[Progress], None] | None = None
+              ) -> pd.DataFrame:
+    """Run the paper's presets (ids such as ``"6a"``, whole ``tables`` such as ``"7"``, or ``everything``)
+    into ``store`` and return their trials. Presets that cannot run here are skipped when selected by table
+    or ``everything``, and refused when named."""
+    chosen = select_presets(ids, tables, everything)
+    named = set(ids)
+    runnable = []
+    for p in chosen:
+        why = preset_unavailable(p)
+        if why is None:
+            runnable.append(p)
+        elif p.id in named:
+            raise UserError(f"preset {p.id}: {why}.")
+    jobs_ = plan_presets(runnable, store, quick=quick, trials=trials, max_sequences=max_sequences)
+    execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    return trials_of(jobs_, store)
+
+
+def load(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
+    """Every trial of an existing store as a DataFrame (one row per trial)."""
+    with Store(store, create=False) as db:
+        return db.trials()
+
+
+__all__ = ["Interrupted", "Job", "Progress", "configure", "default_jobs", "evidence_config", "execute", "load",
+           "paper_budget", "plan", "plan_presets", "preset_config", "preset_unavailable", "reproduce", "run",
+           "select_presets", "seeds_for", "trials_of"]

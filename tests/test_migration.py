@@ -1,0 +1,164 @@
+"""Stores written by lstm97 0.1.0 (schema 1) migrate once, keep every trial, and resume without re-running.
+
+The fixture ``tests/data/store_v1.sqlite`` was written by lstm97 0.1.0 (commit 7e705c3) with
+``lstm97 reproduce --all --quick --trials 1``, ``lstm97 reproduce 6a 3a-1 --trials 2`` and
+``lstm97 run adding -p T=20 --hp lr=0.5 --trials 2 --max-sequences 20000`` (50 trials, with curves and weights).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lstm97 import api, tasks
+from lstm97.cli import main
+from lstm97.errors import UserError
+from lstm97.results import Store, migrate
+from lstm97.results.schema import SCHEMA_VERSION
+from lstm97.runners import TrialConfig
+
+FIXTURE = Path(__file__).parent / "data" / "store_v1.sqlite"
+
+
+@pytest.fixture
+def v1(tmp_path) -> Path:
+    path = tmp_path / "v1.sqlite"
+    shutil.copy(FIXTURE, path)
+    return path
+
+
+def _raw(path: Path, query: str) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(query).fetchall()
+    finally:
+        db.close()
+
+
+def test_fixture_is_a_version_1_store():
+    assert _raw(FIXTURE, "SELECT value FROM meta WHERE key='schema_version'") == [("1",)]
+    assert _raw(FIXTURE, "SELECT COUNT(*) FROM trials") == [(50,)]
+
+
+def test_migration_keeps_every_trial_and_rekeys(v1):
+    old = _raw(v1, "SELECT id, config_key, seed, sequences FROM trials ORDER BY id")
+    old_curves = _raw(v1, "SELECT * FROM curves ORDER BY trial_id, sequences")
+    with Store(v1) as db:
+        df = db.trials()
+        assert not db.readonly
+    assert _raw(v1, "SELECT value FROM meta WHERE key='schema_version'") == [(str(SCHEMA_VERSION),)]
+    assert len(df) == len(old)
+    assert list(df["legacy_key"]) == [k for _, k, _, _ in old]
+    assert list(df["sequences"]) == [s for *_, s in old]
+    assert set(df["identity"]) == {2}
+    assert (df["config_key"] != df["legacy_key"]).all()
+    assert _raw(v1, "SELECT * FROM curves ORDER BY trial_id, sequences") == old_curves
+    # the new key is the one today's code gives the same configuration
+    run = df[(df["task"] == "adding") & (df["max_sequences"] == 20_000)].iloc[0]
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {"lr": 0.5}, 20_000)
+    assert run["config_key"] == cfg.key() and run["model_args"] == {}  # --hp lr=0.5 restated the paper's lr
+    assert set(df["task_source_version"]) == {"0.1.0"}
+    assert df["protocol"].map(bool).all() and df["default_budget"].gt(0).all()
+
+
+def test_migrated_store_runs_zero_trials_for_what_it_holds(v1):
+    with Store(v1) as db:
+        df = db.trials()
+    chosen = [p for p in api.select_presets(everything=True) if api.preset_unavailable(p) is None]
+    quick = api.plan_presets(chosen, v1, quick=True, trials=1)
+    paper = api.plan_presets([p for p in chosen if p.id in ("6a", "3a-1")], v1, trials=2)
+    run = api.plan([(TrialConfig.resolve("adding", {"T": 20}, "lstm", {"lr": 0.5}, 20_000), [0, 1])], v1)
+    jobs = quick + paper + run
+    assert sum(len(j.todo) for j in jobs) == 0
+    assert sum(len(j.seeds) for j in jobs) == len(df)
+    # and through the CLI, as a user would
+    runner = CliRunner()
+    res = runner.invoke(main, ["reproduce", "--all", "--quick", "--trials", "1", "--store", str(v1)])
+    assert res.exit_code == 0, res.output
+    assert "0 trials on" in res.output
+    res = runner.invoke(main, ["run", "adding", "-p", "T=20", "--hp", "lr=0.5", "--trials", "2",
+                               "--max-sequences", "20000", "--store", str(v1)])
+    assert res.exit_code == 0, res.output
+    assert "0 trials to run (2 already stored" in res.output
+    assert _raw(v1, "SELECT COUNT(*) FROM trials") == [(50,)]
+
+
+def test_failed_migration_changes_nothing(v1, monkeypatch):
+    before = _raw(v1, "SELECT config_key FROM trials ORDER BY id")
+    real = migrate.rekey
+
+    def broken(db, where="identity < 2"):
+        real(db, where)  # every update made, then a failure before the commit
+        raise sqlite3.OperationalError("simulated failure")
+
+    monkeypatch.setattr(migrate, "rekey", broken)
+    with pytest.raises(UserError, match="left unchanged"):
+        Store(v1)
+    assert _raw(v1, "SELECT value FROM meta WHERE key='schema_version'") == [("1",)]
+    assert _raw(v1, "SELECT config_key FROM trials ORDER BY id") == before
+    assert "identity" not in {r[1] for r in _raw(v1, "PRAGMA table_info(trials)")}
+    monkeypatch.setattr(migrate, "rekey", real)
+    with Store(v1) as db:
+        assert len(db.trials()) == len(before)
+
+
+def test_read_only_store_is_migrated_in_memory(v1, monkeypatch):
+    import lstm97.results.store as store_module
+
+    real = sqlite3.connect
+
+    def read_only(path, *args, **kwargs):
+        if str(path) == str(v1):
+            return real(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", read_only)
+    before = v1.read_bytes()
+    with Store(v1, create=False) as db:
+        assert db.readonly
+        df = db.trials()
+        assert len(df) == 50 and set(df["identity"]) == {2}
+        with pytest.raises(UserError, match="read-only"):
+            db.check_writable()
+    assert v1.read_bytes() == before
+
+
+def test_trials_of_an_unknown_plugin_wait_for_it(v1, monkeypatch):
+    """A configuration whose task is not installed keeps its old key until a store is opened with it."""
+    db = sqlite3.connect(v1)
+    old = db.execute("SELECT config_key, task_params, model_params, max_sequences FROM trials "
+                     "WHERE task='adding' AND max_sequences = 20000 LIMIT 1").fetchone()
+    db.execute("UPDATE trials SET task='my-adding' WHERE config_key = ?", (old[0],))
+    db.commit()
+    db.close()
+    with Store(v1) as s:
+        mine = s.trials().query("task == 'my-adding'")
+    assert set(mine["identity"]) == {1} and set(mine["config_key"]) == {old[0]}
+
+    cls = tasks.get("adding")
+    plugin = type("MyAdding", (cls,), {"spec": dataclasses.replace(cls.spec, name="my-adding")})
+    monkeypatch.setitem(tasks.registry._entries, "my-adding", tasks.registry._entries["adding"].__class__(
+        "my-adding", "tests:MyAdding", "user", _obj=plugin))
+    with Store(v1) as s:
+        mine = s.trials().query("task == 'my-adding'")
+    cfg = TrialConfig.resolve("my-adding", {"T": 20}, "lstm", {"lr": 0.5}, old[3])
+    assert set(mine["identity"]) == {2} and set(mine["config_key"]) == {cfg.key()}
+    assert set(mine["legacy_key"]) == {old[0]}
+
+
+def test_v1_key_is_recomputed_exactly(v1):
+    import json
+
+    rows = _raw(v1, "SELECT config_key, task, task_params, model, model_params, max_sequences, n_test FROM trials")
+    hits = 0
+    for key, task, tp, model, mp, budget, n_test in rows:
+        proto_n_test = tasks.make(task, **json.loads(tp)).protocol().n_test
+        candidates = {migrate.v1_key(task, json.loads(tp), model, json.loads(mp), budget, n)
+                      for n in (proto_n_test, n_test)}
+        hits += key in candidates
+    assert hits == len(rows)
