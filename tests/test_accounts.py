@@ -1,11 +1,13 @@
-"""The accounts of the gaps in the reproduction report (lstm97.report.accounts)."""
+"""The accounts of the gaps in the reproduction report (lstm97.report.accounts) and their evidence runs
+(lstm97.paper.evidence)."""
 
 import numpy as np
 import pandas as pd
-from test_report_tables import fake
+from test_report_tables import config_columns, fake
 
-from lstm97 import models, tasks
-from lstm97.report import accounts, presets
+from lstm97 import api, models, tasks
+from lstm97.paper import evidence, presets
+from lstm97.report import accounts
 from lstm97.report.reproduction import match
 from lstm97.results import Store
 
@@ -13,10 +15,21 @@ from lstm97.results import Store
 def test_every_account_belongs_to_a_preset_and_its_evidence_runs():
     ids = {p.id for p in presets.PRESETS}
     assert set(accounts.ACCOUNTS) <= ids
+    cited = []
     for acc in accounts.ACCOUNTS.values():
         for e in acc.evidence:
-            cfg = e.config()  # resolves to a valid task and model
+            cfg = api.evidence_config(e)  # resolves to a valid task and model
             assert e.command().startswith(f"lstm97 run {e.task}") and cfg.task == e.task
+            assert e in evidence.RUNS
+            cited += [e] if e not in cited else []
+    assert tuple(cited) == evidence.RUNS  # every evidence run is cited, in the order of RUNS
+
+
+def test_g2_is_labelled_with_its_range():
+    """g2 = 4 f(x) - 2 lies in [-2, 2] (PAPER.md §1.2); the published label said [-1, 1]."""
+    for e in (evidence.G2_2A, evidence.G2_2B):
+        assert e.model_params == {"g": "g2"} and "g in [-2, 2] (g2;" in e.label
+    assert not any("[-1, 1]" in e.label for e in evidence.RUNS)
 
 
 def test_learned_at_is_the_first_block_at_the_level():
@@ -37,7 +50,7 @@ def test_section_shows_gap_rows_with_their_cause_and_probe(tmp_path):
         db.add_trial(fake("6a", 0, True, 30_000))  # reproduced: no account shown
         df, curves = db.trials(), db.curves()
         rows = match(df)
-        lines = accounts.section(rows, df, curves, db.weights)
+        lines = accounts.section(rows, df, curves, db)
     text = "\n".join(lines)
     gaps = accounts.gap_table([r for r in rows if r.preset.id == "4-1"], curves)
     assert gaps.iloc[0].tolist() == ["4-1", "not reproduced", "paper", "74,000", "600,000 (600,000)", "– (0/2)"]
@@ -49,12 +62,17 @@ def test_section_shows_gap_rows_with_their_cause_and_probe(tmp_path):
 
 
 def test_evidence_lines_say_not_run_or_what_is_stored(tmp_path):
-    e = accounts.Evidence("2a p=4", "long-lag", {"p": 4}, max_sequences=300_000)
-    df = pd.DataFrame({"config_key": [e.config().key()] * 2, "success": [True, False],
-                       "sequences": [1200, 300_000], "max_sequences": [300_000] * 2})
+    e = evidence.Evidence("2a p=4", "long-lag", {"p": 4}, max_sequences=300_000)
+    cols = config_columns(api.evidence_config(e))
+    df = pd.DataFrame([{**cols, "success": True, "sequences": 1200}, {**cols, "success": False, "sequences": 300_000}])
     assert "1/2 succeeded, sequences 1,200." in accounts._evidence_line(e, df)
     assert ": not run. `lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2" in \
         accounts._evidence_line(e, df.iloc[:0])
+    other = config_columns(api.configure("long-lag", {"p": 4}, "lstm", {"lr": 0.5}, 300_000))  # a non-default
+    budget = config_columns(api.configure("long-lag", {"p": 4}, "lstm", {}, 200_000))
+    for cols in (other, budget):  # another hyperparameter, another budget: not this run's trials
+        df = pd.DataFrame([{**cols, "success": True, "sequences": 1200}])
+        assert ": not run." in accounts._evidence_line(e, df)
 
 
 def test_costly_rows_say_whether_they_ran_at_the_paper_settings(tmp_path):
@@ -66,3 +84,17 @@ def test_costly_rows_say_whether_they_ran_at_the_paper_settings(tmp_path):
     text = "\n".join(lines)
     assert "* `3b-3`: Run at the paper's settings with fewer trials" in text
     assert "* `2c-5`: Not run at the paper's settings" in text
+
+
+def test_probe_says_when_the_installed_code_is_not_the_one_that_trained_the_net(tmp_path):
+    task = tasks.make("adding", T=100)
+    w = models.make("lstm", task).init_state(np.random.default_rng(0)).w
+    with Store(tmp_path / "s.sqlite") as db:
+        db.add_trial(fake("4-1", 0, True, 700_000, wrong=9, weights=w, task_version=99))
+        df = db.trials()
+        rows = match(df)
+        row = next(r for r in rows if r.preset.id == "4-1")
+        assert row.mode == "paper"  # the same settings: the version only ranks configurations
+        probe = accounts.probe_extremes(row, db)
+    assert "(1 stored final nets" in probe
+    assert "Note: replayed with other code than trained it: task 'adding' version 99 trained it" in probe

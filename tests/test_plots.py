@@ -1,17 +1,22 @@
 """Figures of the report (non-empty PNGs), LSTM.trace against LSTM.predict, and final weights in the store."""
 
+import json
 import sqlite3
 
 import numpy as np
 import pytest
+from test_report_tables import config_columns
 
-from lstm97 import models, tasks
-from lstm97.report import plots, presets
+from lstm97 import api, models, tasks
+from lstm97.paper import presets
+from lstm97.paper.tables import SPECS
+from lstm97.report import build as build_module
+from lstm97.report import plots
 from lstm97.report.build import build
 from lstm97.report.reproduction import match
-from lstm97.results import Store
+from lstm97.results import Store, migrate
 from lstm97.results import store as store_module
-from lstm97.results.schema import TRIAL_COLUMNS
+from lstm97.results.schema import TRIAL_COLUMNS, V1_REQUIRED
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -59,11 +64,9 @@ def test_trace_outputs_equal_predict(task, tp, hp, n_act):
 
 def record(preset_id, seed, success, sequences, weights=None, **kw):
     p = presets.get(preset_id)
-    cfg = p.config()
-    rec = dict(config_key=cfg.key(), task=cfg.task, task_params=cfg.task_params, task_version=1, model=cfg.model,
-               model_params=cfg.model_params, model_version=1, max_sequences=cfg.max_sequences, n_test=2560,
-               stop_rule="ST3(0.1)", seed=seed, status="success" if success else "budget", success=success,
-               sequences=sequences, unit="sequences", milestones={}, test_wrong=1, test_mse=0.01,
+    cfg = api.preset_config(p)
+    rec = dict(**config_columns(cfg), stop_rule="ST3(0.1)", seed=seed, status="success" if success else "budget",
+               success=success, sequences=sequences, unit="sequences", milestones={}, test_wrong=1, test_mse=0.01,
                n_weights=p.paper.weights, wall_time=1.0, package_version="0", message="",
                curve=[(1000 * i, 1.0 / i, min(1.0, 0.1 * i)) for i in range(1, 8)])
     if weights is not None:
@@ -93,9 +96,11 @@ def test_store_keeps_final_weights(tmp_path):
 
 
 def test_older_store_gets_the_weights_column(tmp_path, monkeypatch):
+    """A store of lstm97 0.1.0 from before final weights were kept (schema 1 without the weights and test_abs
+    columns): readable, also from a read-only file, and given the columns when opened for writing."""
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
-    cols = ", ".join(f"{n} {k}" for n, k in TRIAL_COLUMNS)
+    cols = ", ".join(f"{n} {k}" for n, k in TRIAL_COLUMNS if n in V1_REQUIRED)
     db.executescript(f"""
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         INSERT INTO meta VALUES ('schema_version', '1');
@@ -103,15 +108,20 @@ def test_older_store_gets_the_weights_column(tmp_path, monkeypatch):
         CREATE TABLE curves (trial_id INTEGER NOT NULL, sequences INTEGER NOT NULL, mean_error REAL,
                              frac_correct REAL, PRIMARY KEY (trial_id, sequences));
     """)
-    db.close()
-    db = sqlite3.connect(path)
-    db.execute(f"INSERT INTO trials ({', '.join(n for n, _ in TRIAL_COLUMNS)}) VALUES "
-               f"({', '.join('?' * len(TRIAL_COLUMNS))})",
-               [1 if n in ("success", "seed", "sequences") else "{}" for n, _ in TRIAL_COLUMNS])
+    old = record("6a", 1, True, 25_000)
+    old["config_key"] = migrate.v1_key(old["task"], old["task_params"], old["model"], old["model_params"],
+                                       old["max_sequences"], old["n_test"])
+    old.update({k: json.dumps(old[k], sort_keys=True, default=list) for k in ("task_params", "model_params",
+                                                                            "milestones")})
+    db.execute(f"INSERT INTO trials ({', '.join(V1_REQUIRED)}) VALUES ({', '.join('?' * len(V1_REQUIRED))})",
+               [old.get(n, "") for n in V1_REQUIRED])
     db.commit()
     db.close()
-    with monkeypatch.context() as mp:  # a column that cannot be added (as in a read-only file): still readable
-        mp.setattr(store_module, "EXTRA_COLUMNS", (("weights", "BLOB DEFAULT"),))
+    real = sqlite3.connect
+    with monkeypatch.context() as mp:  # a read-only file: readable, without the new columns' values
+        mp.setattr(store_module.sqlite3, "connect",
+                   lambda p, *a, **k: real(f"file:{p}?mode=ro", *a, uri=True, **k) if str(p) == str(path)
+                   else real(p, *a, **k))
         with Store(path, create=False) as s:
             assert s.trials()["has_weights"].tolist() == [False] and s.weights(1) is None
     with Store(path) as s:  # writable: the columns are added; the old trial reads NULL (NaN) there
@@ -157,3 +167,28 @@ def test_report_draws_the_trained_temporal_order_net(rows_and_curves, tmp_path):
     assert {"trace_6a.png", "exp2c_lag.png", "sequences_table3.png", "curves_table9.png"} <= written
     assert is_png(out / "figures" / "trace_6a.png")
     assert "figures/trace_6a.png" in (out / "README.md").read_text()
+
+
+def test_trace_follows_table_9_spec_and_names_a_version_mismatch(tmp_path, monkeypatch):
+    """The trace figure is Table 9's (its TableSpec names the presets and the input symbols); a net trained by
+    another task version than the installed one says so in the title."""
+    fig = next(f for f in SPECS["9"].figures if f.kind == "trace")
+    from lstm97.tasks.temporal_order import SYMBOLS
+
+    assert fig.presets == ("6a", "6b") and fig.inputs == SYMBOLS
+    assert not any(f.kind == "trace" for k, s in SPECS.items() if k != "9" for f in s.figures)
+    path = tmp_path / "s.sqlite"
+    with Store(path) as db:
+        db.add_trial(record("6b", 0, True, 20_000, weights=models.make("lstm", tasks.make("temporal-order", marks=3))
+                            .init_state(np.random.default_rng(0)).w, task_version=99))
+        rows = match(db.trials())
+        seen = {}
+        monkeypatch.setattr(plots, "trace_figure", lambda tr, x, y, out, title, names, size: seen.update(
+            out=out, title=title, names=names) or out)
+        got, note = build_module._trace(db, rows, tmp_path, fig)
+        lines = build_module._figures(SPECS["9"], rows, db.curves(), tmp_path, {("9", 2): (got, note)})
+    assert got == tmp_path / "trace_6b.png" and seen["names"] == list("EBabcdXY")
+    assert note.startswith("replayed with other code than trained it") and note in seen["title"]
+    assert "![cell states and gates](figures/trace_6b.png)\n" in lines and f"_trace_6b.png: {note}._\n" in lines
+    assert seen["title"].startswith("6b: trained net (seed 0, success after 20,000 sequences)")
+    assert "task 'temporal-order' version 99 trained it" in seen["title"]

@@ -1,12 +1,15 @@
 """Presets: every row of the paper's Tables 1-9 is one, each links to the paper's numbers and resolves to a valid
-configuration once its task and model are registered; quick settings stay cheap."""
+configuration once its task and model are registered (lstm97.api.preset_config); quick settings stay cheap."""
 
 import pytest
 
-from lstm97 import models, tasks
+from lstm97 import api, models, tasks
 from lstm97.errors import UserError
-from lstm97.report import paper, presets
-from lstm97.report.presets import PRESETS, TABLES
+from lstm97.paper import presets
+from lstm97.paper import results as paper
+from lstm97.paper.presets import PRESETS
+from lstm97.paper.tables import TABLES
+from lstm97.runners.trial import protocol_text
 
 TABLE_ROWS = [
     "1-1", "1-2", "1-3", "1-4", "1-5", "2a", "2b", *(f"2c-{i}" for i in range(1, 10)),
@@ -61,14 +64,14 @@ def test_preset_resolves(p):
         pytest.skip(f"task {p.task!r} is not registered yet")
     if p.model not in models.names():
         pytest.skip(f"model {p.model!r} is not registered yet")
-    assert p.unavailable() is None
-    full = p.config()
-    quick = p.config(quick=True)
+    assert api.preset_unavailable(p) is None
+    full = api.preset_config(p)
+    quick = api.preset_config(p, quick=True)
     assert full.task == p.task and full.model == p.model
     assert full.max_sequences == (p.max_sequences or tasks.make(p.task, **p.task_params).protocol().max_sequences)
     assert quick.max_sequences == p.quick.max_sequences and quick.key() != full.key()
-    assert p.config(max_sequences=123).max_sequences == 123
-    assert p.stop_rule()
+    assert api.preset_config(p, max_sequences=123).max_sequences == 123
+    assert protocol_text(tasks.make(p.task, **p.task_params), models.get(p.model))  # the stored stopping rule
     ref = p.paper
     if ref.weights is not None and p.model in ("lstm", "rtrl", "rnn-bptt", "elman"):
         m = models.make(p.model, tasks.make(p.task, **p.task_params), **p.model_params)
@@ -78,17 +81,17 @@ def test_preset_resolves(p):
 @pytest.mark.parametrize("pid", ["rcc-1", "ch-2a"])
 def test_not_implemented_rows_are_listed_never_run(pid):
     p = presets.get(pid)
-    assert not p.implemented and "not implemented" in p.unavailable()
+    assert not p.implemented and "not implemented" in api.preset_unavailable(p)
     with pytest.raises(UserError, match="not implemented"):
-        p.config()
+        api.preset_config(p)
 
 
 def test_unavailable_model_is_reported(monkeypatch):
     p = presets.get("6a")
     monkeypatch.setattr(models, "names", lambda: ["guess"])
-    assert p.unavailable() == "model 'lstm' is not registered"
+    assert api.preset_unavailable(p) == "model 'lstm' is not registered"
     with pytest.raises(UserError, match="not registered"):
-        p.config()
+        api.preset_config(p)
 
 
 def test_select_and_errors():
@@ -108,11 +111,22 @@ def test_quick_mode_fits_in_ten_minutes_on_two_cores():
     assert "T=1000→100" in presets.get("4-3").reduced() and "trials 10→2" in presets.get("4-3").reduced()
 
 
+def test_reduced_shows_the_paper_budget_it_is_given():
+    """Presets resolve nothing: the caller passes the task's paper budget (lstm97.api.paper_budget)."""
+    p = presets.get("4-3")
+    assert "budget paper→100,000" in p.reduced()
+    assert "budget 5,000,000→100,000" in p.reduced(5_000_000)
+    assert p.reduced(api.paper_budget(p)) == p.reduced(tasks.make("adding", T=1000).protocol().max_sequences)
+    g = presets.get("guess-2seq")  # its own budget wins over the task's
+    assert "budget 1,000,000→2,000" in g.reduced(123)
+    assert presets.get("rcc-1").reduced() == "not run in quick mode"
+
+
 @pytest.mark.parametrize("p", [p for p in PRESETS if p.implemented], ids=lambda p: p.id)
 def test_equivalent_run_command_gives_the_same_configuration(p):
     """'lstm97 run' with the preset's command stores its trials under the preset's configuration."""
-    if p.unavailable() is not None:
-        pytest.skip(p.unavailable())
+    if api.preset_unavailable(p) is not None:
+        pytest.skip(api.preset_unavailable(p))
     from lstm97.params import parse_assignments
     from lstm97.runners import TrialConfig
 
@@ -123,4 +137,4 @@ def test_equivalent_run_command_gives_the_same_configuration(p):
         budget = int(words[words.index("--max-sequences") + 1]) if "--max-sequences" in words else None
         cfg = TrialConfig.resolve(words[2], parse_assignments(tp), words[words.index("--model") + 1],
                                   parse_assignments(hp), budget)
-        assert cfg.key() == p.config(quick=quick).key()
+        assert cfg.key() == api.preset_config(p, quick=quick).key()

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from lstm97.report import paper
+from lstm97.paper import results as paper
 from lstm97.report.tables import summary
 
 

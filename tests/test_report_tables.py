@@ -7,20 +7,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lstm97.report import paper, presets, stats
+from lstm97 import api, models, tasks
+from lstm97.paper import presets
+from lstm97.paper import results as paper
+from lstm97.report import stats
 from lstm97.report.build import build, latex
 from lstm97.report.reproduction import match, table
 from lstm97.results import Store
+from lstm97.runners.trial import protocol_text
 
 
-def fake(preset_id, seed, success, sequences, wrong=0, quick=False, milestones=None, mse=0.001, **kw):
-    """A trial record as the runner writes it, for preset ``preset_id`` (paper or quick settings)."""
+def config_columns(cfg):
+    """The columns of a trial record that describe its configuration ``cfg``, as the runner writes them."""
+    task = tasks.make(cfg.task, **cfg.task_params)
+    return dict(
+        config_key=cfg.key(), task=cfg.task, task_params=cfg.task_params, task_args=cfg.task_args,
+        task_version=cfg.task_version, model=cfg.model, model_params=cfg.model_params, model_args=cfg.model_args,
+        model_version=cfg.model_version, max_sequences=cfg.max_sequences,
+        default_budget=int(task.protocol().max_sequences), n_test=cfg.n_test,
+        protocol=protocol_text(task, models.get(cfg.model)),
+    )
+
+
+def fake(preset_id, seed, success, sequences, wrong=0, quick=False, milestones=None, mse=0.001, cfg=None, **kw):
+    """A trial record as the runner writes it, for preset ``preset_id`` (paper or quick settings, or ``cfg``)."""
     p = presets.get(preset_id)
-    cfg = p.config(quick=quick)
+    cfg = api.preset_config(p, quick=quick) if cfg is None else cfg
     rec = dict(
-        config_key=cfg.key(), task=cfg.task, task_params=cfg.task_params, task_version=1, model=cfg.model,
-        model_params=cfg.model_params, model_version=1, max_sequences=cfg.max_sequences, n_test=cfg.n_test,
-        stop_rule=p.stop_rule(quick) and "final", seed=seed, status="success" if success else "budget",
+        **config_columns(cfg),
+        stop_rule="final", seed=seed, status="success" if success else "budget",
         success=success, sequences=sequences if success else cfg.max_sequences, unit="sequences",
         milestones={**(milestones or {}), **({"final": sequences} if success else {})}, test_wrong=wrong,
         test_mse=mse, n_weights=p.paper.weights or 0, wall_time=1.0, package_version="0", message="",
@@ -180,8 +195,8 @@ def test_configurations_of_presets_are_distinct():
     """Each paper and quick configuration belongs to one preset, so the report can tell them apart."""
     keys = {}
     for p in presets.PRESETS:
-        if p.unavailable() is None:
-            for cfg in (p.config(), p.config(quick=True)):
+        if api.preset_unavailable(p) is None:
+            for cfg in (api.preset_config(p), api.preset_config(p, quick=True)):
                 assert cfg.key() not in keys, f"{p.id} shares a configuration with {keys.get(cfg.key())}"
                 keys[cfg.key()] = p.id
 
@@ -190,7 +205,7 @@ def test_a_quick_run_is_not_claimed_by_another_preset(tmp_path):
     """2c-4's quick settings (q = p = 50) are 2c-1's paper settings with a smaller budget."""
     with Store(tmp_path / "s.sqlite") as db:
         db.add_trial(fake("2c-4", 0, True, 40_000, quick=True))
-        db.add_trial(fake("4-1", 0, True, 40_000, max_sequences=1_000_000, config_key="override"))
+        db.add_trial(fake("4-1", 0, True, 40_000, cfg=api.preset_config(presets.get("4-1"), max_sequences=1_000_000)))
         by_id = {r.preset.id: r for r in match(db.trials())}
     assert by_id["2c-4"].settings == "quick: q=50, p=50, budget 60,000" and len(by_id["2c-4"].trials) == 1
     assert by_id["2c-1"].mode == "none"
@@ -236,11 +251,11 @@ def test_regenerate_commands_come_from_the_store(rows):
 
 def test_paper_settings_with_a_cut_budget_come_before_the_quick_run(tmp_path):
     p = presets.get("2b")
-    cut = p.config(max_sequences=500_000)
+    cut = api.preset_config(p, max_sequences=500_000)
     with Store(tmp_path / "s.sqlite") as db:
         db.add_trial(fake("2b", 0, False, 0, quick=True))
         db.add_trial(fake("2b", 1, False, 0, quick=True))
-        db.add_trial(fake("2b", 0, False, 0, max_sequences=500_000, config_key=cut.key()))
+        db.add_trial(fake("2b", 0, False, 0, cfg=cut))
         rows = match(db.trials())
     row = next(r for r in rows if r.preset.id == "2b")
     assert row.mode == "reduced" and row.settings == "budget 500,000" and len(row.trials) == 1

@@ -5,8 +5,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from lstm97 import api
 from lstm97.cli import main
-from lstm97.report import presets
+from lstm97.paper import presets
 from lstm97.results import Store
 
 
@@ -49,7 +50,7 @@ def test_quick_run_stores_resumes_and_reports(tmp_path):
     assert "| 6a" in res.output and "reduced settings (no verdict)" in res.output
     with Store(store) as db:
         df = db.trials()
-    cfg = presets.get("6a").config(quick=True, max_sequences=2000)
+    cfg = api.preset_config(presets.get("6a"), quick=True, max_sequences=2000)
     assert list(df["config_key"]) == [cfg.key()] and list(df["seed"]) == [0]
     assert df["sequences"].iloc[0] == 2000 or df["success"].iloc[0]
     res = invoke(*args)

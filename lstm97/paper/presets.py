@@ -2,11 +2,11 @@
 
 A preset is data: the task and its parameters, the model and its hyperparameters (overrides of the task's
 paper defaults, Table 10), the paper's number of trials, the sequence budget (``None``: the task's paper
-budget), the paper's reported numbers (a row of :data:`lstm97.report.paper.RESULTS`), an estimated cost and
-``quick`` settings. Nothing is imported or resolved until asked: a preset whose task or model is not
-registered (yet) is still listed, and resolves once it is. Ids follow Table 10's task column (``1-1`` …
-``6b``); baselines and guessing rows have their own ids; rows of methods this package does not implement
-(RCC, the chunker CH) are listed with ``implemented=False`` and never run.
+budget), the paper's reported numbers (a row of :data:`lstm97.paper.results.RESULTS`), an estimated cost and
+``quick`` settings. Nothing here imports or resolves a task or model: a preset whose task or model is not
+registered (yet) is still listed (``lstm97.api.preset_config`` resolves one to run it). Ids follow Table 10's
+task column (``1-1`` … ``6b``); baselines and guessing rows have their own ids; rows of methods this package
+does not implement (RCC, the chunker CH) are listed with ``implemented=False`` and never run.
 
 Seeds: trial i of a preset uses seed i (0 … trials-1). Table 1's 30 LSTM trials stand for the paper's
 3 training/test set pairs × 10 initialisations: each of our seeds draws its own sets and initial weights.
@@ -24,28 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import UserError, unknown
-from . import paper
-
-if TYPE_CHECKING:
-    from ..runners import TrialConfig
-
-#: Paper tables in report order: key -> title. "2b" is the Task 2b text (no table); "RS" is §5 (no table).
-TABLES: dict[str, str] = {
-    "1": "Table 1. Exp 1, embedded Reber grammar",
-    "2": "Table 2. Task 2a, noise-free sequences with long time lags",
-    "2b": "Task 2b, no local regularities (text, no table)",
-    "3": "Table 3. Task 2c, very long lags, many distractors",
-    "4": "Table 4. Task 3a, 2-sequence problem",
-    "5": "Table 5. Task 3b, noisy information-carrying elements",
-    "6": "Table 6. Task 3c, noisy real-valued targets",
-    "7": "Table 7. Exp 4, adding problem",
-    "8": "Table 8. Exp 5, multiplication problem",
-    "9": "Table 9. Exp 6, temporal order",
-    "RS": "§5. Random weight guessing (no table in the paper)",
-}
+from ..errors import unknown
+from . import results
+from .tables import TABLES
 
 
 @dataclass(frozen=True)
@@ -65,8 +48,8 @@ class Quick:
 @dataclass(frozen=True)
 class Preset:
     id: str
-    table: str  # key of TABLES
-    row: str  # the paper's row (lstm97.report.paper.get(table, row))
+    table: str  # key of lstm97.paper.tables.TABLES
+    row: str  # the paper's row (lstm97.paper.results.get(table, row))
     description: str
     task: str
     task_params: Mapping[str, Any]
@@ -82,9 +65,9 @@ class Preset:
 
     # -- the paper -----------------------------------------------------------------------------------
     @property
-    def paper(self) -> paper.PaperResult:
+    def paper(self) -> results.PaperResult:
         """The paper's reported numbers for this row."""
-        return paper.get(self.table, self.row)
+        return results.get(self.table, self.row)
 
     @property
     def cost(self) -> float:
@@ -104,55 +87,15 @@ class Preset:
             return {**self.task_params, **q.task_params}, dict(self.model_params), q.max_sequences, q.trials
         return dict(self.task_params), dict(self.model_params), self.max_sequences, self.trials
 
-    def unavailable(self) -> str | None:
-        """Why this preset cannot run here (not implemented, or its task or model is not registered)."""
-        from .. import models, tasks
+    def reduced(self, paper_budget: int | None = None) -> str:
+        """What the quick settings change, e.g. ``trials 10→2, budget 5,000,000→50,000, T=1000→100``.
 
-        if not self.implemented:
-            return f"{self.paper.row} is not implemented in lstm97 (listed for comparison only)"
-        if self.task not in tasks.names():
-            return f"task {self.task!r} is not registered"
-        if self.model not in models.names():
-            return f"model {self.model!r} is not registered"
-        return None
-
-    def config(self, quick: bool = False, max_sequences: int | None = None) -> TrialConfig:
-        """The resolved trial configuration (every default filled in); UserError if it cannot run here."""
-        from ..runners import TrialConfig
-
-        why = self.unavailable()
-        if why is not None:
-            raise UserError(f"preset {self.id}: {why}.")
-        task_params, model_params, budget, _ = self.settings(quick)
-        return TrialConfig.resolve(self.task, task_params, self.model, model_params,
-                                   budget if max_sequences is None else max_sequences)
-
-    def stop_rule(self, quick: bool = False) -> str:
-        """The stopping rule of the task's protocol (PAPER.md Table 11), in words; for a searching model
-        (random guessing, §5) the search's rule."""
-        from .. import models, tasks
-
-        task = tasks.make(self.task, **self.settings(quick)[0])
-        proto = task.protocol()
-        if getattr(models.get(self.model), "is_search", False):
-            n_train = proto.n_train if proto.n_train and proto.n_eval else task.search_set_sizes[0]
-            return (f"guess all weights anew until every one of {n_train} training sequences is correct (§5), "
-                    "then test on a separate set")
-        return proto.description
-
-    def reduced(self) -> str:
-        """What the quick settings change, e.g. ``trials 10→2, budget 5,000,000→50,000, T=1000→100``."""
+        ``paper_budget`` is the task's paper budget, shown when the preset names none (the caller knows it from
+        the task's protocol; without it the budget reads "paper")."""
         if self.quick is None:
             return "not run in quick mode"
         parts = [f"trials {self.trials}→{self.quick.trials}"]
-        budget = self.max_sequences
-        if budget is None:
-            try:
-                from .. import tasks
-
-                budget = tasks.make(self.task, **self.task_params).protocol().max_sequences
-            except Exception:  # a task that is not registered here
-                budget = None
+        budget = self.max_sequences if self.max_sequences is not None else paper_budget
         parts.append(f"budget {'paper' if budget is None else f'{budget:,}'}→{self.quick.max_sequences:,}")
         for k, v in self.quick.task_params.items():
             parts.append(f"{k}={self.task_params.get(k, 'default')}→{v}")

@@ -4,7 +4,7 @@ Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of 
 copied from other papers or ran itself) and §5 (random weight guessing). ``find`` matches a stored
 configuration to the rows whose task, model and listed task and model parameters agree. Rows of methods this
 package does not implement (RCC, the chunker CH) name a model that is not registered; they are listed in the
-reports and never run.
+reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
 """
 
 from __future__ import annotations

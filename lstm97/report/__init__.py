@@ -1,1 +1,2 @@
-"""Reports built from the store alone (never by training): paper-style tables and the paper's numbers."""
+"""Reports built from the store and the paper's data (lstm97.paper) alone, never by training or by resolving a
+configuration: paper-style tables, figures and the accounts of the gaps."""

@@ -4,60 +4,34 @@ the stored runs show and the likely cause.
 The prose is ours (written from runs named here, not from the paper); every figure the report prints beside
 it is computed from the store: the row's own trials, the sequences its learning curves took to reach a block
 of 1,000 training sequences that were 99 % correct (:func:`learned_at`), and the *evidence* runs each account
-names, which are ordinary ``lstm97 run`` configurations (the report shows their stored trials, or "not run").
+names (lstm97.paper.evidence), which are ordinary ``lstm97 run`` configurations (the report shows their stored
+trials, or "not run").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .presets import run_command
-from .reproduction import _int, stored_net
+from ..paper import evidence
+from ..paper.evidence import Evidence
+from ..results.nets import stored_net
+from .match import trials_of
+from .reproduction import _int
 
 #: A learning-curve block (1,000 training sequences) counts as learned at this fraction of correct sequences.
 LEARNED = 0.99
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """A run that tests an account's explanation: ``lstm97 run TASK -p ... --model MODEL --hp ...``."""
-
-    label: str
-    task: str
-    task_params: dict[str, Any]
-    model: str = "lstm"
-    model_params: dict[str, Any] = field(default_factory=dict)
-    max_sequences: int | None = None
-    trials: int = 2
-
-    def config(self):
-        from ..runners import TrialConfig
-
-        return TrialConfig.resolve(self.task, dict(self.task_params), self.model, dict(self.model_params),
-                                   self.max_sequences)
-
-    def command(self, store: str = "lstm97.sqlite", trials: int | None = None) -> str:
-        """The ``lstm97 run`` command of this run (``trials`` overrides the planned number)."""
-        return run_command(self.task, self.task_params, self.model, self.model_params,
-                           self.trials if trials is None else trials, self.max_sequences, store)
-
-
-@dataclass(frozen=True)
 class Account:
     cause: str  # what we believe explains the gap, and how sure we are
-    evidence: tuple[Evidence, ...] = ()
+    evidence: tuple[Evidence, ...] = ()  # runs of lstm97.paper.evidence that test it
     probe_extremes: bool = False  # re-test the stored nets: are the errors at extreme targets?
     at_paper: str = ""  # the account instead of ``cause`` when the row's trials are at the paper's settings
 
-
-_2A_LAGS = tuple(Evidence(f"2a p={p} (paper settings otherwise), budget 300,000", "long-lag", {"p": p},
-                          max_sequences=300_000) for p in (4, 10, 20, 50))
-_2A_G2 = Evidence("2a p=100 with g in [-1, 1] (g2; not the paper's g)", "long-lag", {"p": 100},
-                  model_params={"g": "g2"}, max_sequences=300_000)
 
 _REBER = Account(
     "Not diagnosed. Trials either learn (often within tens of thousands of presentations, see the medians) "
@@ -68,9 +42,7 @@ _REBER = Account(
     "each string instead of applying them at every step (PAPER.md §1.9 leaves this open) does not help "
     "(evidence below). Other candidates we have not separated: the paper's 3 training/test set pairs (we "
     "draw a new pair per trial) and the interval of the random input-gate biases (§1.8 CONFLICT).",
-    (Evidence("1-5 with updates summed over each string (update=sequence)", "reber", {},
-              model_params={"blocks": 3, "block_size": 2, "out_gate_bias": (-1.0, -2.0, -3.0), "lr": 0.5,
-                            "update": "sequence"}, trials=10),))
+    (evidence.REBER_SEQUENCE_UPDATE,))
 
 _2C_LONGER = (
     "In our runs learning slows sharply as the lag grows, while the paper's times barely grow (30,000 at "
@@ -81,17 +53,6 @@ _2C_LONGER = (
     "saturates more the longer the lag; the paper's own remedy, a negative input-gate bias, makes q=100 "
     "learnable in every evidence trial (below), though still several times slower than the paper's figure. "
     "We keep PAPER.md's bias-free net as the default.")
-_2C_EVIDENCE = (
-    Evidence("2c q=p=100 at the paper's settings, budget 500,000", "long-lag-distractors", {"q": 100, "p": 100},
-             max_sequences=500_000, trials=4),
-    Evidence("2c q=p=100 with gate biases, input gates -1 and -2 (not the paper's)", "long-lag-distractors",
-             {"q": 100, "p": 100}, model_params={"bias": "gates", "in_gate_bias": (-1.0, -2.0)},
-             max_sequences=500_000, trials=4),
-    Evidence("2c q=p=100 with gate biases, input gates -3 and -6 (not the paper's)", "long-lag-distractors",
-             {"q": 100, "p": 100}, model_params={"bias": "gates", "in_gate_bias": (-3.0, -6.0)},
-             max_sequences=500_000, trials=4),
-)
-
 ACCOUNTS: dict[str, Account] = {
     **{f"1-{i}": _REBER for i in range(1, 6)},
     "2a": Account(
@@ -101,21 +62,20 @@ ACCOUNTS: dict[str, Account] = {
         "the input gate on each of them. The evidence runs show the cost rising steeply with p at the paper's "
         "settings, and p=100 learning fast once g may be negative (g2). The paper's 5,040 suggests a detail of "
         "its net differs from PAPER.md's (g, biases or the moment the cell is added); we keep PAPER.md's g.",
-        (*_2A_LAGS, _2A_G2)),
+        (*evidence.LAGS_2A, evidence.G2_2A)),
     "2b": Account(
         "Not diagnosed. The 2a net on sequences whose middle part is random. We expected 2a's cause (g >= 0, no "
         "biases), but the evidence run with the centred g2, which rescues 2a, does not rescue 2b within 300,000 "
         "sequences: something else, likely in how the cell is added or how the net must ignore a varying "
         "middle part, differs from the paper's setup.",
-        (Evidence("2b p=100 with g in [-1, 1] (g2; not the paper's g)", "long-lag", {"p": 100, "variant": "b"},
-                  model_params={"g": "g2"}, max_sequences=300_000),)),
+        (evidence.G2_2B,)),
     "2c-1": Account(
         "Our success test is strict: after every 1,000 training sequences the frozen net must get 10,000 fresh "
         "sequences right (absolute error < 0.2 on both outputs at the end). The learning curves reach 99 % "
         "correct training sequences far sooner (column '99 % block'), close to the paper's figure; "
         "the rest is spent removing the last rare errors. The paper does not say on how many sequences, or how "
         "often, it tested."),
-    "2c-2": Account(_2C_LONGER, _2C_EVIDENCE),
+    "2c-2": Account(_2C_LONGER, evidence.DRIFT_2C),
     "3a-1": Account(
         "The median is below the paper's mean; our mean is dominated by one or two slow trials in which ST2 "
         "(mean absolute error < 0.01 on 256 test sequences) follows ST1 only after hundreds of thousands of "
@@ -191,11 +151,7 @@ def median_or_none(values: list[int]) -> float | None:
 
 
 def _evidence_line(e: Evidence, df: pd.DataFrame) -> str:
-    try:
-        key = e.config().key()
-    except Exception:  # a task or model not registered here
-        return f"  * {e.label}: cannot run here. `{e.command()}`"
-    g = df[df["config_key"] == key] if len(df) else df
+    g = evidence_trials(e, df)
     if not len(g):
         return f"  * {e.label}: not run. `{e.command()}`"
     ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
@@ -204,21 +160,30 @@ def _evidence_line(e: Evidence, df: pd.DataFrame) -> str:
     return f"  * {e.label}: {found}. `{e.command()}`"
 
 
+def evidence_trials(e: Evidence, df: pd.DataFrame) -> pd.DataFrame:
+    """The stored trials of evidence run ``e`` (its settings and budget, as the store records them)."""
+    task_params, model_params, budget, _ = e.settings()
+    return trials_of(df, e.task, task_params, e.model, model_params, budget)
+
+
 #: Targets this close to 0 or 1 count as extreme in :func:`probe_extremes` (saturated logistic output).
 EXTREME = 0.05
 PROBE_SEQUENCES = 2560
 
 
-def probe_extremes(row, weights) -> str:
-    """Re-test each stored final net of ``row`` (``weights(trial_id)``) on 2,560 fresh sequences of a probe
-    stream and say where its wrong answers fall: the share with targets within EXTREME of 0 or 1, against
-    the share of all targets there. Prediction only; nothing is trained."""
+def probe_extremes(row, store) -> str:
+    """Re-test each stored final net of ``row`` (rebuilt from ``store``: lstm97.results.nets) on 2,560 fresh
+    sequences of a probe stream and say where its wrong answers fall: the share with targets within EXTREME of
+    0 or 1, against the share of all targets there. Prediction only; nothing is trained."""
     wrong_total = wrong_extreme = seen = seen_extreme = nets = 0
+    notes: list[str] = []
     for _, t in row.trials.iterrows():
-        net = stored_net(t, weights)
+        net = stored_net(t, store)
         if net is None:
             continue
-        task, model, state = net
+        task, model, state = net.task, net.model, net.state
+        if net.note and net.note not in notes:
+            notes.append(net.note)
         batch = task.sample(np.random.default_rng([int(t["seed"]), 1997]), PROBE_SEQUENCES)
         out = model.predict(state, batch)
         ends = batch.lengths - 1
@@ -233,10 +198,11 @@ def probe_extremes(row, weights) -> str:
     if not nets:
         return "  * Extreme-target probe: no stored net with weights."
     share = wrong_extreme / wrong_total if wrong_total else float("nan")
+    note = f" Note: {'; '.join(notes)}." if notes else ""
     return (f"  * Extreme-target probe ({nets} stored final nets, {PROBE_SEQUENCES:,} fresh sequences each, "
             f"prediction only): {wrong_total:,} wrong answers, {wrong_extreme:,} of them "
             f"({share:.0%}) at targets below {EXTREME} or above {1 - EXTREME}, where {seen_extreme / seen:.1%} "
-            "of all targets lie. Regenerated by `lstm97 report`.")
+            f"of all targets lie.{note} Regenerated by `lstm97 report`.")
 
 
 def gap_table(rows: list, curves: pd.DataFrame) -> pd.DataFrame:
@@ -252,9 +218,10 @@ def gap_table(rows: list, curves: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def section(rows: list, df: pd.DataFrame, curves: pd.DataFrame, weights=None) -> list[str]:
+def section(rows: list, df: pd.DataFrame, curves: pd.DataFrame, store=None) -> list[str]:
     """Markdown lines: for every row with trials and an account whose verdict is not "reproduced", its figures, the
-    sequences to a 99 %-correct block of training sequences, the account and its evidence runs."""
+    sequences to a 99 %-correct block of training sequences, the account and its evidence runs (and, with the
+    ``store`` the rows came from, the extreme-target probe of its stored nets)."""
     from . import stats
 
     shown = [r for r in rows if r.preset.id in ACCOUNTS and r.stats.get("n")
@@ -281,7 +248,7 @@ def section(rows: list, df: pd.DataFrame, curves: pd.DataFrame, weights=None) ->
         if acc.evidence:
             out.append("  Evidence (stored runs; regenerate with the command shown):")
             out += [_evidence_line(e, df) for e in acc.evidence]
-        if acc.probe_extremes and weights is not None and len(r.trials):
-            out.append(probe_extremes(r, weights))
+        if acc.probe_extremes and store is not None and len(r.trials):
+            out.append(probe_extremes(r, store))
     out.append("")
     return out

@@ -18,18 +18,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..paper.tables import SPECS, TABLES, Figure, TableSpec
 from ..results import Store
 from ..results.export import to_csv
+from ..results.nets import stored_net
 from . import accounts, plots, stats
-from .presets import TABLES
-from .reproduction import Row, match, stored_net, summary, tables
-
-TRACE_PRESETS = ("6a", "6b")
+from .reproduction import Row, match, summary, tables
 
 
 def file_stem(key: str) -> str:
-    """File name of paper table ``key``: table1 … table9, table2b, guessing."""
-    return "guessing" if key == "RS" else f"table{key}"
+    """File name of paper table ``key`` (its TableSpec's stem): table1 … table9, table2b, guessing."""
+    return SPECS[key].stem
 
 
 #: The non-ASCII characters of our tables as plain LaTeX, so the .tex files need no input encoding package.
@@ -45,23 +44,20 @@ def latex(df: pd.DataFrame, caption: str) -> str:
 
 
 def _notes(key: str, rows: list[Row]) -> list[str]:
+    """The notes under paper table ``key``: the stopping rules of its stored trials (as the store records
+    them), the table's own notes (its TableSpec), then each row's."""
     mine = [r for r in rows if r.preset.table == key]
     notes = []
     rules = []
     for r in mine:
-        if r.mode == "none" or not r.preset.implemented:
+        if r.mode == "none" or not r.preset.implemented or "protocol" not in r.trials:
             continue
-        try:
-            rule = r.preset.stop_rule()
-        except Exception:  # a task that cannot be built here: no rule to show
-            continue
-        if rule not in rules:
+        rule = r.trials["protocol"].iloc[0]
+        if isinstance(rule, str) and rule and rule not in rules:
             rules.append(rule)
     if rules:
         notes.append("Stopping rule: " + "; ".join(rules) + ".")
-    if key == "6":
-        notes.append("Av. difference to mean: the mean over the tested trials of |output - noise-free target| "
-                     "on the 2560 test sequences; – when no tested trial has it (trials stored before lstm97 kept it).")
+    notes += SPECS[key].notes
     for r in mine:
         ref = r.preset.paper
         bits = [b for b in (r.preset.note, ref.note if ref.uncertain else "") if b]
@@ -111,11 +107,10 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
         budget = int(r.trials["max_sequences"].iloc[0])
         if r.mode == "paper":
             full.setdefault(None if n == r.preset.trials else n, []).append(r.preset.id)
-        elif r.preset.quick is not None and r.trials["config_key"].iloc[0] == r.preset.config(quick=True).key():
+        elif r.match == "quick":
             quick = True
-        else:  # the paper's or the quick task settings with another budget
-            paper_task = r.preset.config().task_params == r.trials["task_params"].iloc[0]
-            other.append(f"lstm97 reproduce {r.preset.id}{'' if paper_task else ' --quick'} --trials {n} "
+        else:  # the paper's ("budget") or the quick ("quick budget") task settings with another budget
+            other.append(f"lstm97 reproduce {r.preset.id}{'' if r.match == 'budget' else ' --quick'} --trials {n} "
                          f"--max-sequences {budget} --store {store_name}")
     cmds = [f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} --store {store_name}"
             for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))]
@@ -125,7 +120,7 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
     seen: set[str] = set()
     for acc in accounts.ACCOUNTS.values():
         for e in acc.evidence:
-            stored = df[df["config_key"] == e.config().key()] if len(df) else df
+            stored = accounts.evidence_trials(e, df)
             cmd = e.command(store_name, trials=len(stored))
             if len(stored) and cmd not in seen:
                 seen.add(cmd)
@@ -145,38 +140,67 @@ def regenerate(commands: list[str], store_name: str) -> list[str]:
             f"lstm97 report --store {store_name} --out DIR", "```", ""]
 
 
-def _trace(db: Store, rows: list[Row], out: Path) -> Path | None:
-    """The activations of one trained temporal-order net over one of its test sequences, if weights exist."""
-    from ..runners.seeding import streams
+def _trace(db: Store, rows: list[Row], out: Path, figure: Figure) -> tuple[Path, str] | None:
+    """The activations of one trained net of ``figure.presets`` over one of its test sequences, if weights exist
+    (the first preset, then the first successful trial with the lowest seed, that has a stored net): the file
+    written and the stored net's note ("" when the installed task and model versions trained it)."""
+    from ..seeding import streams
 
-    for r in rows:
-        if r.preset.id not in TRACE_PRESETS or not len(r.trials):
+    by_id = {r.preset.id: r for r in rows}
+    for pid in figure.presets:
+        r = by_id.get(pid)
+        if r is None or not len(r.trials):
             continue
         g = r.trials[r.trials["has_weights"]]
         if not len(g):
             continue
         g = g.sort_values(["success", "seed"], ascending=[False, True])
         trial = g.iloc[0]
-        net = stored_net(trial, db.weights)
-        if net is None or not hasattr(net[1], "trace"):
+        net = stored_net(trial, db)
+        if net is None or not hasattr(net.model, "trace"):
             continue
-        task, model, state = net
+        task, model, state = net.task, net.model, net.state
         batch = task.sample(streams(int(trial["seed"])).test, 1)
         tr = model.trace(state, batch)
         L = int(batch.lengths[0])
-        names = None
-        if trial["task"] == "temporal-order":
-            from ..tasks.temporal_order import SYMBOLS
-
-            names = list(SYMBOLS)
+        names = list(figure.inputs) if len(figure.inputs) == batch.inputs.shape[2] else None
         status = (f"success after {int(trial['sequences']):,} sequences" if trial["success"]
                   else f"no success within {int(trial['sequences']):,} sequences")
         ok = bool(task.correct(batch, model.predict(state, batch))[0])
         title = (f"{r.preset.id}: trained net (seed {int(trial['seed'])}, {status}), one test sequence, "
-                 f"{'correct' if ok else 'wrong'} at the end")
-        return plots.trace_figure(tr, batch.inputs[0, :L], batch.targets[0, L - 1], out / f"trace_{r.preset.id}.png",
+                 f"{'correct' if ok else 'wrong'} at the end" + (f"\n({net.note})" if net.note else ""))
+        path = plots.trace_figure(tr, batch.inputs[0, :L], batch.targets[0, L - 1], out / f"trace_{r.preset.id}.png",
                                   title, names, int(model.hp["block_size"]))
+        return path, net.note
     return None
+
+
+def _figures(spec: TableSpec, rows: list[Row], curves: pd.DataFrame, fig_dir: Path,
+             traces: dict[tuple[str, int], tuple[Path, str] | None]) -> list[str | Path]:
+    """The Markdown lines of paper table ``spec``'s figures (its TableSpec's), each preceded by the file written."""
+    mine = [r for r in rows if r.preset.table == spec.key]
+    title = spec.title
+    out: list[str | Path] = []
+    for i, fig in enumerate(spec.figures):
+        name = fig.file or f"{fig.kind}_{spec.stem}.png"
+        note = ""
+        if fig.kind == "sequences":
+            path = plots.sequences_figure(title, mine, fig_dir / name)
+        elif fig.kind == "curves":
+            path = plots.curves_figure(title, mine, curves, fig_dir / name)
+        elif fig.kind == "lag":
+            path = plots.lag_figure(mine, fig_dir / name)
+        elif fig.kind == "trace":
+            path, note = traces.get((spec.key, i)) or (None, "")
+        else:
+            raise ValueError(f"unknown figure kind {fig.kind!r} of {spec.title}")
+        if path is not None:
+            out += [path, f"![{fig.caption}](figures/{path.name})\n"]
+            if note:
+                out.append(f"_{path.name}: {note}._\n")
+        elif fig.missing:
+            out.append(fig.missing + "\n")
+    return out
 
 
 def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> list[Path]:
@@ -189,8 +213,9 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
         df = db.trials()
         curves = db.curves()
         rows = match(df)
-        trace = _trace(db, rows, fig_dir) if figures else None
-        gaps = accounts.section(rows, df, curves, db.weights)
+        traces = {(spec.key, i): _trace(db, rows, fig_dir, fig) for spec in SPECS.values()
+                  for i, fig in enumerate(spec.figures) if fig.kind == "trace"} if figures else {}
+        gaps = accounts.section(rows, df, curves, db)
     shown = tables(rows)
     raw = tables(rows, raw=True)
     tally = Counter(r.stats["verdict"] for r in rows)
@@ -212,20 +237,11 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
         md += [f"* {n}" for n in _notes(key, rows)]
         md.append("")
         if figures:
-            mine = [r for r in rows if r.preset.table == key]
-            for name, path in (
-                ("sequences to success", plots.sequences_figure(TABLES[key], mine, fig_dir / f"sequences_{stem}.png")),
-                ("learning curves", plots.curves_figure(TABLES[key], mine, curves, fig_dir / f"curves_{stem}.png")),
-                ("learning time against lag", plots.lag_figure(mine, fig_dir / "exp2c_lag.png") if key == "3"
-                 else None),
-                ("cell states and gates", trace if key == "9" else None),
-            ):
-                if path is not None:
-                    written.append(path)
-                    md.append(f"![{name}](figures/{path.name})\n")
-            if key == "9" and trace is None:
-                md.append("_No 6a/6b trial with stored weights yet: the figure of cell states and gate "
-                          "activations needs trials whose records carry their final weights._\n")
+            for item in _figures(SPECS[key], rows, curves, fig_dir, traces):
+                if isinstance(item, Path):
+                    written.append(item)
+                else:
+                    md.append(item)
     name = Path(store_path).name
     commands = regenerate_commands(rows, df, name)
     md += regenerate(commands, name)

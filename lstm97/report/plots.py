@@ -82,8 +82,9 @@ def sequences_figure(title: str, rows: list[Row], path: Path) -> Path | None:
 
 
 def lag_figure(rows: list[Row], path: Path) -> Path | None:
-    """Exp 2c (Table 3): mean sequences to success against q when q = p, and against q/p at the longest q."""
-    rows = [r for r in rows if r.preset.table == "3"]
+    """Exp 2c (Table 3): mean sequences to success against q when q = p, and against q/p at the longest q
+    (of the rows whose presets set both the lag q and the number of distractors p)."""
+    rows = [r for r in rows if {"q", "p"} <= set(r.preset.task_params)]
     if not any(len(r.trials) for r in rows):
         return None
     fig = _figure(10, 4)

@@ -3,14 +3,14 @@
 :func:`match` finds each preset's trials in the store: the trials of the paper's configuration when there are
 any, else those of the preset's quick configuration or of the same settings with another budget (shown as
 "reduced settings", never judged). :func:`table` turns the rows of one paper table into the paper's own
-columns, with our mean, median, min–max and bootstrap interval beside the paper's figure, the success rate
-with its Wilson interval and a verdict (:mod:`.stats`). Nothing here trains or samples: configurations are
-only resolved to compare them with the store.
+columns as its specification says (:mod:`lstm97.paper.tables`), with our mean, median, min–max and bootstrap
+interval beside the paper's figure, the success rate with its Wilson interval and a verdict (:mod:`.stats`).
+Nothing here trains, samples or resolves a configuration: stored configurations are compared with the presets'
+settings as the store records them (:mod:`.match`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..identity import canonical
+from ..paper.presets import PRESETS, Preset
+from ..paper.tables import METHODS, SPECS, TABLES, Descriptor, Stat, TableSpec
 from . import stats
-from .presets import PRESETS, TABLES, Preset
+from .match import ANY_BUDGET, Stored, select, stored
 
-METHODS = {"lstm": "LSTM", "rtrl": "RTRL", "rnn-bptt": "BPTT", "elman": "ELM", "rcc": "RCC", "chunker": "CH",
-           "guess": "RS"}
+__all__ = ["METHODS", "TABLES", "Row", "display_row", "finish", "match", "raw_row", "summary", "table", "tables"]
 
 
 @dataclass
@@ -35,78 +37,69 @@ class Row:
     settings: str = ""  # "paper", or what differs from the paper's settings
     why: str = ""  # why the preset cannot run here
     stats: dict[str, Any] = field(default_factory=dict)
+    #: which settings the trials have: "paper", "quick" (the preset's quick configuration), "budget" (the
+    #: paper's settings with another budget), "quick budget" (the quick settings with another budget) or ""
+    match: str = ""
 
 
-def stored_net(trial: pd.Series, weights) -> tuple[Any, Any, Any] | None:
-    """(task, model, state) of a stored trial's final net, from its record and ``weights(trial_id)``; None when
-    the trial has no weights or they do not fit the model its record names."""
-    from .. import models, tasks
-    from ..models.base import TrainState
+def _exact_pair(configs: list[Stored], p: Preset) -> tuple[list[Stored], list[Stored]]:
+    """The stored configurations that are exactly the preset's paper and its quick configuration, best first."""
+    def exact(quick: bool) -> list[Stored]:
+        tp, mp, budget, _ = p.settings(quick)
+        return select(configs, p.task, tp, p.model, mp, budget)
 
-    w = weights(int(trial["id"])) if trial["has_weights"] else None
-    if w is None:
-        return None
-    task = tasks.make(trial["task"], **trial["task_params"])
-    model = models.make(trial["model"], task, **trial["model_params"])
-    if w.shape != (model.layout.size,):
-        return None
-    return task, model, TrainState(w, None)
+    return exact(False), exact(True) if p.quick is not None else []
 
 
-def _norm(d: Any) -> Any:
-    return json.loads(json.dumps(d, sort_keys=True, default=list))
-
-
-def _difference(stored: tuple, paper_cfg, quick_key: str | None, key: str) -> str:
-    _, task_params, _, _, budget = stored
-    paper = _norm(paper_cfg.task_params)
-    order = [*paper_cfg.task_params, *(k for k in task_params if k not in paper)]  # the task's order
-    parts = [f"{k}={task_params.get(k)}" for k in order if paper.get(k) != task_params.get(k)]
-    if budget != paper_cfg.max_sequences:
-        parts.append(f"budget {budget:,}")
+def _difference(c: Stored, p: Preset, exact_quick: bool) -> str:
+    """What differs from the preset's paper settings: task parameters (in the preset's order), then the budget."""
+    stored_tp, args = c.first["task_params"], c.first.get("task_args") or {}
+    quick_tp = p.quick.task_params if p.quick is not None else {}
+    order = list(dict.fromkeys([*p.task_params, *quick_tp, *sorted(args)]))
+    parts = [f"{k}={stored_tp.get(k)}" for k in order
+             if (canonical(stored_tp.get(k)) != canonical(p.task_params[k]) if k in p.task_params else k in args)]
+    paper_budget = p.max_sequences if p.max_sequences is not None else c.first.get("default_budget")
+    if paper_budget is None or pd.isna(paper_budget) or c.budget != int(paper_budget):
+        parts.append(f"budget {c.budget:,}")
     text = ", ".join(parts) or "paper"
-    return f"quick: {text}" if key == quick_key else text
+    return f"quick: {text}" if exact_quick else text
 
 
 def match(df: pd.DataFrame, selected: list[Preset] | tuple[Preset, ...] = PRESETS) -> list[Row]:
     """Each selected preset with its stored trials: those of its paper configuration if any, else those of a
     stored configuration with the paper's task and model settings but another budget, else those of its quick
     configuration, else those of one with the quick settings but another budget (among several of a kind, the
-    one with most trials). A configuration that is exactly some preset's paper or quick configuration belongs
-    to that preset only."""
-    groups = {k: g for k, g in df.groupby("config_key", sort=False)} if len(df) else {}
-    stored = {k: (g.iloc[0]["task"], _norm(g.iloc[0]["task_params"]), g.iloc[0]["model"],
-                  _norm(g.iloc[0]["model_params"]), int(g.iloc[0]["max_sequences"])) for k, g in groups.items()}
+    one with the newest task and model versions, then the most trials). A configuration that is exactly some
+    preset's paper or quick configuration belongs to that preset only. A preset that is not implemented, or
+    has no stored trials, has none ("not run")."""
+    configs = stored(df)
     empty = df.iloc[0:0]
-    configs = {p.id: (p.config(), p.config(quick=True) if p.quick is not None else None)
-               for p in PRESETS if p.unavailable() is None}
-    owned = {cfg.key() for pair in configs.values() for cfg in pair if cfg is not None} & set(groups)
+    exact = {p.id: _exact_pair(configs, p) for p in PRESETS if p.implemented}
+    owned = {c.key for pair in exact.values() for found in pair for c in found}
     rows = []
     for p in selected:
-        why = p.unavailable()
-        if why is not None:
-            rows.append(finish(Row(p, empty, "none", why=why)))
+        if not p.implemented:
+            rows.append(finish(Row(p, empty, "none")))
             continue
-        full, quick = configs[p.id]
-        quick_key = None if quick is None else quick.key()
-        if full.key() in groups:
-            rows.append(finish(Row(p, groups[full.key()], "paper", "paper")))
+        full, quick = exact[p.id] if p.id in exact else _exact_pair(configs, p)
+        if full:
+            rows.append(finish(Row(p, full[0].trials, "paper", "paper", match="paper")))
             continue
-        found = [(1, len(groups[quick_key]), 0, quick_key)] if quick_key in groups else []
-        for key, (task, tp, model, mp, budget) in stored.items():
-            if key in owned:
+        # ranked by (kind, newness, trials, budget, key); kinds: 2 the paper's settings at another budget,
+        # 1 the exact quick configuration, 0 the quick settings at another budget
+        found = {c.key: ((1, c.newness, len(c.trials), 0, c.key), "quick", c) for c in quick[:1]}
+        other = [c for c in configs if c.key not in owned]
+        for rank, kind, quick_settings in ((2, "budget", False), (0, "quick budget", True)):
+            if quick_settings and p.quick is None:
                 continue
-            for rank, cfg in ((2, full), (0, quick)):
-                if (cfg is not None and (task, model) == (cfg.task, cfg.model)
-                        and tp == _norm(cfg.task_params) and mp == _norm(cfg.model_params)):
-                    found.append((rank, len(groups[key]), budget, key))
-                    break
+            tp, mp, _, _ = p.settings(quick_settings)
+            for c in select(other, p.task, tp, p.model, mp, ANY_BUDGET):
+                found.setdefault(c.key, ((rank, c.newness, len(c.trials), c.budget, c.key), kind, c))
         if not found:
             rows.append(finish(Row(p, empty, "none")))
             continue
-        *_, key = max(found)
-        text = _difference(stored[key], full, quick_key, key)
-        rows.append(finish(Row(p, groups[key], "reduced", text)))
+        _, kind, c = max(found.values(), key=lambda f: f[0])
+        rows.append(finish(Row(p, c.trials, "reduced", _difference(c, p, kind == "quick"), match=kind)))
     return rows
 
 
@@ -179,18 +172,15 @@ def _paper_rate(p: Preset) -> str:
     return f"{100 * ref.success_rate:.0f}"
 
 
-def _lr(p: Preset) -> str:
+def _lr(row: Row) -> str:
+    """The paper's text where it gives a range or none, else the preset's learning rate (as stored)."""
+    p = row.preset
     ref = p.paper
     if "learning rate" in ref.extra:
         return str(ref.extra["learning rate"])
     lr = p.model_params.get("lr")
-    if lr is None:
-        try:
-            from .. import tasks
-
-            lr = tasks.make(p.task, **p.task_params).model_defaults(p.model).get("lr")
-        except Exception:  # a task that is not registered here: the paper's figure is still shown
-            lr = None
+    if lr is None and len(row.trials):  # a task's paper default: the stored trials resolved it
+        lr = row.trials["model_params"].iloc[0].get("lr")
     return "–" if lr is None else str(float(lr))
 
 
@@ -225,35 +215,35 @@ def _arch(p: Preset) -> str:
     return str(hp.get("arch", "–"))
 
 
-def _descriptors(key: str, row: Row) -> dict[str, str]:
+def _descriptor(d: Descriptor, row: Row) -> str:
     p = row.preset
     tp = p.task_params
-    method = METHODS.get(p.model, p.model)
-    if key == "1":
-        return {"method": method, "hidden units": _hidden(p), "# weights": _weights(row), "learning rate": _lr(p)}
-    if key == "2":
-        return {"method": method, "delay p": str(tp["p"]), "learning rate": _lr(p), "# weights": _weights(row)}
-    if key == "2b":
-        return {"method": method, "p": str(tp["p"]), "# weights": _weights(row)}
-    if key == "3":
-        q, pp = tp["q"], tp["p"]
-        return {"q (time lag − 1)": f"{q:,}", "p (# distractor symbols)": f"{pp:,}", "q/p": f"{q / pp:g}",
-                "# weights": _weights(row)}
-    if key in ("4", "5", "6"):
-        return {"T": str(tp["T"]), "N": str(tp["N"]), "# weights": _weights(row)}
-    if key in ("7", "8"):
-        out = {"T": f"{tp['T']:,}", "minimal lag": f"{tp['T'] // 2:,}", "# weights": _weights(row)}
-        if key == "8":
-            out["n_seq"] = str(tp["n_seq"])
-        return out
-    if key == "9":
-        return {"task": p.row, "# weights": _weights(row)}
-    return {"task": f"{p.task} " + " ".join(f"{k}={v}" for k, v in tp.items()), "architecture": _arch(p),
-            "# weights": _weights(row)}
+    if d.kind == "method":
+        return METHODS.get(p.model, p.model)
+    if d.kind == "hidden":
+        return _hidden(p)
+    if d.kind == "weights":
+        return _weights(row)
+    if d.kind == "lr":
+        return _lr(row)
+    if d.kind == "param":
+        return format(tp[d.arg], d.fmt)
+    if d.kind == "half":
+        return format(tp[d.arg] // 2, d.fmt)
+    if d.kind == "ratio":
+        a, b = d.arg.split("/")
+        return f"{tp[a] / tp[b]:g}"
+    if d.kind == "row":
+        return p.row
+    if d.kind == "setting":
+        return f"{p.task} " + " ".join(f"{k}={v}" for k, v in tp.items())
+    if d.kind == "arch":
+        return _arch(p)
+    raise ValueError(f"unknown descriptor kind {d.kind!r} of column {d.label!r}")
 
 
-def _main_label(key: str) -> str:
-    return {"4": "stop: ST2", "5": "stop: ST2", "6": "stop", "RS": "guesses"}.get(key, "success after")
+def _descriptors(spec: TableSpec, row: Row) -> dict[str, str]:
+    return {d.label: _descriptor(d, row) for d in spec.descriptors}
 
 
 def _mean_known(g: pd.DataFrame, column: str) -> float:
@@ -275,44 +265,40 @@ def _wrong(s: dict) -> str:
     return f"{s['wrong_mean']:,.1f} (max {s['wrong_max']:,.0f}){extra}"
 
 
-def _before_main(key: str, row: Row) -> dict[str, str]:
-    ref, s = row.preset.paper, row.stats
-    if key in ("4", "5"):
-        return {"paper: ST1": _int(ref.extra.get("ST1")), "ours: ST1 (mean)": _int(s.get("milestone ST1"))}
-    return {}
+def _paper_stat(name: str, row: Row) -> Any:
+    ref = row.preset.paper
+    if name == "wrong":
+        return ref.wrong
+    if name == "fraction wrong":
+        return None if ref.wrong is None or not ref.n_test else ref.wrong / ref.n_test
+    return ref.extra.get(name)
 
 
-def _after_main(key: str, row: Row) -> dict[str, str]:
+def _stat_columns(stat: Stat, row: Row) -> dict[str, str]:
     ref, s = row.preset.paper, row.stats
-    frac_paper = None if ref.wrong is None or not ref.n_test else ref.wrong / ref.n_test
-    if key in ("4", "5", "6"):
-        label = "ST2: fraction misclassified" if key != "6" else "fraction misclassified"
-        out = {f"paper: {label}": _num(frac_paper, ".6f"), f"ours: {label}": _num(s["frac_wrong"], ".6f")}
-        if key == "6":
-            out["paper: av. difference to mean"] = _num(ref.extra.get("av. difference to mean"), ".3f")
-            out["ours: av. difference to mean"] = _num(s["abs_mean"], ".3f")
-        return out
-    if key in ("7", "8", "9"):
-        n_test = s["n_test"] or ref.n_test
-        out = {f"paper: # wrong (of {ref.n_test:,})": _int(ref.wrong) if ref.wrong is not None else "–",
-               f"ours: # wrong (of {n_test:,})": _wrong(s)}
-        if key == "8":
-            out["paper: MSE (test)"] = _num(ref.extra.get("MSE"), ".4f")
-            out["ours: MSE (test)"] = _num(s["mse"], ".4f")
-        return out
-    return {}
+    paper_label = stat.label.format(n_test=ref.n_test)
+    ours_label = (stat.ours_label or stat.label).format(n_test=s["n_test"] or ref.n_test)
+    ours = _wrong(s) if stat.ours == "wrong" else _num(s.get(stat.ours), stat.fmt)
+    return {f"paper: {paper_label}": _num(_paper_stat(stat.paper, row), stat.fmt), f"ours: {ours_label}": ours}
+
+
+def _stats_columns(stat_list: tuple[Stat, ...], row: Row) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for stat in stat_list:
+        out.update(_stat_columns(stat, row))
+    return out
 
 
 def display_row(key: str, row: Row) -> dict[str, str]:
-    """One row of paper table ``key`` as formatted text in the paper's columns."""
-    s, label = row.stats, _main_label(key)
-    out = {"id": row.preset.id, **_descriptors(key, row), "paper: % success": _paper_rate(row.preset),
-           "ours: success k/n (95 % CI)": _success(s), **_before_main(key, row),
-           f"paper: {label}": _paper_seq(row.preset),
+    """One row of paper table ``key`` as formatted text in the paper's columns (its TableSpec's)."""
+    spec, s = SPECS[key], row.stats
+    out = {"id": row.preset.id, **_descriptors(spec, row), "paper: % success": _paper_rate(row.preset),
+           "ours: success k/n (95 % CI)": _success(s), **_stats_columns(spec.before, row),
+           f"paper: {spec.main}": _paper_seq(row.preset),
            "ours: mean (median)": "–" if not s["k"] else f"{_int(s['mean'])} ({_int(s['median'])})",
            "ours: min–max": "–" if not s["k"] else f"{_int(s['min'])}–{_int(s['max'])}",
            "ours: 95 % CI of mean": "–" if not s["k"] else f"{_int(s['ci_lo'])}–{_int(s['ci_hi'])}",
-           **_after_main(key, row),
+           **_stats_columns(spec.after, row),
            "settings": row.settings or "–", "verdict": s["verdict"]}
     return out
 
@@ -320,7 +306,7 @@ def display_row(key: str, row: Row) -> dict[str, str]:
 def raw_row(key: str, row: Row) -> dict[str, Any]:
     """One row of paper table ``key`` as numbers (for CSV): descriptors, our statistics, the paper's."""
     s, ref = row.stats, row.preset.paper
-    out: dict[str, Any] = {"id": row.preset.id, "paper row": ref.row, **_descriptors(key, row),
+    out: dict[str, Any] = {"id": row.preset.id, "paper row": ref.row, **_descriptors(SPECS[key], row),
                            "settings": row.settings, "trials": s["n"], "successes": s["k"],
                            "success rate": s["rate"], "wilson lo": s["wilson_lo"], "wilson hi": s["wilson_hi"],
                            "paper success rate": ref.implied_rate if not ref.rate_text else ref.rate_text,

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .paper import PaperResult
+from ..paper.results import PaperResult
 
 #: Two-sided 95 % normal quantile.
 Z95 = 1.959963984540054

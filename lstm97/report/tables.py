@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import paper
+from ..paper import results as paper
 
 
 def _params_text(params: dict) -> str:

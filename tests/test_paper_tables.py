@@ -1,0 +1,99 @@
+"""The paper layer (lstm97.paper): one declarative specification per paper table, and data only.
+
+The specifications drive every table-specific choice of the report (columns, labels, notes, figures); these
+tests pin them to the paper's tables (PAPER.md §4) and check that the report knows every field value used.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from lstm97.paper import presets, results, tables
+from lstm97.paper.tables import SPECS, TABLES
+from lstm97.report import build, reproduction
+
+#: The descriptor columns of each table (the paper's own columns before its results, PAPER.md §4).
+COLUMNS = {
+    "1": ["method", "hidden units", "# weights", "learning rate"],
+    "2": ["method", "delay p", "learning rate", "# weights"],
+    "2b": ["method", "p", "# weights"],
+    "3": ["q (time lag − 1)", "p (# distractor symbols)", "q/p", "# weights"],
+    "4": ["T", "N", "# weights"], "5": ["T", "N", "# weights"], "6": ["T", "N", "# weights"],
+    "7": ["T", "minimal lag", "# weights"], "8": ["T", "minimal lag", "# weights", "n_seq"],
+    "9": ["task", "# weights"], "RS": ["task", "architecture", "# weights"],
+}
+
+
+def test_one_spec_per_table_in_report_order():
+    assert list(SPECS) == list(TABLES) == ["1", "2", "2b", "3", "4", "5", "6", "7", "8", "9", "RS"]
+    assert all(spec.key == key for key, spec in SPECS.items())
+    assert {p.table for p in presets.PRESETS} == set(SPECS)
+    assert {r.table for r in results.RESULTS} == set(SPECS)
+    assert [build.file_stem(k) for k in SPECS] == [*(f"table{k}" for k in list(SPECS)[:-1]), "guessing"]
+    assert TABLES["9"] == "Table 9. Exp 6, temporal order" and tables.spec("RS").main == "guesses"
+
+
+@pytest.mark.parametrize("key", list(SPECS))
+def test_spec_rows_and_columns(key):
+    spec = SPECS[key]
+    assert [p.id for p in spec.rows] == [p.id for p in presets.of_table(key)]
+    assert [d.label for d in spec.descriptors] == COLUMNS[key]
+    rows = reproduction.match(pd.DataFrame(), spec.rows)  # nothing stored: every row "not run"
+    shown = reproduction.table(key, rows)
+    labels = [*COLUMNS[key], "paper: % success", "ours: success k/n (95 % CI)"]
+    for stat in spec.before:
+        labels += [f"paper: {stat.label}", f"ours: {stat.ours_label or stat.label}"]
+    labels += [f"paper: {spec.main}", "ours: mean (median)", "ours: min–max", "ours: 95 % CI of mean"]
+    assert list(shown.columns[1:len(labels) + 1]) == labels
+    assert list(shown.columns[-2:]) == ["settings", "verdict"]
+    raw = reproduction.table(key, rows, raw=True)
+    assert list(raw.columns[:2 + len(COLUMNS[key])]) == ["id", "paper row", *COLUMNS[key]]
+
+
+def test_paired_statistics_and_labels():
+    assert [s.label for s in SPECS["4"].before] == [s.label for s in SPECS["5"].before] == ["ST1"]
+    assert [SPECS[k].main for k in SPECS] == ["success after"] * 4 + ["stop: ST2"] * 2 + ["stop"] + \
+        ["success after"] * 3 + ["guesses"]
+    assert [s.label for s in SPECS["6"].after] == ["fraction misclassified", "av. difference to mean"]
+    assert [s.label for s in SPECS["8"].after] == ["# wrong (of {n_test:,})", "MSE (test)"]
+    for spec in SPECS.values():  # every paper figure a statistic names is the paper's, in that table
+        for stat in (*spec.before, *spec.after):
+            if stat.paper not in ("wrong", "fraction wrong"):
+                assert all(stat.paper in r.extra for r in results.RESULTS if r.table == spec.key), stat
+
+
+def test_table_specific_notes_and_figures():
+    assert [k for k, s in SPECS.items() if s.notes] == ["6"]
+    assert SPECS["6"].notes[0].startswith("Av. difference to mean: the mean over the tested trials")
+    kinds = {k: [f.kind for f in s.figures] for k, s in SPECS.items()}
+    assert kinds["3"] == ["sequences", "curves", "lag"] and kinds["9"] == ["sequences", "curves", "trace"]
+    assert all(v == ["sequences", "curves"] for k, v in kinds.items() if k not in ("3", "9"))
+    lag = SPECS["3"].figures[-1]
+    assert lag.file == "exp2c_lag.png" and lag.caption == "learning time against lag"
+    trace = SPECS["9"].figures[-1]
+    assert set(trace.presets) <= {p.id for p in SPECS["9"].rows} and trace.missing.startswith("_No 6a/6b trial")
+
+
+def test_every_descriptor_kind_is_known_to_the_report():
+    rows = reproduction.match(pd.DataFrame())
+    for key, spec in SPECS.items():
+        for r in rows:
+            if r.preset.table == key:
+                for d in spec.descriptors:
+                    assert isinstance(reproduction._descriptor(d, r), str)
+    with pytest.raises(ValueError, match="unknown descriptor kind"):
+        reproduction._descriptor(tables.Descriptor("x", "nonsense"), rows[0])
+
+
+def test_the_paper_layer_imports_no_code_that_resolves_or_runs():
+    layers = tuple(f"lstm97.{name}" for name in ("runners", "results", "report", "tasks", "models", "registry"))
+    code = ("import sys, lstm97.paper.presets, lstm97.paper.tables, lstm97.paper.evidence, lstm97.paper.results\n"
+            f"bad = [m for m in sys.modules if m.startswith({layers!r})]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    for p in presets.PRESETS:  # presets are data: none of them can resolve itself any more
+        assert not hasattr(p, "config") and not hasattr(p, "unavailable") and not hasattr(p, "stop_rule")
