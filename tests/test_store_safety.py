@@ -169,3 +169,32 @@ def test_api_refuses_impossible_seeds_and_budgets():
         api.seeds_for(0, 0)
     with pytest.raises(UserError, match="max_sequences"):
         api.configure("adding", {}, "lstm", {}, max_sequences=2**64)
+
+
+def _add_many(path: str, barrier, first: int, n: int, out) -> None:
+    try:
+        barrier.wait()
+        with Store(path) as db:
+            for seed in range(first, first + n):
+                db.add_trial({"config_key": "k", "task": "t", "task_params": {}, "model": "m", "model_params": {},
+                              "seed": seed, "status": "budget", "success": False, "sequences": 1,
+                              "curve": [(1, 0.5, 0.0), (2, 0.25, 0.5)]})
+        out.put("ok")
+    except Exception as exc:  # noqa: BLE001 - reported to the parent
+        out.put(repr(exc))
+
+
+def test_concurrent_writers_on_an_existing_store_lose_nothing(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    Store(path).close()
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_add_many, args=(path, barrier, 100 * i, 100, out)) for i in range(4)]
+    for p in procs:
+        p.start()
+    assert [out.get(timeout=120) for _ in procs] == ["ok"] * 4
+    for p in procs:
+        p.join(30)
+    with Store(path) as db:
+        assert sorted(db.trials()["seed"]) == list(range(400))
+        assert len(db.curves()) == 800
