@@ -107,17 +107,8 @@ def test_failed_migration_changes_nothing(v1, monkeypatch):
         assert len(db.trials()) == len(before)
 
 
-def test_read_only_store_is_migrated_in_memory(v1, monkeypatch):
-    import lstm97.results.store as store_module
-
-    real = sqlite3.connect
-
-    def read_only(path, *args, **kwargs):
-        if str(path) == str(v1):
-            return real(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(store_module.sqlite3, "connect", read_only)
+def test_read_only_store_is_migrated_in_memory(v1, store_as):
+    store_as(v1, "read-only")
     before = v1.read_bytes()
     with Store(v1, create=False) as db:
         assert db.readonly

@@ -42,37 +42,18 @@ def test_missing_directory_is_refused_before_training(tmp_path, no_training):
     assert "does not exist" in _one_line_exit_2(res)
 
 
-def test_unwritable_store_is_refused_before_training(tmp_path, monkeypatch, no_training):
-    import lstm97.results.store as store_module
-
+def test_unwritable_store_is_refused_before_training(tmp_path, store_as, no_training):
     path = tmp_path / "s.sqlite"
     Store(path).close()
-    real = sqlite3.connect
-
-    def read_only(p, *args, **kwargs):
-        return real(f"file:{p}?mode=ro", *args, uri=True, **kwargs) if str(p) == str(path) else real(p, *args,
-                                                                                                     **kwargs)
-
-    monkeypatch.setattr(store_module.sqlite3, "connect", read_only)
+    store_as(path, "read-only")
     res = CliRunner().invoke(main, [*RUN, "--store", str(path)])
     assert "cannot be written" in _one_line_exit_2(res)
 
 
-def test_full_disk_is_found_before_training(tmp_path, monkeypatch, no_training):
-    """SQLite's max_page_count raises the same SQLITE_FULL error as a full disk."""
-    import lstm97.results.store as store_module
-
+def test_full_disk_is_found_before_training(tmp_path, store_as, no_training):
     path = tmp_path / "s.sqlite"
     Store(path).close()
-    real = sqlite3.connect
-
-    def full(p, *args, **kwargs):
-        db = real(p, *args, **kwargs)
-        if str(p) == str(path):
-            db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
-        return db
-
-    monkeypatch.setattr(store_module.sqlite3, "connect", full)
+    store_as(path, "full")
     res = CliRunner().invoke(main, [*RUN, "--store", str(path)])
     assert "free disk space" in _one_line_exit_2(res)
 
