@@ -30,9 +30,14 @@ def test_found_weights_solve_the_training_set():
 
 
 def test_budget_exhausted():
-    cfg = TrialConfig.resolve("two-sequence", {"T": 20, "N": 3}, "guess", {}, max_sequences=1)
-    rec = run_trial(cfg, seed=0)
-    assert rec["sequences"] == 1 and (rec["status"] == "budget") == (not rec["success"])
+    """A search stopped by its budget one guess before it would succeed is a failure at exactly the budget."""
+    params = {"T": 20, "N": 3}
+    found = run_trial(TrialConfig.resolve("two-sequence", params, "guess", {}, max_sequences=100_000), seed=1)
+    assert found["status"] == "success" and found["sequences"] > 1
+    budget = found["sequences"] - 1
+    rec = run_trial(TrialConfig.resolve("two-sequence", params, "guess", {}, max_sequences=budget), seed=1)
+    assert rec["status"] == "budget" and not rec["success"] and rec["sequences"] == budget
+    assert rec["unit"] == "guesses" and 0 <= rec["test_wrong"] <= rec["n_test"]  # the last guess is tested
 
 
 @pytest.mark.parametrize("net, weights", [("lstm", 102), ("rnn", 52)])

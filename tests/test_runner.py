@@ -79,12 +79,32 @@ def test_divergence_is_a_status_not_a_crash(monkeypatch):
     assert "non-finite" in rec["message"] and rec["test_wrong"] == -1
 
 
-def test_same_seed_same_data_for_any_model_settings():
-    """The data stream does not depend on the model: two models with one seed see the same sequences."""
-    task = tasks.make("adding", T=20)
-    a = task.sample(streams(11).train, 5)
-    b = task.sample(streams(11).train, 5)
-    np.testing.assert_array_equal(a.inputs, b.inputs)
+def test_same_seed_same_data_for_any_model_settings(monkeypatch):
+    """The data stream does not depend on the model: trials of different models and settings with one seed
+    train on the same sequences (those of the seed's training stream); another seed trains on others."""
+    from lstm97.models.lstm import LSTM
+    from lstm97.models.rnn_bptt import RNNBPTT
+    from lstm97.models.rtrl import RTRL
+
+    trained = []  # the batches handed to train_chunk, by any of the models
+    for cls in (LSTM, RNNBPTT, RTRL):
+        def record(self, state, batch, _train=cls.train_chunk):
+            trained.append(batch)
+            return _train(self, state, batch)
+        monkeypatch.setattr(cls, "train_chunk", record)
+
+    def training_inputs(model, model_params, seed):
+        trained.clear()
+        cfg = TrialConfig.resolve("adding", {"T": 20}, model, model_params, max_sequences=300, n_test=10)
+        assert run_trial(cfg, seed=seed, chunk=128)["status"] == "budget"
+        return tasks.SequenceBatch.concat(trained).inputs
+
+    runs = [training_inputs("lstm", {}, 11), training_inputs("lstm", {"lr": 0.1, "block_size": 3, "init": 0.3}, 11),
+            training_inputs("rnn-bptt", {"hidden": 5}, 11), training_inputs("rtrl", {"arch": "wz"}, 11)]
+    expected = tasks.make("adding", T=20).sample(streams(11).train, 300).inputs
+    for inputs in runs:
+        np.testing.assert_array_equal(inputs, expected)
+    assert not np.array_equal(training_inputs("lstm", {}, 12), expected)
     assert not np.array_equal(streams(11).weights.random(3), streams(11).train.random(3))
 
 
@@ -144,11 +164,28 @@ def test_eval_rule_milestones_and_fixed_sets_are_chunk_invariant(eval_protocol):
             assert r[field] == first[field]
 
 
-def test_training_exemplars_come_from_the_fixed_set(eval_protocol):
+def test_training_exemplars_come_from_the_fixed_set(eval_protocol, monkeypatch):
+    """With n_train ("t1"), every sequence the trial trains on is one of the trial's fixed training set,
+    drawn at random with replacement; none is a fresh sequence."""
+    from lstm97.models.lstm import LSTM
+
+    trained = []
+    train_chunk = LSTM.train_chunk
+
+    def record(self, state, batch):
+        trained.append(batch)
+        return train_chunk(self, state, batch)
+
+    monkeypatch.setattr(LSTM, "train_chunk", record)
+    rec = run_trial(_cfg(), seed=2, chunk=64)
     task = tasks.make("adding", T=20)
     rng = streams(2)
-    train, evaluation = task.fixed_sets(rng.train, rng.test)
+    train, evaluation = task.fixed_sets(rng.train, rng.test)  # as the runner draws them
     assert len(train) == 30 and len(evaluation) == 40
+    fixed = [train.sequence(j)["inputs"].tobytes() for j in range(len(train))]
+    used = [fixed.index(b.sequence(i)["inputs"].tobytes()) for b in trained for i in range(len(b))]  # raises if not
+    assert len(used) == rec["sequences"] >= 50  # every trained sequence was found in the fixed set
+    assert len(set(used)) > 1 and len(set(used)) < len(used)  # random picks, with repetitions
 
 
 def test_dask_executor_equals_serial():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..registry import Registry
-from .base import ChunkResult, Layout, Model, ModelSpec, TrainState
+from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
 
 if TYPE_CHECKING:
     from ..tasks import Task
@@ -39,4 +39,4 @@ def names() -> list[str]:
     return registry.names()
 
 
-__all__ = ["ChunkResult", "Layout", "Model", "ModelSpec", "TrainState", "get", "make", "names", "registry"]
+__all__ = ["ChunkResult", "Footprint", "Layout", "Model", "ModelSpec", "TrainState", "get", "make", "names", "registry"]

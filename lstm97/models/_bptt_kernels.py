@@ -8,11 +8,17 @@ last K are the output units; see :mod:`._rnn_kernels` for B, A, R, b and the CSR
 paper / usual symbol     here                meaning
 =======================  ==================  ==========================================================
 y_u(s)                   ys[s + 1, u]        activations stored during the forward pass; ys[0] = 0 = y(-1)
-E(t)                                         sum_k (t_k(t) - y_k(t))^2 at a step with a target (§1.5)
+E(t)                     (not stored)        sum_k (t_k(t) - y_k(t))^2 at a step with a target (§1.5)
 -1/2 dE/dy_u(s)          e_y[u]              error arriving at unit u's output (no factor 2, as e_k, eq. 19)
-e_u(s) = -1/2 dE/dnet_u  delta[u, s]         f'(net_u(s)) e_y[u]  (eqs. 19-20 extended through time)
-                         carry[v]            sum_u R[u, v] delta[u, s]: the error sent to y_v(s - 1)
-Delta w_uv               lr * sum_s delta[u, s] * source_v(s)   (source x(s), y(s) or y(s - 1), or 1)
+e_u(s) = -1/2 dE/dnet_u  delta[u, s]         f'(net_u(s)) e_y[u] = dsquash(y_u(s)) e_y[u] (eqs. 19-20
+                                             extended through time)
+sum_u R[u, v] e_u(s)     carry[v]            the error sent to y_v(s - 1)
+window of steps          t0..t1              the steps one backward pass covers (``only_last``: only E(t1)
+                                             is injected); ``last``: the sequence's last target step
+Delta w_uv               lr * g              g = sum_s delta[u, s] * source_v(s) (source x(s), y(s) or
+                                             y(s - 1), or 1), summed in :func:`_apply`
+g of B, one-hot inputs    dB[u, i], touched   per hot column i, g of B[u, i] summed over the window's
+                                             steps where i is hot (``touched[i]``: column i was hot)
 =======================  ==================  ==========================================================
 
 Backward pass over a window of steps t0..t1 (:func:`_backward`): e_y of step s is the injected output error
@@ -141,7 +147,6 @@ def bptt_chunk(w, B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active
     K = outputs.shape[2]
     sparse = active.shape[0] > 0
     ys = np.zeros((L + 1, U))
-    net = np.zeros(U)
     delta = np.zeros((U, max(L, 1)))
     e_y = np.zeros(U)
     carry = np.zeros(U)
@@ -152,7 +157,7 @@ def bptt_chunk(w, B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active
         last = -1
         for t in range(T):
             hot = active[i, t] if sparse else -1
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, ys[t], act, net, ys[t + 1])
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, ys[t], act, ys[t + 1])
             for k in range(K):
                 outputs[i, t, k] = ys[t + 1, U - K + k]
             if mask[i, t]:

@@ -16,9 +16,15 @@ import numba
 OPTIONS = dict(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 
 
-def njit(func):
-    """Compile ``func`` in nopython mode with the project's options."""
-    return numba.njit(**OPTIONS)(func)
+def njit(func=None, **options):
+    """Compile ``func`` in nopython mode with the project's options.
+
+    Used bare (``@njit``) or with extra numba options (``@njit(inline="always")`` for a small helper that
+    numba should inline into its callers at the IR level).
+    """
+    if func is None:
+        return lambda f: njit(f, **options)
+    return numba.njit(**OPTIONS, **options)(func)
 
 
 @njit

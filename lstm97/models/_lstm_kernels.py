@@ -1,31 +1,50 @@
 """numba kernels of the 1997 LSTM: forward pass and truncated, forward-in-time gradient (PAPER.md §1.3–1.5).
 
-One call processes a whole chunk of sequences online. Glossary (paper symbol -> name here):
+One call of :func:`lstm_chunk` processes a whole chunk of sequences online; the small helpers (inlined by
+numba) compute one stage of a time step each, and each update rule is written once, in :func:`_changes`.
+Glossary (paper symbol -> name here; block j, cell c = j*S + v of block j = c // S, output unit k):
 
-=====================  ======================  =====================================================
-paper                  here                    equation / note
-=====================  ======================  =====================================================
-x(t), y^u(t-1)         z[m]                    hidden-unit sources; z[n_z] is the bias source 1.0
-net_{in_j}, y^{in_j}   net_in[j], y_in[j]      eq. 6 (f logistic)
-net_{out_j}, y^{out_j} y_out[j]                eq. 7
-net_{c_j^v}            net_c                   eq. 8
-g(net_c), g'           gc, gp                  g2 = 4/(1+e^-x) - 2 or g1 = logistic
-s_{c_j^v}              s[c]                    s(t) = s(t-1) + y_in g(net_c)   (CEC, no forget gate)
-h(s), h'(s)            hs[c], hp               h1 = 2/(1+e^-x) - 1 or identity
-y^{c_j^v}              y_c[c]                  y_out h(s)                      eq. 9
-y^k                    y_k[k]                  f(W_k ysrc + b_k)
-e_k                    e_k[k]                  f'(net_k)(t_k - y_k)           eq. 19
-e_{out_j}              e_out                   eq. 21
-e_{s_c}                e_s[c]                  eq. 23
-ds_c/dw_{in_j m}       ds_in[c, m]             eq. 25 (trace, reset per sequence)
-ds_c/dw_{c m}          ds_c[c, m]              eq. 27
-Delta w                lr * ...                eqs. 22, 26, 28 (factor 2 of dE/dy inside lr)
-=====================  ======================  =====================================================
+=======================  ========================  ==================================================
+paper                    here                      equation / note
+=======================  ========================  ==================================================
+blocks, block size S     C, S; CS = C*S cells      only the first ``n_act`` blocks act (CA blocks,
+                                                   CSA cells; sequential construction, §1.8)
+x(t), y^u(t-1)           z[m]                      hidden-unit sources, m < n_z (a bias is a weight
+                                                   from a constant 1); one-hot inputs (``sparse``):
+                                                   z[hot] = 1, ``hot`` the index from ``active`` (-1:
+                                                   no input), and sums run densely from ``r0`` = n_in on
+w_{in_j m}, w_{out_j m}  W_in[j, m], W_out[j, m]   gate weights from source m; biases b_in[j], b_out[j]
+w_{c_j^v m}              W_c[c, m], b_c[c]         cell-input weights and bias
+w_{k m}                  W_k[k, m], b_k[k]         output-unit weights from ysrc[m] (dense from ``o0``)
+net_{in_j}, net_{out_j}  a                         net inputs (eqs. 6-8; also net_{c_j^v} and net_k),
+                                                   from :func:`_net`: bias + sum_m W[j, m] z[m]
+y^{in_j}, y^{out_j}      y_in[j] (yi), y_out[j]    f(net), f logistic, eqs. 6, 7 (y_out = 1.0 without
+                                                   output gates, ``has_og`` false)
+f(net_{c_j^v})           q                         g1 = q; g2 = 4q - 2 (``g_kind``)
+g(net_c), g'(net_c)      gc, gp
+s_{c_j^v}                s[c]                      s(t) = s(t-1) + y_in g(net_c) (CEC, no forget gate)
+h(s), h'(s)              hs[c], hp                 h1 = 2/(1+e^-s) - 1 or identity (``h_kind``)
+y^{c_j^v}                y_c[c]                    y_out h(s), eq. 9
+sources of net_k         ysrc[m]                   F (``conn_f``): y_c(t); B: [x(t), y_c(t)]; cell c is
+                                                   column ``col0`` + c
+y^k, t^k                 y_k[k], targets[i, t, k]  y_k = f(W_k ysrc + b_k); a target where ``mask``
+e_k                      e_k[k]                    f'(net_k)(t_k - y_k), eq. 19
+sum_k w_{k c} e_k        ec                        the error reaching cell c's output
+e_{out_j} / f'_{out_j}   acc_out[j]                sum_v h(s_c) sum_k w_{k c} e_k, eq. 21
+e_{s_c}                  e_s[c]                    y_out h'(s) ec, eq. 23
+g f'_{in}, g' y^{in}     a1, a2                    trace increments per unit source, eqs. 25, 27
+ds_c/dw_{in_j m}         ds_in[c, m]               eq. 25 (reset per sequence; m = n_z: the bias)
+ds_c/dw_{c m}            ds_c[c, m]                eq. 27
+alpha                    lr                        (the factor 2 of dE/dy is inside lr)
+Delta w                  d * source                eqs. 22, 26, 28, added (if ``learn``) by
+                                                   :func:`_changes` to dW_*, db_*: the weights W_*, b_*
+                                                   themselves (``per_step``) or the sequence's sums
+=======================  ========================  ==================================================
 
-Cell c belongs to block c // S. Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the
-outputs see y_c(t); under B, z = [x] and the outputs see [x, y_c(t)]. Bias arrays of size 0 mean "no bias".
-``per_step`` applies each step's update at once (online, RTRL style); otherwise updates are summed over
-the sequence and applied at its end. A non-finite value stops the chunk with status NONFINITE.
+Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the outputs see y_c(t); under B, z = [x]
+and the outputs see [x, y_c(t)]. Bias arrays of size 0 mean "no bias". ``per_step`` applies each step's
+changes at once (online, RTRL style); otherwise they are summed over the sequence in arrays shaped like the
+weights and added at its end (:func:`_apply`). A non-finite value stops the chunk with status NONFINITE.
 """
 
 from __future__ import annotations
@@ -42,6 +61,138 @@ H1 = 0
 HID = 1
 
 
+@njit(inline="always")
+def _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og):
+    """Activations, states and traces at the start of a sequence (§1.3)."""
+    for c in range(s.shape[0]):
+        s[c] = 0.0
+        y_c[c] = 0.0
+        for m in range(ds_in.shape[1]):
+            ds_in[c, m] = 0.0
+            ds_c[c, m] = 0.0
+    for j in range(y_in.shape[0]):
+        y_in[j] = 0.0
+        y_out[j] = 1.0 if not has_og else 0.0
+
+
+@njit(inline="always")
+def _net(W, j, bias, hot, sparse, r0, z):
+    """Net input of row j of W: bias (if any), the hot column (one-hot inputs), then sources r0..n_z-1."""
+    a = bias[j] if bias.shape[0] > 0 else 0.0
+    if sparse and hot >= 0:
+        a += W[j, hot]
+    for m in range(r0, W.shape[1]):
+        a += W[j, m] * z[m]
+    return a
+
+
+@njit(inline="always")
+def _gates(W_in, W_out, b_in, b_out, z, hot, sparse, r0, CA, y_in, y_out):
+    """Input and output gates of the active blocks (eqs. 6, 7)."""
+    has_og = W_out.shape[0] > 0
+    for j in range(CA):
+        y_in[j] = 1.0 / (1.0 + math.exp(-_net(W_in, j, b_in, hot, sparse, r0, z)))
+        if has_og:
+            y_out[j] = 1.0 / (1.0 + math.exp(-_net(W_out, j, b_out, hot, sparse, r0, z)))
+
+
+@njit(inline="always")
+def _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c, ds_in, ds_c):
+    """Cells of the active blocks: CEC update (eq. 8, 9) and, when learning, the traces (eqs. 25, 27)."""
+    n_z = W_c.shape[1]
+    for c in range(CSA):
+        j = c // S
+        q = 1.0 / (1.0 + math.exp(-_net(W_c, c, b_c, hot, sparse, r0, z)))
+        if g_kind == G2:
+            gc = 4.0 * q - 2.0
+            gp = 4.0 * q * (1.0 - q)
+        else:
+            gc = q
+            gp = q * (1.0 - q)
+        yi = y_in[j]
+        s[c] += yi * gc
+        if learn:
+            a1 = gc * yi * (1.0 - yi)
+            a2 = gp * yi
+            if sparse and hot >= 0:
+                ds_in[c, hot] += a1
+                ds_c[c, hot] += a2
+            for m in range(r0, n_z):
+                ds_in[c, m] += a1 * z[m]
+                ds_c[c, m] += a2 * z[m]
+            ds_in[c, n_z] += a1
+            ds_c[c, n_z] += a2
+        if h_kind == H1:
+            hs[c] = 2.0 / (1.0 + math.exp(-s[c])) - 1.0
+        else:
+            hs[c] = s[c]
+        y_c[c] = y_out[j] * hs[c]
+
+
+@njit(inline="always")
+def _errors(W_k, target, y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out):
+    """Output, output-gate and internal-state errors (eqs. 19, 21, 23), from the weights before the update."""
+    for k in range(y_k.shape[0]):
+        e_k[k] = y_k[k] * (1.0 - y_k[k]) * (target[k] - y_k[k])
+    for j in range(acc_out.shape[0]):
+        acc_out[j] = 0.0
+    for c in range(CSA):
+        j = c // S
+        ec = 0.0
+        for k in range(y_k.shape[0]):
+            ec += W_k[k, col0 + c] * e_k[k]
+        if h_kind == H1:
+            hp = 0.5 * (1.0 - hs[c] * hs[c])
+        else:
+            hp = 1.0
+        e_s[c] = y_out[j] * hp * ec
+        acc_out[j] += hs[c] * ec
+
+
+@njit(inline="always")
+def _add_delta(dW, db, j, d, hot, sparse, r0, z):
+    """Eq. 22 for unit j of a layer: dW[j, m] += d z[m] for its sources (as in :func:`_net`), db[j] += d."""
+    if sparse and hot >= 0:
+        dW[j, hot] += d
+    for m in range(r0, dW.shape[1]):
+        dW[j, m] += d * z[m]
+    if db.shape[0] > 0:
+        db[j] += d
+
+
+@njit(inline="always")
+def _changes(lr, e_k, ysrc, y_out, acc_out, z, e_s, ds_in, ds_c, hot, sparse, conn_f, r0, o0, S, CA,
+             dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k):
+    """Add the step's weight changes (eqs. 22, 26, 28) to dW_*, db_*: the weights themselves (update at once)
+    or their sums over the sequence. Arrays are shaped like the weights; a bias of size 0 is absent."""
+    n_z = dW_c.shape[1]
+    for k in range(e_k.shape[0]):
+        _add_delta(dW_k, db_k, k, lr * e_k[k], hot, sparse and not conn_f, o0, ysrc)
+    for j in range(CA):
+        if dW_out.shape[0] > 0:
+            _add_delta(dW_out, db_out, j, lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j], hot, sparse, r0, z)
+        for v in range(S):
+            c = j * S + v
+            d = lr * e_s[c]
+            for m in range(n_z):
+                dW_in[j, m] += d * ds_in[c, m]
+                dW_c[c, m] += d * ds_c[c, m]
+            if db_in.shape[0] > 0:
+                db_in[j] += d * ds_in[c, n_z]
+            if db_c.shape[0] > 0:
+                db_c[c] += d * ds_c[c, n_z]
+
+
+@njit(inline="always")
+def _apply(a, d):
+    """a += d, then d = 0: a sequence's summed changes applied at its end (a and d C-contiguous)."""
+    fa = a.reshape(a.size)
+    fd = d.reshape(d.size)
+    for m in range(fa.shape[0]):
+        fa[m] += fd[m]
+        fd[m] = 0.0
+
+
 @njit
 def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                inputs, active, targets, mask, lengths,
@@ -52,6 +203,8 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
     step (-1: none). With it, sums and traces skip the zero inputs; the results are bit-identical to the
     dense computation, because the skipped terms are exact zeros. Only the first ``n_act`` blocks exist
     (sequential construction, §1.8): the others output 0, and their weights neither act nor change.
+    ``outputs`` [n, L, n_out] receives y_k of every step of the sequences done (and of the one that went
+    non-finite, up to that point); the rest is left untouched.
     """
     n = lengths.shape[0]
     n_in = inputs.shape[2]
@@ -65,16 +218,10 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
     CSA = n_act * S
     n_z = W_c.shape[1]
     has_og = W_out.shape[0] > 0
-    has_bin = b_in.shape[0] > 0
-    has_bout = b_out.shape[0] > 0
-    has_bc = b_c.shape[0] > 0
-    has_bk = b_k.shape[0] > 0
     col0 = 0 if conn_f else n_in  # column of cell 0 in the output units' sources
-    n_src = W_k.shape[1]
 
-    z = np.zeros(n_z + 1)
-    z[n_z] = 1.0
-    ysrc = np.zeros(n_src)
+    z = np.zeros(n_z)
+    ysrc = np.zeros(W_k.shape[1])
     y_in = np.zeros(C)
     y_out = np.ones(C)
     acc_out = np.zeros(C)
@@ -86,29 +233,15 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
     e_k = np.zeros(n_out)
     ds_in = np.zeros((CS, n_z + 1))
     ds_c = np.zeros((CS, n_z + 1))
-    acc = not per_step
-    if acc:
-        d_in = np.zeros((C, n_z + 1))
-        d_out = np.zeros((C, n_z + 1))
-        d_c = np.zeros((CS, n_z + 1))
-        d_k = np.zeros((n_out, n_src + 1))
-    else:
-        d_in = np.zeros((0, 0))
-        d_out = np.zeros((0, 0))
-        d_c = np.zeros((0, 0))
-        d_k = np.zeros((0, 0))
+    if per_step:  # each step's changes go straight into the weights
+        dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k = W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k
+    else:  # ... or into their sums over the sequence
+        dW_in, dW_out, dW_c = np.zeros_like(W_in), np.zeros_like(W_out), np.zeros_like(W_c)
+        db_in, db_out, db_c = np.zeros_like(b_in), np.zeros_like(b_out), np.zeros_like(b_c)
+        dW_k, db_k = np.zeros_like(W_k), np.zeros_like(b_k)
 
     for i in range(n):
-        # reset activations, states and traces at the start of every sequence (§1.3)
-        for c in range(CS):
-            s[c] = 0.0
-            y_c[c] = 0.0
-            for m in range(n_z + 1):
-                ds_in[c, m] = 0.0
-                ds_c[c, m] = 0.0
-        for j in range(C):
-            y_in[j] = 0.0
-            y_out[j] = 1.0 if not has_og else 0.0
+        _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og)
         hot = -1
         for t in range(lengths[i]):
             # 1. sources: current input, previous cell and gate activations
@@ -129,54 +262,10 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                 if has_og:
                     for j in range(C):
                         z[n_in + CS + C + j] = y_out[j]
-            # 2. gates
-            for j in range(CA):
-                a = b_in[j] if has_bin else 0.0
-                if sparse and hot >= 0:
-                    a += W_in[j, hot]
-                for m in range(r0, n_z):
-                    a += W_in[j, m] * z[m]
-                y_in[j] = 1.0 / (1.0 + math.exp(-a))
-                if has_og:
-                    a = b_out[j] if has_bout else 0.0
-                    if sparse and hot >= 0:
-                        a += W_out[j, hot]
-                    for m in range(r0, n_z):
-                        a += W_out[j, m] * z[m]
-                    y_out[j] = 1.0 / (1.0 + math.exp(-a))
-            # 3. cells: CEC update and traces (eqs. 25, 27)
-            for c in range(CSA):
-                j = c // S
-                a = b_c[c] if has_bc else 0.0
-                if sparse and hot >= 0:
-                    a += W_c[c, hot]
-                for m in range(r0, n_z):
-                    a += W_c[c, m] * z[m]
-                q = 1.0 / (1.0 + math.exp(-a))
-                if g_kind == G2:
-                    gc = 4.0 * q - 2.0
-                    gp = 4.0 * q * (1.0 - q)
-                else:
-                    gc = q
-                    gp = q * (1.0 - q)
-                yi = y_in[j]
-                s[c] += yi * gc
-                if learn:
-                    a1 = gc * yi * (1.0 - yi)
-                    a2 = gp * yi
-                    if sparse and hot >= 0:
-                        ds_in[c, hot] += a1
-                        ds_c[c, hot] += a2
-                    for m in range(r0, n_z):
-                        ds_in[c, m] += a1 * z[m]
-                        ds_c[c, m] += a2 * z[m]
-                    ds_in[c, n_z] += a1
-                    ds_c[c, n_z] += a2
-                if h_kind == H1:
-                    hs[c] = 2.0 / (1.0 + math.exp(-s[c])) - 1.0
-                else:
-                    hs[c] = s[c]
-                y_c[c] = y_out[j] * hs[c]
+            # 2.-3. gates, cells and their traces
+            _gates(W_in, W_out, b_in, b_out, z, hot, sparse, r0, CA, y_in, y_out)
+            _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c,
+                   ds_in, ds_c)
             # 4. output units
             if conn_f:
                 for c in range(CS):
@@ -188,111 +277,25 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                 for c in range(CS):
                     ysrc[n_in + c] = y_c[c]
             for k in range(n_out):
-                a = b_k[k] if has_bk else 0.0
-                if sparse and hot >= 0 and not conn_f:
-                    a += W_k[k, hot]
-                for m in range(o0, n_src):
-                    a += W_k[k, m] * ysrc[m]
-                y_k[k] = 1.0 / (1.0 + math.exp(-a))
+                y_k[k] = 1.0 / (1.0 + math.exp(-_net(W_k, k, b_k, hot, sparse and not conn_f, o0, ysrc)))
                 outputs[i, t, k] = y_k[k]
             if not (learn and mask[i, t]):
                 continue
-            # 5. errors (eqs. 19, 21, 23), all from the weights before this step's update
-            for k in range(n_out):
-                e_k[k] = y_k[k] * (1.0 - y_k[k]) * (targets[i, t, k] - y_k[k])
-            for j in range(C):
-                acc_out[j] = 0.0
-            for c in range(CSA):
-                j = c // S
-                ec = 0.0
-                for k in range(n_out):
-                    ec += W_k[k, col0 + c] * e_k[k]
-                if h_kind == H1:
-                    hp = 0.5 * (1.0 - hs[c] * hs[c])
-                else:
-                    hp = 1.0
-                e_s[c] = y_out[j] * hp * ec
-                acc_out[j] += hs[c] * ec
-            # 6. weight changes (eqs. 22, 26, 28)
-            if per_step:
-                for k in range(n_out):
-                    d = lr * e_k[k]
-                    if sparse and hot >= 0 and not conn_f:
-                        W_k[k, hot] += d
-                    for m in range(o0, n_src):
-                        W_k[k, m] += d * ysrc[m]
-                    if has_bk:
-                        b_k[k] += d
-                for j in range(CA):
-                    if has_og:
-                        d = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
-                        if sparse and hot >= 0:
-                            W_out[j, hot] += d
-                        for m in range(r0, n_z):
-                            W_out[j, m] += d * z[m]
-                        if has_bout:
-                            b_out[j] += d
-                    for v in range(S):
-                        c = j * S + v
-                        d = lr * e_s[c]
-                        for m in range(n_z):
-                            W_in[j, m] += d * ds_in[c, m]
-                            W_c[c, m] += d * ds_c[c, m]
-                        if has_bin:
-                            b_in[j] += d * ds_in[c, n_z]
-                        if has_bc:
-                            b_c[c] += d * ds_c[c, n_z]
-            else:
-                for k in range(n_out):
-                    d = lr * e_k[k]
-                    if sparse and hot >= 0 and not conn_f:
-                        d_k[k, hot] += d
-                    for m in range(o0, n_src):
-                        d_k[k, m] += d * ysrc[m]
-                    d_k[k, n_src] += d
-                for j in range(CA):
-                    if has_og:
-                        d = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
-                        if sparse and hot >= 0:
-                            d_out[j, hot] += d
-                        for m in range(r0, n_z + 1):
-                            d_out[j, m] += d * z[m]
-                    for v in range(S):
-                        c = j * S + v
-                        d = lr * e_s[c]
-                        for m in range(n_z + 1):
-                            d_in[j, m] += d * ds_in[c, m]
-                            d_c[c, m] += d * ds_c[c, m]
+            # 5. errors, all from the weights before this step's update; 6. weight changes
+            _errors(W_k, targets[i, t], y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out)
+            _changes(lr, e_k, ysrc, y_out, acc_out, z, e_s, ds_in, ds_c, hot, sparse, conn_f, r0, o0, S, CA,
+                     dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k)
         if sparse and hot >= 0:
             z[hot] = 0.0
-        if acc and learn:
-            for k in range(n_out):
-                for m in range(n_src):
-                    W_k[k, m] += d_k[k, m]
-                    d_k[k, m] = 0.0
-                if has_bk:
-                    b_k[k] += d_k[k, n_src]
-                d_k[k, n_src] = 0.0
-            for j in range(C):
-                for m in range(n_z):
-                    W_in[j, m] += d_in[j, m]
-                    d_in[j, m] = 0.0
-                    if has_og:
-                        W_out[j, m] += d_out[j, m]
-                        d_out[j, m] = 0.0
-                if has_bin:
-                    b_in[j] += d_in[j, n_z]
-                d_in[j, n_z] = 0.0
-                if has_bout:
-                    b_out[j] += d_out[j, n_z]
-                d_out[j, n_z] = 0.0
-            for c in range(CS):
-                for m in range(n_z):
-                    W_c[c, m] += d_c[c, m]
-                    d_c[c, m] = 0.0
-                if has_bc:
-                    b_c[c] += d_c[c, n_z]
-                d_c[c, n_z] = 0.0
+        if learn and not per_step:
+            _apply(W_in, dW_in)
+            _apply(W_out, dW_out)
+            _apply(W_c, dW_c)
+            _apply(b_in, db_in)
+            _apply(b_out, db_out)
+            _apply(b_c, db_c)
+            _apply(W_k, dW_k)
+            _apply(b_k, db_k)
         # a diverging run is reported, never propagated silently
         if not finite(s) or not finite(y_k) or (learn and not finite(w)):
             return 1, i

@@ -6,11 +6,16 @@ Within a time step they are computed in index order (layer order). Sources of un
 =====================  =================  ===============================================================
 paper / usual symbol   here               meaning
 =====================  =================  ===============================================================
-w_{ui} x_i(t)          B[u, i]            input weights (one-hot inputs: the column ``active[t]`` only)
+x_i(t)                 x[i]               the step's inputs (one-hot inputs: only ``hot``, the index
+                                          ``active[i, t]`` of the one input at 1; -1: none)
+w_{ui} x_i(t)          B[u, i]            input weights (one-hot inputs: the column ``hot`` only)
 w_{uv} y_v(t)          A[u, v]            same-step weights from lower units (v < u), e.g. hidden -> output
 w_{uv} y_v(t-1)        R[u, v]            recurrent weights from every unit at the previous step
 b_u                    b[u]               bias (a weight from a constant 1)
-net_u, y_u = f(net_u)  net[t, u], y[t, u] f logistic (range [0, 1]) or tanh
+net_u(t)               a                  the net input, summed in :func:`step`
+y_u(t) = f(net_u(t))   y[u]               f (``act``: LOGISTIC, range [0, 1], or TANH): :func:`squash`
+y_u(t-1)               y_prev[u]          the outputs of the previous step
+f'(net_u)              dsquash(y_u)       the derivative, written with the unit's output
 =====================  =================  ===============================================================
 
 Connections absent from the architecture are zero weights that never change (the models keep them so).
@@ -46,8 +51,8 @@ def dsquash(y, act):
 
 
 @njit
-def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, net, y):
-    """One time step: fill ``net`` and ``y`` (length U) from input ``x`` and the previous outputs."""
+def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y):
+    """One time step: fill ``y`` (length U) from input ``x`` and the previous outputs ``y_prev``."""
     U = b.shape[0]
     n_in = B.shape[1]
     for u in range(U):
@@ -62,31 +67,33 @@ def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, ne
             a += A[u, a_idx[e]] * y[a_idx[e]]
         for e in range(r_ptr[u], r_ptr[u + 1]):
             a += R[u, r_idx[e]] * y_prev[r_idx[e]]
-        net[u] = a
         y[u] = squash(a, act)
 
 
 @njit
 def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs, active, lengths, act, outputs):
-    """Outputs of the net over every sequence of the chunk (weights unchanged); returns a status."""
+    """Outputs of the net over every sequence of the chunk (weights unchanged); return (status, n_done).
+
+    A non-finite activation stops the chunk with status NONFINITE (1) at sequence ``n_done``: ``outputs``
+    then holds that sequence's outputs up to the step that failed, and nothing of the later sequences.
+    """
     n = lengths.shape[0]
     U = b.shape[0]
     K = outputs.shape[2]
     sparse = active.shape[0] > 0
     y_prev = np.zeros(U)
     y = np.zeros(U)
-    net = np.zeros(U)
     for i in range(n):
         for u in range(U):
             y_prev[u] = 0.0
         for t in range(lengths[i]):
             hot = active[i, t] if sparse else -1
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, y_prev, act, net, y)
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, y_prev, act, y)
             for k in range(K):
                 outputs[i, t, k] = y[U - K + k]
             for u in range(U):
                 y_prev[u] = y[u]
             for u in range(U):
                 if not math.isfinite(y[u]):
-                    return 1
-    return 0
+                    return 1, i
+    return 0, n

@@ -12,9 +12,18 @@ p^u_w(t) = dy_u(t)/dw      P[tpos[u], s]         forward sensitivity of a *track
 p^u_w(t-1)                 P_prev                the same, one step earlier
 f'(net_u(t))               fp                    dsquash(y_u) (logistic: y(1-y); tanh: 1-y^2)
 e_k(t) = t_k - y_k         (inline)              output error at a target step (no f', no factor 2)
-delta_u(t)                 du                    d(sum_k e_k y_k(t)) / d net_u(t) within step t (same-step paths)
+sum_v A[v, u] delta_v(t)   back[u]               the error reaching y_u(t) from the units after it in the step,
+                                                 collected by the backward sweep; with e_u for an output unit it
+                                                 is d(sum_k e_k y_k(t)) / d y_u(t)
+delta_u(t)                 du                    f'(net_u(t)) (back[u] + e_u) = d(sum_k e_k y_k(t)) / d net_u(t)
 c_v(t)                     c[v]                  sum_u delta_u R[u, v]: the error reaching y_v(t-1)
-Delta w                    lr * (...)            lr * sum_k e_k p^k_w(t) = lr * (-1/2) dE(t)/dw (PAPER.md §1.5)
+Delta w                    lr * (...)            lr * sum_k e_k p^k_w(t) = lr * (-1/2) dE(t)/dw (PAPER.md §1.5),
+                                                 added to ``dst``: the weights ``w`` (``per_step``) or the
+                                                 sequence's sums ``dw``
+weight slots               in_slot[u, i],        slot of B[u, i] (-1: absent), of u's first A and first R
+                           a_slot[u], r_slot[u]  weight (CSR order) and of b[u] (-1: no bias); slot s is the
+                           b_slot[u]             weight ``slot_flat[s]`` of the flat vector
+present input weights      in_ptr, in_idx        CSR lists of the present columns of B per unit (mask ``MB``)
 =========================  ====================  ================================================================
 
 Sensitivities (exact forward mode): for every weight w with target unit l(w) and source value s_w(t)
@@ -28,7 +37,8 @@ of Exp 2a). This kernel computes the same numbers with three structural savings:
 1. *Tracked units only.* p^v(t-1) is needed at step t only for the **state units** v, those with an outgoing
    recurrent connection (a column of R). p(t) is carried for the state units and their same-step ancestors
    (units with an A-path to a state unit, whose p(t) enters the state units' p(t)); these are the *tracked*
-   units (``tracked``, row ``tpos[u]`` of P). Nothing else is carried through time.
+   units (``tracked``, row ``tpos[u]`` of P; the state units are ``states``). Nothing else is carried through
+   time.
 2. *Structural zeros.* p^u_w is identically 0 unless l(w) can reach u through A and R connections (over any
    number of steps). Each tracked unit keeps only the weights of its *ancestor* units (including itself):
    the weights of one unit l occupy a contiguous range of slots (its present B, A, R
@@ -139,7 +149,6 @@ def rtrl_chunk(w, B, A, R, b, MB, Mb, a_ptr, a_idx, r_ptr, r_idx, in_ptr, in_idx
     n_s = slot_flat.shape[0]
     y = np.zeros(U)
     y_prev = np.zeros(U)
-    net = np.zeros(U)
     back = np.zeros(U)
     c = np.zeros(U)
     P = np.zeros((n_t, n_s))
@@ -157,7 +166,7 @@ def rtrl_chunk(w, B, A, R, b, MB, Mb, a_ptr, a_idx, r_ptr, r_idx, in_ptr, in_idx
             hot = active[i, t] if sparse else -1
             x = x_dummy if sparse else inputs[i, t]
             # forward pass with the current weights (the same code as rnn_forward_chunk)
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, net, y)
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y)
             for k in range(K):
                 outputs[i, t, k] = y[U - K + k]
             # sensitivities p(t) of the tracked units, with the weights of this step

@@ -5,13 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from ..tasks.checks import ContractError, _require
-from .base import OK, Model, ModelSpec, TrainState
+from .base import OK, Footprint, Model, ModelSpec, TrainState
 
 
 def check_model(model: Model, task, n: int = 6, seed: int = 99) -> None:
-    """Check ``model`` on ``task``: weights, determinism, prediction purity, chunk invariance of training."""
+    """Check ``model`` on ``task``: footprint, weights, determinism, prediction purity, chunk invariance of
+    training."""
     who = f"model {type(model).__name__}"
     _require(isinstance(getattr(type(model), "spec", None), ModelSpec), f"{who} needs a class attribute spec")
+    fp = model.footprint()
+    _require(fp is None or (isinstance(fp, Footprint) and fp.bytes >= 0 and fp.flops_per_step >= 0),
+             f"{who}.footprint must return a Footprint of non-negative estimates (or None: no estimate)")
     s1 = model.init_state(np.random.default_rng(seed))
     s2 = model.init_state(np.random.default_rng(seed))
     _require(isinstance(s1, TrainState), f"{who}.init_state must return a TrainState")

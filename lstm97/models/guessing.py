@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Param
-from .base import ModelSpec, TrainState
+from .base import Footprint, ModelSpec, TrainState
 from .rnn import ARCH_PARAMS, RecurrentNet
 
 #: Sequences tested first for each guess; the rest only if these are all correct (speed only).
@@ -39,13 +39,15 @@ class Guess(RecurrentNet):
 
     def __init__(self, n_in: int, n_out: int, **hp: Any) -> None:
         self._lstm_hp = hp.pop("lstm_hp", {})
+        self._task = hp.get("task")  # for the wrapped LSTM's messages, while constructing
         super().__init__(n_in, n_out, **hp)
+        self._task = None
 
     @classmethod
     def for_task(cls, task, **overrides: Any):
         hp = task.model_defaults(cls.spec.name)
         hp.update(overrides)
-        return cls(task.n_in, task.n_out, lstm_hp=task.model_defaults("lstm"), **hp)
+        return cls(task.n_in, task.n_out, task=task, lstm_hp=task.model_defaults("lstm"), **hp)
 
     def validate(self) -> None:
         super().validate()
@@ -53,7 +55,15 @@ class Guess(RecurrentNet):
         if self.hp["net"] == "lstm":
             from .lstm import LSTM
 
-            self.inner = LSTM(self.n_in, self.n_out, **self._lstm_hp)
+            self.inner = LSTM(self.n_in, self.n_out, task=self._task, **self._lstm_hp)  # checks its own size
+
+    def build(self) -> None:
+        if self.inner is None:  # the conventional net's masks; the LSTM needs none
+            super().build()
+
+    def footprint(self) -> Footprint:
+        """The wrapped net's (the LSTM's with net=lstm, which includes its training: an upper bound)."""
+        return super().footprint() if self.inner is None else self.inner.footprint()
 
     @property
     def layout(self):

@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import UserError
 from ..params import Param
 from ._lstm_kernels import G1, G2, H1, HID, lstm_chunk
-from .base import ChunkResult, Layout, Model, ModelSpec, TrainState
+from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
 
 _DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": the kernel sums over every input
 
@@ -120,6 +120,22 @@ class LSTM(Model):
     def layout(self) -> Layout:
         return self._layout
 
+    size_hint = "fewer blocks or cells per block"
+
+    def footprint(self) -> Footprint:
+        """Three weight vectors (the state, the runner's copy at the start of a chunk, the random
+        initialisation), the sums of update=sequence and the kernel's traces ds_in, ds_c (C*S x (n_z + 1)
+        each); per time step two operations per weight forward and two for its change, two per trace entry
+        for each of eqs. 25 and 27, the errors and the squashings."""
+        sh = self.layout.shapes
+        W, CS, C = self.layout.size, sh["W_c"][0], sh["W_in"][0]
+        n_z, n_src, K = sh["W_c"][1], sh["W_k"][1], self.n_out
+        traces = 2 * CS * (n_z + 1)
+        work = n_z + n_src + 6 * CS + 4 * C + 2 * K
+        sums = W if self.hp["update"] == "sequence" else 0
+        return Footprint(bytes=8 * (3 * W + sums + traces + work),
+                         flops_per_step=4 * W + 2 * traces + 2 * K * CS + 30 * CS + 20 * (C + K))
+
     def init_state(self, rng: np.random.Generator) -> TrainState:
         r = self.hp["init"]
         w = rng.uniform(-r, r, self.layout.size)
@@ -173,7 +189,8 @@ class LSTM(Model):
         return self._run(state, batch, True)
 
     def predict(self, state: TrainState, batch) -> np.ndarray:
-        """Outputs at every step, weights unchanged."""
+        """Outputs at every step, weights unchanged (NaN for a sequence that went non-finite and the rest of
+        the batch after it; see :class:`~.base.ChunkResult`)."""
         return self._run(state, batch, False).outputs
 
     def trace(self, state: TrainState, batch) -> dict[str, np.ndarray]:

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import UserError
 from ..params import Param
 from ._rnn_kernels import LOGISTIC, TANH, rnn_forward_chunk
-from .base import Layout, Model, TrainState
+from .base import ChunkResult, Footprint, Layout, Model, TrainState
 
 DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": kernels sum over every input
 
@@ -71,15 +71,47 @@ def _csr(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class RecurrentNet(Model):
     """A conventional recurrent net (no learning rule): connectivity, weights, forward pass.
 
-    Subclasses add a learning rule (``train_chunk``) and their own Params after ``ARCH_PARAMS``.
+    Subclasses add a learning rule (``train_chunk``) and their own Params after ``ARCH_PARAMS``. The masks
+    (O(U^2) booleans) are laid out in :meth:`build`, after the resource check, which counts the net from the
+    hyperparameters alone (:meth:`counts`).
     """
 
+    size_hint = "fewer hidden units"
+
     def validate(self) -> None:
+        if self.hp["arch"] == "a2" and self.n_out != 1:
+            raise UserError("arch=a2 needs a task with one output unit.")
+        self.act = LOGISTIC if self.hp["act"] == "logistic" else TANH
+
+    def counts(self) -> dict[str, int]:
+        """Sizes of the net from the hyperparameters alone (what :meth:`build` will lay out): units ``U``
+        (hidden ``H``), present input weights ``B``, same-step and recurrent weights ``AR``, biases ``b``,
+        all present weights ``present`` and the flat vector's length ``dense`` (U n_in + 2 U^2 + U)."""
+        hp, H, K, n_in = self.hp, self.hp["hidden"], self.n_out, self.n_in
+        U = H + K
+        if hp["arch"] == "layered":
+            B = H * n_in + (K * n_in if hp["skip"] else 0)
+            AR = {"full": H * H, "self": H, "none": 0}[hp["recurrence"]] + K * H  # + outputs see hidden
+        elif hp["arch"] == "wz":
+            B, AR = U * n_in, U * U
+        else:  # a2: each hidden unit sees itself and the output, the output sees every hidden unit
+            B, AR = U * n_in, 3 * H
+        b = U if hp["bias"] else 0
+        return {"U": U, "H": H, "B": B, "AR": AR, "b": b, "present": B + AR + b, "dense": U * n_in + 2 * U * U + U}
+
+    def footprint(self, vectors: int = 3, extra_bytes: int = 0, extra_flops: int = 0) -> Footprint:
+        """The net's masks and CSR lists, ``vectors`` flat weight vectors (the state, the runner's copy at the
+        start of a chunk, a temporary of the random initialisation) and the forward pass (two operations per
+        present weight, a squashing per unit), plus a learning rule's ``extra_*``."""
+        c = self.counts()
+        setup = self.n_in * c["U"] + 2 * c["U"] ** 2 + c["dense"] + 24 * c["AR"] + 16 * (c["U"] + 1)
+        return Footprint(bytes=setup + 8 * vectors * c["dense"] + extra_bytes,
+                         flops_per_step=2 * c["present"] + 20 * c["U"] + extra_flops)
+
+    def build(self) -> None:
         hp, H, K, n_in = self.hp, self.hp["hidden"], self.n_out, self.n_in
         U = H + K
         arch = hp["arch"]
-        if arch == "a2" and K != 1:
-            raise UserError("arch=a2 needs a task with one output unit.")
         MB = np.ones((U, n_in), dtype=bool)
         MA = np.zeros((U, U), dtype=bool)
         MR = np.zeros((U, U), dtype=bool)
@@ -108,7 +140,6 @@ class RecurrentNet(Model):
         self.r_ptr, self.r_idx = _csr(MR)
         self._layout = Layout({"B": (U, n_in), "A": (U, U), "R": (U, U), "b": (U,)})
         self._flat_mask = np.concatenate([self.masks[k].ravel() for k in ("B", "A", "R", "b")])
-        self.act = LOGISTIC if hp["act"] == "logistic" else TANH
 
     @property
     def layout(self) -> Layout:
@@ -117,10 +148,6 @@ class RecurrentNet(Model):
     def free(self) -> np.ndarray:
         """The present connections (absent ones are zeros in the flat vector and not counted as weights)."""
         return self._flat_mask
-
-    @property
-    def units(self) -> int:
-        return self.hp["hidden"] + self.n_out
 
     def random_weights(self, rng: np.random.Generator, r: float) -> np.ndarray:
         """A flat vector with every present weight uniform in [-r, r] and absent ones 0."""
@@ -134,8 +161,10 @@ class RecurrentNet(Model):
         return v["B"], v["A"], v["R"], v["b"], self.a_ptr, self.a_idx, self.r_ptr, self.r_idx
 
     def predict(self, state: TrainState, batch) -> np.ndarray:
+        """Outputs at every step, weights unchanged (NaN for a sequence that went non-finite and the rest of
+        the batch after it; see :class:`~.base.ChunkResult`)."""
         self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)
-        rnn_forward_chunk(*self.kernel_args(state), batch.inputs, batch.info.get("active", DENSE),
-                          batch.lengths, self.act, outputs)
-        return outputs
+        status, n_done = rnn_forward_chunk(*self.kernel_args(state), batch.inputs,
+                                           batch.info.get("active", DENSE), batch.lengths, self.act, outputs)
+        return ChunkResult(int(status), int(n_done), outputs).outputs

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..params import Param
 from ._bptt_kernels import bptt_chunk
-from .base import ChunkResult, ModelSpec, TrainState
+from .base import ChunkResult, Footprint, ModelSpec, TrainState
 from .rnn import ARCH_PARAMS, DENSE, RecurrentNet
 
 _LEARNING = (
@@ -58,10 +58,23 @@ class RNNBPTT(RecurrentNet):
         version=1,
     )
 
-    def validate(self) -> None:
-        super().validate()
+    def build(self) -> None:
+        super().build()
         self._MB = np.ascontiguousarray(self.masks["B"])
         self._Mb = np.ascontiguousarray(self.masks["b"])
+
+    #: Truncation depths above this are counted as this in the footprint (sequences are rarely longer).
+    DEPTH_ESTIMATE = 1000
+
+    def footprint(self) -> Footprint:
+        """The net (:meth:`RecurrentNet.footprint`) plus the one-hot input sums and, per time step, the
+        backward pass (two operations per same-step and recurrent weight and a few per unit) and the weight
+        sums (two per present weight); truncated BPTT of depth k does both for k steps at every target step.
+        Not counted: the activations and unit errors stored per step of the longest sequence (16 U bytes)."""
+        c = self.counts()
+        depth = min(self.hp["truncate"], self.DEPTH_ESTIMATE) if self.hp["truncate"] > 0 else 1
+        return super().footprint(extra_bytes=8 * c["U"] * self.n_in,
+                                 extra_flops=depth * (2 * c["AR"] + 6 * c["U"] + 2 * c["present"]))
 
     def train_chunk(self, state: TrainState, batch) -> ChunkResult:
         """Train online on every sequence of ``batch`` (weights change in place)."""

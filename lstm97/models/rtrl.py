@@ -22,7 +22,7 @@ import numpy as np
 
 from ..params import Param
 from ._rtrl_kernels import rtrl_chunk
-from .base import ChunkResult, ModelSpec, TrainState
+from .base import ChunkResult, Footprint, ModelSpec, TrainState
 from .rnn import ARCH_PARAMS, DENSE, RecurrentNet
 
 
@@ -61,9 +61,49 @@ class RTRL(RecurrentNet):
         version=1,
     )
 
-    def validate(self) -> None:
-        super().validate()
+    size_hint = "fewer hidden units, or fewer recurrent ones: each carries sensitivities to many weights"
+
+    def build(self) -> None:
+        super().build()
         self._plan = self._make_plan()
+
+    def sensitivity_shape(self) -> tuple[list[tuple[int, int, int]], int]:
+        """What :meth:`_make_plan` will track, from the hyperparameters alone: for each group of tracked
+        units (rows, slots per row, fan-in per row), and the number of slots (the present weights of the
+        units that influence a tracked one), so that P has sum(rows) x slots entries.
+
+        layered: the hidden units are tracked when they have outgoing recurrent connections (recurrence, or
+        outputs that see the previous step); each covers the weights of the hidden units it depends on (all
+        of them under recurrence=full, itself otherwise). wz, a2: every unit is tracked and depends on every
+        unit, so each covers every present weight.
+        """
+        c, hp = self.counts(), self.hp
+        H, U = c["H"], c["U"]
+        if hp["arch"] == "layered":
+            if H == 0 or (hp["recurrence"] == "none" and hp["outputs_see"] == "current"):
+                return [], 0
+            fan = {"full": H, "self": 1, "none": 0}[hp["recurrence"]]
+            own = self.n_in + fan + (1 if hp["bias"] else 0)  # the weights of one hidden unit
+            return [(H, H * own if hp["recurrence"] == "full" else own, fan)], H * own
+        if hp["arch"] == "wz":
+            return [(U, c["present"], U)], c["present"]
+        if H == 0:  # a2 without hidden units: no recurrent connection
+            return [], 0
+        return [(H, c["present"], 2), (1, c["present"], H)], c["present"]  # a2: see themselves and the output
+
+    def footprint(self) -> Footprint:
+        """The net (:meth:`RecurrentNet.footprint`), the plan (slot tables, reachability U x U) and the
+        sensitivities P, P_prev (tracked units x slots) of the kernel; per time step the forward pass, the
+        sensitivities (each slot of a tracked unit, times its fan-in) and at a target step the gradient (the
+        direct terms and one pass over the state units' slots)."""
+        c = self.counts()
+        rows, n_s = self.sensitivity_shape()
+        n_t = sum(r for r, _, _ in rows)
+        plan = 8 * c["U"] * self.n_in + 8 * n_s + 8 * c["present"] + 3 * c["U"] ** 2
+        sums = 8 * c["dense"] if self.hp["update"] == "sequence" else 0
+        sens = sum(r * s * (2 * f + 3) for r, s, f in rows) + 2 * sum(r * s for r, s, _ in rows)
+        return super().footprint(extra_bytes=plan + sums + 16 * n_t * n_s,
+                                 extra_flops=sens + 2 * c["present"] + 2 * c["AR"] + 4 * c["U"])
 
     def _make_plan(self) -> dict[str, np.ndarray]:
         """Which units carry sensitivities, and for which weights (the kernel glossary's points 1 and 2)."""

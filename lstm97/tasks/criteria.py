@@ -1,18 +1,31 @@
 """The paper's stopping rules as data (PAPER.md §3 conventions, Table 11).
 
-A rule sees, sequence by sequence, each training sequence's error and correctness (computed with the
-weights the sequence was trained with, i.e. as the sequence was "processed") and says at which sequence it
-first holds. Rules are scanned chunk by chunk with a carried state; the answer never depends on the chunk
-size, because every decision is a function of the window contents only.
+There are two kinds, and the runner (``runners.trial.run_trial``) handles each its own way; neither depends
+on the chunk size:
+
+* :class:`WindowRule` looks at the training sequences themselves: the runner hands it, chunk by chunk, each
+  training sequence's error and correctness (computed with the weights the sequence was trained with, i.e.
+  as the sequence was "processed"), and the rule, with a carried state, says at which sequence of the chunk
+  it first holds; every decision is a function of the window's contents only. When the final stopping rule
+  holds inside a chunk, the runner restores the weights of the chunk's start and trains again up to that
+  sequence (milestones only record their count).
+* :class:`EvalRule` tests the current weights on other sequences: the runner checks it whenever the count of
+  training sequences reaches a multiple of ``every`` (it cuts its chunks there), on the trial's fixed sets
+  (``Task.fixed_sets``, drawn once per trial) or on ``fresh`` new sequences; :meth:`EvalRule.scan` never
+  holds.
+
+The paper's rules:
 
 * ``ST3(beta)`` — "average training error below beta and the 2000 most recent training sequences processed
   correctly": :class:`WindowRule` with ``window=2000, max_wrong=0, max_mean_error=beta``. The average is the
   arithmetic mean of the per-sequence training error (Task.error: the paper's E(t) = sum over outputs of the
   squared error, averaged over the sequence's target steps) over the same 2000 most recent sequences. The rule
-  cannot hold before 2000 sequences have been seen.
+  cannot hold before 2000 sequences have been seen (Exps 4, 6).
 * Exp 5's "fewer than n_seq of the 2000 most recent sequences have absolute error > 0.04":
   ``WindowRule(2000, max_wrong=n_seq - 1)``.
-* Exp 2's "10,000 successive sequences correct": ``WindowRule(10000)``.
+* Exp 2's "10,000 successive randomly chosen sequences" correct: ``EvalRule(every, fresh=10_000)``.
+* Exp 3's ST1 and ST2 on a fixed 256-sequence test set: ``EvalRule(every, max_wrong, max_mean_abs)``.
+* Exp 1's "training and test set correctly predicted": ``EvalRule(every, sets=("train", "eval"))``.
 """
 
 from __future__ import annotations
@@ -80,13 +93,15 @@ def st3(beta: float, window: int = 2000) -> WindowRule:
 
 @dataclass(frozen=True)
 class EvalRule(StopRule):
-    """Holds when the net, evaluated on the trial's fixed sets, gets at most ``max_wrong`` sequences wrong
-    and a mean absolute error (Task.abs_error) below ``max_mean_abs``; checked after every ``every``
-    training sequences (PAPER.md leaves the frequency open, §9).
+    """Holds when the net, evaluated with its current weights, gets at most ``max_wrong`` sequences wrong
+    and a mean absolute error (Task.abs_error) below ``max_mean_abs`` on each set it is tested on; checked
+    by the runner whenever the count of training sequences is a multiple of ``every`` (PAPER.md leaves the
+    frequency open, §9), and the hit recorded is that count.
 
     ``sets`` names the fixed sets evaluated: ``eval`` (a test set drawn once per trial, e.g. the 256 test
-    sequences of ST1/ST2 in Exp 3) and/or ``train`` (a fixed training set, Exp 1). With ``fresh`` > 0 the
-    net is instead tested on that many new sequences (only ``max_wrong`` applies).
+    sequences of ST1/ST2 in Exp 3) and/or ``train`` (a fixed training set, Exp 1); the rule must hold on
+    every one of them. With ``fresh`` > 0 the net is instead tested on that many new sequences (only
+    ``max_wrong`` applies; the runner stops counting at the first excess).
     """
 
     every: int

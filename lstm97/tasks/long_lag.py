@@ -33,12 +33,16 @@ Choices where PAPER.md is open (see docs/deviations.md):
   and each distractor occurs (q+9)/p times on average, not (q+10)/p.
 * 2b "at sequence end": the last input step, the one predicting the final x/y. The training error still
   covers every step (prediction at every step, §3.3).
-* Success "after 10,000 successive sequences correct" (Exp 2, Table 11): for now a window rule over the
-  training sequences (their outputs as they were trained on), ``WindowRule(10000)``; how "success after" is
-  counted is an open question. The final test uses 10,000 fresh sequences also for 2a, where Table 11 lists
-  no test set (2a has only two distinct sequences, so this is the same test).
+* Success "over 10,000 successive randomly chosen sequences" (Exp 2, Table 11) is an
+  ``EvalRule(every=check_every, fresh=10_000)``: whenever the count of training sequences reaches a multiple
+  of ``check_every``, the runner tests the current weights on 10,000 fresh sequences (drawn from a stream
+  fixed by the trial's seed and that count, so the check does not disturb the training data) and stops at
+  the first check at which all of them are correct; the recorded count is that multiple. How often the
+  paper checked is UNSPECIFIED. The final test uses another 10,000 fresh sequences, also for 2a, where
+  Table 11 lists no test set (2a has only two distinct sequences, so this is the same test).
 * Sequential network construction (2a, 2b: the cell is added once the error stops decreasing) is a model
-  matter; the paper defaults here describe the final net (1 cell with an input gate, no output gate).
+  matter: the paper defaults here describe the final net (1 cell with an input gate, no output gate) and
+  set the LSTM's ``grow=plateau``, so that the trial starts without the cell and adds it on a plateau.
 * Parameter ranges: ``long-lag`` needs p ≥ 2 (at least one middle symbol). Inputs are dense one-hot arrays
   [n, L, n_in], so p = q = 1000 in 2c needs about 8 MB per sequence.
 """

@@ -33,8 +33,12 @@ Choices where PAPER.md is open (see docs/deviations.md):
 * Paper LSTM defaults: row 1-5 of Table 10 (3 blocks of size 2, lr 0.5, the best row of Table 1); rows 1-1..1-4
   are overrides (``blocks=4 block_size=1 out_gate_bias=-1,-2,-3,-4`` for the 4-1 nets, ``lr=0.1|0.2``).
   The random input-gate biases ("r") are drawn like every other weight (docs/deviations.md).
-* Protocol: the paper's stopping rule needs the training and test sets evaluated during training (issue 3);
-  :meth:`Reber.protocol` raises until that runner exists.
+* Protocol (:meth:`Reber.protocol`, Table 11 "t1"): the training exemplars are drawn at random, with
+  replacement, from the trial's fixed 256-string training set. Whenever the count of training strings
+  reaches a multiple of ``check_every`` (how often the paper checked is UNSPECIFIED; default 256), the runner
+  evaluates the current weights on both fixed sets (``EvalRule(sets=("train", "eval"))``) and stops at the
+  first check at which every string of both is correct; "success after" is that count. The final test is
+  the 256-string test set itself (``test_on_eval``).
 """
 
 from __future__ import annotations

@@ -16,9 +16,12 @@ N elements carry the class (1.0 for class 1, -1.0 for class 2); every later elem
 Every batch carries ``info["clean_targets"]`` (float64 [n], the noise-free target at the last step; equal to the
 target in 3a/3b) and ``info["label"]`` (int64 [n], 0 = class 1, 1 = class 2).
 
-Stopping: ST1 and ST2 are evaluated on a fixed 256-sequence test set drawn once per trial, after every
-``check_every`` training sequences (how often is UNSPECIFIED in the paper; default 1000); the thresholds are
-data (:attr:`st_thresholds`). After ST2, 2560 fresh sequences are tested.
+Stopping (:meth:`TwoSequence.protocol`): training sequences are generated on-line ("t3"). ST1 (a milestone)
+and ST2 (the stopping rule) are evaluation rules (``EvalRule``) on a fixed 256-sequence test set drawn once
+per trial from the test stream (``Task.fixed_sets``): whenever the count of training sequences reaches a
+multiple of ``check_every`` (how often is UNSPECIFIED in the paper; default 1000), the runner evaluates the
+current weights on that set, and each rule's count is the first check at which it holds. The thresholds
+are data (:attr:`st_thresholds`). After ST2, 2560 fresh sequences are tested.
 :meth:`TwoSequence.abs_error` (the ST2 error) is taken against the noise-free target.
 
 Choices where PAPER.md is open (see docs/deviations.md):
@@ -54,7 +57,7 @@ from .criteria import EvalRule
 #: Variance of the distractor elements and of the 3b signal noise; variance of the 3c target noise.
 INPUT_NOISE_VAR = 0.2
 TARGET_NOISE_VAR = 0.1
-#: Sequence budget and final test-set size, for when the ST1/ST2 runner exists.
+#: Sequence budget (PAPER.md gives none for Exp 3; 5 million as in Exp 2) and final test-set size (Table 11).
 MAX_SEQUENCES = 5_000_000
 N_TEST = 2560
 
@@ -63,8 +66,9 @@ N_TEST = 2560
 class STThresholds:
     """The paper's ST1/ST2 stopping rules of one Exp 3 variant, as data.
 
-    Every evaluation draws (or reuses) ``n_eval`` test sequences and computes, with the current weights,
-    ``~task.correct`` (misclassified) and :meth:`TwoSequence.abs_error` (against the noise-free target).
+    Every check evaluates, with the current weights, the trial's fixed set of ``n_eval`` test sequences (the
+    same set at every check): ``~task.correct`` (misclassified) and :meth:`TwoSequence.abs_error` (against
+    the noise-free target).
 
     * ST1 holds when at most ``st1_max_wrong`` of the ``n_eval`` sequences are misclassified.
     * ST2 holds when ST1 holds and the mean absolute error is below ``st2_max_mean_abs_error``.
