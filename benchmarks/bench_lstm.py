@@ -91,12 +91,24 @@ def sizes_for(T: int, quick: bool) -> Sizes:
     """Sizes giving ~1 M kernel steps per repeat and ~1 min in total (default), or a few seconds (quick)."""
     long = T >= 500
     if quick:
-        return Sizes(ours_chunk=100 if long else 200, ours_chunks=2, ours_repeats=3,
-                     numpy_seqs=1 if long else 5, numpy_repeats=1,
-                     torch_seqs=2 if long else 10, torch_repeats=2)
-    return Sizes(ours_chunk=100 if long else 500, ours_chunks=10 if long else 20, ours_repeats=7,
-                 numpy_seqs=20 if long else 100, numpy_repeats=3,
-                 torch_seqs=40 if long else 300, torch_repeats=3)
+        return Sizes(
+            ours_chunk=100 if long else 200,
+            ours_chunks=2,
+            ours_repeats=3,
+            numpy_seqs=1 if long else 5,
+            numpy_repeats=1,
+            torch_seqs=2 if long else 10,
+            torch_repeats=2,
+        )
+    return Sizes(
+        ours_chunk=100 if long else 500,
+        ours_chunks=10 if long else 20,
+        ours_repeats=7,
+        numpy_seqs=20 if long else 100,
+        numpy_repeats=3,
+        torch_seqs=40 if long else 300,
+        torch_repeats=3,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -190,11 +202,13 @@ class TorchLSTM97:
         self.C, self.S = hp["blocks"], hp["block_size"]
         assert hp["connectivity"] == "F" and hp["output_gate"] and hp["bias"] == "all"
         assert hp["g"] == "g2" and hp["h"] == "h1"
-        W_h = np.concatenate([
-            np.concatenate([views["W_in"], views["b_in"][:, None]], axis=1),
-            np.concatenate([views["W_out"], views["b_out"][:, None]], axis=1),
-            np.concatenate([views["W_c"], views["b_c"][:, None]], axis=1),
-        ])
+        W_h = np.concatenate(
+            [
+                np.concatenate([views["W_in"], views["b_in"][:, None]], axis=1),
+                np.concatenate([views["W_out"], views["b_out"][:, None]], axis=1),
+                np.concatenate([views["W_c"], views["b_c"][:, None]], axis=1),
+            ]
+        )
         W_k = np.concatenate([views["W_k"], views["b_k"][:, None]], axis=1)
         self.dtype = dtype
         self.W_h = torch.tensor(W_h, dtype=dtype, requires_grad=True)
@@ -212,9 +226,9 @@ class TorchLSTM97:
             z = torch.cat((x_t, y_c, gates_prev, self.one))
             a = torch.sigmoid(self.W_h @ z)  # logistic of every hidden net input
             gates_prev = a[: 2 * C]
-            y_in, y_out = a[:C], a[C: 2 * C]
-            g = 4.0 * a[2 * C:].view(C, S) - 2.0                   # g2
-            s = s + y_in[:, None] * g                                # CEC, no forget gate
+            y_in, y_out = a[:C], a[C : 2 * C]
+            g = 4.0 * a[2 * C :].view(C, S) - 2.0  # g2
+            s = s + y_in[:, None] * g  # CEC, no forget gate
             y_c = (y_out[:, None] * (2.0 * torch.sigmoid(s) - 1.0)).view(C * S)  # y_out h1(s)
         return torch.sigmoid(self.W_k @ torch.cat((y_c, self.one)))
 
@@ -252,8 +266,14 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
     rows: list[dict] = []
 
     def row(name: str, n_seq: int, steps: int, seconds: float) -> dict:
-        return {"T": T, "implementation": name, "sequences": n_seq, "time steps": steps,
-                "seconds": seconds, "steps/s": steps / seconds}
+        return {
+            "T": T,
+            "implementation": name,
+            "sequences": n_seq,
+            "time steps": steps,
+            "seconds": seconds,
+            "steps/s": steps / seconds,
+        }
 
     # 1. ours --------------------------------------------------------------------------------------------
     chunks = [task.sample(rng, sz.ours_chunk) for _ in range(sz.ours_chunks)]
@@ -270,8 +290,10 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
     sec = best_time(run_ours, sz.ours_repeats)
     bad = [s for s in statuses if s[0] != 0 or s[1] != s[2]]
     if bad:
-        notes.append(f"T={T}: the kernel reported status {bad[0][0]} after {bad[0][1]} of {bad[0][2]} "
-                     "sequences (non-finite values); its timing covers less work than counted")
+        notes.append(
+            f"T={T}: the kernel reported status {bad[0][0]} after {bad[0][1]} of {bad[0][2]} "
+            "sequences (non-finite values); its timing covers less work than counted"
+        )
     n_ours = sum(len(b) for b in chunks)
     ours = row("ours (numba)", n_ours, int(sum(int(b.lengths.sum()) for b in chunks)), sec)
     rows.append(ours)
@@ -295,8 +317,10 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
         dw = max(float(np.max(np.abs(v[k] - out["p"][k]))) for k in v if v[k].size)
         dy = float(np.max(np.abs(r.outputs - out["y"])))
         verdict = "agree" if max(dw, dy) < 1e-10 else "DISAGREE"
-        notes.append(f"T={T}: kernel vs numpy reference on the {len(b)} timed sequences: "
-                     f"max |dw| = {dw:.1e}, max |dy| = {dy:.1e} ({verdict})")
+        notes.append(
+            f"T={T}: kernel vs numpy reference on the {len(b)} timed sequences: "
+            f"max |dw| = {dw:.1e}, max |dy| = {dy:.1e} ({verdict})"
+        )
 
     # 3. torch -------------------------------------------------------------------------------------------
     if torch is not None and sz.torch_seqs > 0:
@@ -318,17 +342,18 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
         dwk = float(np.max(np.abs(net.numpy_W_k() - W_k_ours)))
         tol = 1e-10 if torch_dtype == "float64" else 1e-5
         verdict = "agree" if max(dy, dwk) < tol else "DISAGREE"
-        notes.append(f"T={T}: torch vs kernel after one sequence: |dy(last step)| = {dy:.1e}; "
-                     f"output-unit weights: max |difference| = {dwk:.1e} for an update of max size "
-                     f"{step_k:.1e} ({verdict}); the hidden weights' updates differ by design (full vs "
-                     "truncated gradient)")
+        notes.append(
+            f"T={T}: torch vs kernel after one sequence: |dy(last step)| = {dy:.1e}; "
+            f"output-unit weights: max |difference| = {dwk:.1e} for an update of max size "
+            f"{step_k:.1e} ({verdict}); the hidden weights' updates differ by design (full vs "
+            "truncated gradient)"
+        )
 
         def run_torch():
             TorchLSTM97(torch, views0, hp, dtype).train(b.inputs, b.targets, b.lengths)
 
         sec = best_time(run_torch, sz.torch_repeats)
-        rows.append(row(f"torch {torch.__version__} (autograd BPTT, {torch_dtype})", len(b),
-                        int(b.lengths.sum()), sec))
+        rows.append(row(f"torch {torch.__version__} (autograd BPTT, {torch_dtype})", len(b), int(b.lengths.sum()), sec))
 
     for rw in rows:
         rw["ratio (ours / this)"] = ours["steps/s"] / rw["steps/s"]
@@ -344,14 +369,19 @@ def format_table(rows: list[dict]) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="smoke run: few sequences, well under a minute")
     ap.add_argument("--out", type=Path, help="also write the report (table included) as Markdown here")
     ap.add_argument("--T", type=int, nargs="+", default=[100, 1000], help="minimal sequence lengths")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--torch-dtype", choices=("float64", "float32"), default="float64",
-                    help="dtype of the torch net (the kernel and the reference use float64)")
+    ap.add_argument(
+        "--torch-dtype",
+        choices=("float64", "float32"),
+        default="float64",
+        help="dtype of the torch net (the kernel and the reference use float64)",
+    )
     ap.add_argument("--no-torch", action="store_true", help="skip the torch comparison")
     args = ap.parse_args(argv)
 
@@ -363,8 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     if torch is None:
         notes.append(f"torch comparison skipped: {torch_reason}")
     else:
-        notes.append("torch computes the FULL gradient (BPTT through the whole sequence), the kernel the "
-                     "paper's truncated one; only the cost per trained time step is compared")
+        notes.append(
+            "torch computes the FULL gradient (BPTT through the whole sequence), the kernel the "
+            "paper's truncated one; only the cost per trained time step is compared"
+        )
 
     info = machine_info(torch)
     for line in info:
@@ -383,12 +415,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.out is not None:
         cmd = "python " + " ".join([Path(sys.argv[0]).as_posix()] + (sys.argv[1:] if argv is None else argv))
-        text = "\n".join(
-            [f"Command: `{cmd}` ({mode} mode)", ""]
-            + [f"- {line}" for line in info] + [""]
-            + [to_markdown(df), ""]
-            + [f"- {note}" for note in notes]
-        ) + "\n"
+        text = (
+            "\n".join(
+                [f"Command: `{cmd}` ({mode} mode)", ""]
+                + [f"- {line}" for line in info]
+                + [""]
+                + [to_markdown(df), ""]
+                + [f"- {note}" for note in notes]
+            )
+            + "\n"
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
         print(f"\nwrote {args.out}")

@@ -48,14 +48,15 @@ def main() -> None:
         dense = SequenceBatch(sparse.inputs, sparse.targets, sparse.mask, sparse.lengths)
         model.train_chunk(model.init_state(np.random.default_rng(1)), sparse.take(slice(0, 2)))  # compile
         for name, batch in (("sparse (info['active'])", sparse), ("dense inputs", dense)):
-            rows.append({"p": p, "weights": model.n_weights, "inputs": name,
-                         "steps/s": steps_per_second(model, batch)})
+            rows.append({"p": p, "weights": model.n_weights, "inputs": name, "steps/s": steps_per_second(model, batch)})
     df = pd.DataFrame(rows)
     sp = df[df["inputs"].str.startswith("sparse")].set_index("p")["steps/s"]
     de = df[df["inputs"].str.startswith("dense")].set_index("p")["steps/s"]
     print(df.to_markdown(index=False, floatfmt=",.0f"))
-    print(f"\nsparse: steps/s at p=50 / p=1000 = {sp[50] / sp[1000]:.2f}   "
-          f"(dense: {de[50] / de[1000]:.2f}); sparse / dense at p=1000 = {sp[1000] / de[1000]:.1f}x")
+    print(
+        f"\nsparse: steps/s at p=50 / p=1000 = {sp[50] / sp[1000]:.2f}   "
+        f"(dense: {de[50] / de[1000]:.2f}); sparse / dense at p=1000 = {sp[1000] / de[1000]:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -84,8 +84,10 @@ def seeds_for(seed: int, trials: int) -> list[int]:
     if int(trials) < 1 or int(trials) > MAX_TRIALS:
         raise UserError(f"trials={trials} is out of range: give 1 to {MAX_TRIALS:,} trials per command.")
     if int(seed) < 0 or int(seed) + int(trials) - 1 > MAX_INT:
-        raise UserError(f"seeds {seed} to {int(seed) + int(trials) - 1} do not fit the store's 64-bit integers: "
-                        f"use seeds from 0 to {MAX_INT:,}.")
+        raise UserError(
+            f"seeds {seed} to {int(seed) + int(trials) - 1} do not fit the store's 64-bit integers: "
+            f"use seeds from 0 to {MAX_INT:,}."
+        )
     return list(range(int(seed), int(seed) + int(trials)))
 
 
@@ -94,8 +96,13 @@ def _check_budget(max_sequences: int | None) -> None:
         raise UserError(f"max_sequences={max_sequences} is out of range: give 1 to {MAX_INT:,} sequences.")
 
 
-def configure(task: str, params: dict[str, Any] | None = None, model: str = "lstm",
-              hp: dict[str, Any] | None = None, max_sequences: int | None = None) -> TrialConfig:
+def configure(
+    task: str,
+    params: dict[str, Any] | None = None,
+    model: str = "lstm",
+    hp: dict[str, Any] | None = None,
+    max_sequences: int | None = None,
+) -> TrialConfig:
     """The resolved configuration (every default filled in, names and values checked)."""
     _check_budget(max_sequences)
     return TrialConfig.resolve(task, dict(params or {}), model, dict(hp or {}), max_sequences)
@@ -122,14 +129,16 @@ def preset_config(preset, quick: bool = False, max_sequences: int | None = None)
     if why is not None:
         raise UserError(f"preset {preset.id}: {why}.")
     task_params, model_params, budget, _ = preset.settings(quick)
-    return configure(preset.task, task_params, preset.model, model_params,
-                     budget if max_sequences is None else max_sequences)
+    return configure(
+        preset.task, task_params, preset.model, model_params, budget if max_sequences is None else max_sequences
+    )
 
 
 def evidence_config(evidence) -> TrialConfig:
     """The resolved configuration of an account's evidence run (:mod:`lstm97.paper.evidence`)."""
-    return configure(evidence.task, dict(evidence.task_params), evidence.model, dict(evidence.model_params),
-                     evidence.max_sequences)
+    return configure(
+        evidence.task, dict(evidence.task_params), evidence.model, dict(evidence.model_params), evidence.max_sequences
+    )
 
 
 def paper_budget(preset) -> int | None:
@@ -146,8 +155,10 @@ def paper_budget(preset) -> int | None:
 
 
 # -- planning and running -----------------------------------------------------------------------------------
-def plan(work: Iterable[tuple[TrialConfig, Sequence[int]] | tuple[TrialConfig, Sequence[int], str]],
-         store: str | Path = DEFAULT_STORE) -> list[Job]:
+def plan(
+    work: Iterable[tuple[TrialConfig, Sequence[int]] | tuple[TrialConfig, Sequence[int], str]],
+    store: str | Path = DEFAULT_STORE,
+) -> list[Job]:
     """Each (config, seeds[, label]) with the seeds the store does not hold yet (the store is created if
     missing, and checked)."""
     with Store(store) as db:
@@ -160,9 +171,15 @@ def plan(work: Iterable[tuple[TrialConfig, Sequence[int]] | tuple[TrialConfig, S
     return jobs
 
 
-def execute(jobs: Sequence[Job], store: str | Path = DEFAULT_STORE, *, workers: int | None = None,
-            chunk: int = 256, executor: Executor | None = None,
-            progress: Callable[[Progress], None] | None = None) -> int:
+def execute(
+    jobs: Sequence[Job],
+    store: str | Path = DEFAULT_STORE,
+    *,
+    workers: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> int:
     """Run every job's missing seeds in one pool and store each trial as it finishes; return how many were
     stored. The store is probed for writing before any training. Raises :class:`Interrupted` on Ctrl-C or
     SIGTERM (what finished is stored; the workers are stopped)."""
@@ -196,9 +213,17 @@ def execute(jobs: Sequence[Job], store: str | Path = DEFAULT_STORE, *, workers: 
             if progress is not None and (force or now - last[0] >= 0.1):
                 last[0] = now
                 running = dict(state["seen"])
-                progress(Progress(len(budgets), state["stored"], state["sequences"] + sum(running.values()),
-                                  sum(budgets), state["retired"] + sum(running.values()),
-                                  time.monotonic() - t0, running))
+                progress(
+                    Progress(
+                        len(budgets),
+                        state["stored"],
+                        state["sequences"] + sum(running.values()),
+                        sum(budgets),
+                        state["retired"] + sum(running.values()),
+                        time.monotonic() - t0,
+                        running,
+                    )
+                )
 
         def on_result(record: dict[str, Any]) -> None:
             db.add_trial(record)
@@ -230,6 +255,7 @@ class _signals_as_interrupts:
     def __enter__(self) -> None:
         self.old = None
         if threading.current_thread() is threading.main_thread():
+
             def handler(signum, frame):
                 raise Interrupted(0, signum)
 
@@ -253,10 +279,21 @@ def trials_of(jobs: Sequence[Job], store: str | Path = DEFAULT_STORE) -> pd.Data
     return df[df["_rank"] >= 0].sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
 
 
-def run(task: str, params: dict[str, Any] | None = None, model: str = "lstm", hp: dict[str, Any] | None = None,
-        *, trials: int = 10, seed: int = 0, store: str | Path = DEFAULT_STORE, max_sequences: int | None = None,
-        jobs: int | None = None, chunk: int = 256, executor: Executor | None = None,
-        progress: Callable[[Progress], None] | None = None) -> pd.DataFrame:
+def run(
+    task: str,
+    params: dict[str, Any] | None = None,
+    model: str = "lstm",
+    hp: dict[str, Any] | None = None,
+    *,
+    trials: int = 10,
+    seed: int = 0,
+    store: str | Path = DEFAULT_STORE,
+    max_sequences: int | None = None,
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> pd.DataFrame:
     """Run ``trials`` trials (seeds ``seed`` … ``seed + trials - 1``) of ``model`` with hyperparameters ``hp``
     on ``task`` with parameters ``params`` into ``store``; return their rows (stored ones included).
 
@@ -275,8 +312,14 @@ def select_presets(ids: Iterable[str] = (), tables: Iterable[str] = (), everythi
     return presets.select(ids, tables, everything)
 
 
-def plan_presets(chosen: Sequence, store: str | Path = DEFAULT_STORE, *, quick: bool = False,
-                 trials: int | None = None, max_sequences: int | None = None) -> list[Job]:
+def plan_presets(
+    chosen: Sequence,
+    store: str | Path = DEFAULT_STORE,
+    *,
+    quick: bool = False,
+    trials: int | None = None,
+    max_sequences: int | None = None,
+) -> list[Job]:
     """A job per preset of ``chosen`` that can run here (seeds 0 … n-1; n the paper's trial count, its quick
     count with ``quick``, or ``trials``)."""
     _check_budget(max_sequences)
@@ -288,11 +331,20 @@ def plan_presets(chosen: Sequence, store: str | Path = DEFAULT_STORE, *, quick: 
     return plan(work, store)
 
 
-def reproduce(ids: Iterable[str] = (), *, tables: Iterable[str] = (), everything: bool = False,
-              quick: bool = False, trials: int | None = None, store: str | Path = DEFAULT_STORE,
-              max_sequences: int | None = None, jobs: int | None = None, chunk: int = 256,
-              executor: Executor | None = None, progress: Callable[[Progress], None] | None = None
-              ) -> pd.DataFrame:
+def reproduce(
+    ids: Iterable[str] = (),
+    *,
+    tables: Iterable[str] = (),
+    everything: bool = False,
+    quick: bool = False,
+    trials: int | None = None,
+    store: str | Path = DEFAULT_STORE,
+    max_sequences: int | None = None,
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> pd.DataFrame:
     """Run the paper's presets (ids such as ``"6a"``, whole ``tables`` such as ``"7"``, or ``everything``)
     into ``store`` and return their trials. Presets that cannot run here are skipped when selected by table
     or ``everything``, and refused when named."""
@@ -316,6 +368,23 @@ def load(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
         return db.trials()
 
 
-__all__ = ["Interrupted", "Job", "Progress", "configure", "default_jobs", "evidence_config", "execute", "load",
-           "paper_budget", "plan", "plan_presets", "preset_config", "preset_unavailable", "reproduce", "run",
-           "select_presets", "seeds_for", "trials_of"]
+__all__ = [
+    "Interrupted",
+    "Job",
+    "Progress",
+    "configure",
+    "default_jobs",
+    "evidence_config",
+    "execute",
+    "load",
+    "paper_budget",
+    "plan",
+    "plan_presets",
+    "preset_config",
+    "preset_unavailable",
+    "reproduce",
+    "run",
+    "select_presets",
+    "seeds_for",
+    "trials_of",
+]

@@ -24,6 +24,4 @@ def suggest(word: str, choices: Iterable[str]) -> str:
 def unknown(kind: str, word: str, choices: Iterable[str]) -> UserError:
     """A :class:`UserError` for an unknown name, listing what is allowed and the closest match."""
     choices = sorted(choices)
-    return UserError(
-        f"unknown {kind} {word!r}.{suggest(word, choices)} Allowed: {', '.join(choices) or '(none)'}."
-    )
+    return UserError(f"unknown {kind} {word!r}.{suggest(word, choices)} Allowed: {', '.join(choices) or '(none)'}.")

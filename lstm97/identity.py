@@ -35,8 +35,9 @@ def canonical(value: Any) -> Any:
     return value
 
 
-def arguments(declared: Sequence[Param], values: Mapping[str, Any],
-              defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def arguments(
+    declared: Sequence[Param], values: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The entries of ``values`` that differ from their declared defaults, canonical and sorted by name.
 
     ``defaults`` overrides the ``Param.default`` of some names (a task's paper defaults for a model). Values
@@ -56,13 +57,26 @@ def arguments(declared: Sequence[Param], values: Mapping[str, Any],
     return out
 
 
-def config_key(task: str, task_version: int, task_args: Mapping[str, Any], model: str, model_version: int,
-               model_args: Mapping[str, Any], max_sequences: int, n_test: int) -> str:
+def config_key(
+    task: str,
+    task_version: int,
+    task_args: Mapping[str, Any],
+    model: str,
+    model_version: int,
+    model_args: Mapping[str, Any],
+    max_sequences: int,
+    n_test: int,
+) -> str:
     """The 16-hex-digit key of a configuration (see the module docstring)."""
     identity = {
-        "task": task, "task_version": int(task_version), "task_args": canonical(task_args),
-        "model": model, "model_version": int(model_version), "model_args": canonical(model_args),
-        "max_sequences": int(max_sequences), "n_test": int(n_test),
+        "task": task,
+        "task_version": int(task_version),
+        "task_args": canonical(task_args),
+        "model": model,
+        "model_version": int(model_version),
+        "model_args": canonical(model_args),
+        "max_sequences": int(max_sequences),
+        "n_test": int(n_test),
     }
     text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -59,9 +59,7 @@ class Param:
         try:
             value = self._convert(raw)
         except (TypeError, ValueError):
-            raise UserError(
-                f"parameter {self.name}={raw!r} is not valid: expected {self.describe()}."
-            ) from None
+            raise UserError(f"parameter {self.name}={raw!r} is not valid: expected {self.describe()}.") from None
         self._check(value, raw)
         return value
 
@@ -112,12 +110,12 @@ class Param:
             raise unknown(f"value for parameter {self.name}", str(value), self.choices)
         numbers = value if self.kind == "floats" else (value,) if self.kind in ("int", "float") else ()
         for v in numbers:
-            if not math.isfinite(v) or (self.low is not None and v < self.low) or (
-                self.high is not None and v > self.high
+            if (
+                not math.isfinite(v)
+                or (self.low is not None and v < self.low)
+                or (self.high is not None and v > self.high)
             ):
-                raise UserError(
-                    f"parameter {self.name}={raw!r} is out of range: expected {self.describe()}."
-                )
+                raise UserError(f"parameter {self.name}={raw!r} is out of range: expected {self.describe()}.")
 
 
 def resolve(declared: Sequence[Param], given: Mapping[str, Any], *, owner: str) -> dict[str, Any]:

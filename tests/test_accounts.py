@@ -34,8 +34,13 @@ def test_g2_is_labelled_with_its_range():
 
 def test_learned_at_is_the_first_block_at_the_level():
     trials = pd.DataFrame({"id": [1, 2, 3]})
-    curves = pd.DataFrame({"trial_id": [1, 1, 1, 2, 2, 3], "sequences": [1000, 2000, 3000, 1000, 2000, 1000],
-                           "frac_correct": [0.5, 0.991, 1.0, 0.2, 0.98, 0.99]})
+    curves = pd.DataFrame(
+        {
+            "trial_id": [1, 1, 1, 2, 2, 3],
+            "sequences": [1000, 2000, 3000, 1000, 2000, 1000],
+            "frac_correct": [0.5, 0.991, 1.0, 0.2, 0.98, 0.99],
+        }
+    )
     assert accounts.learned_at(trials, curves) == [2000, 1000]
     assert accounts.learned_at(trials.iloc[:0], curves) == []
 
@@ -66,8 +71,10 @@ def test_evidence_lines_say_not_run_or_what_is_stored(tmp_path):
     cols = config_columns(api.evidence_config(e))
     df = pd.DataFrame([{**cols, "success": True, "sequences": 1200}, {**cols, "success": False, "sequences": 300_000}])
     assert "1/2 succeeded, sequences 1,200." in accounts._evidence_line(e, df)
-    assert ": not run. `lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2" in \
-        accounts._evidence_line(e, df.iloc[:0])
+    assert (
+        ": not run. `lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2"
+        in accounts._evidence_line(e, df.iloc[:0])
+    )
     other = config_columns(api.configure("long-lag", {"p": 4}, "lstm", {"lr": 0.5}, 300_000))  # a non-default
     budget = config_columns(api.configure("long-lag", {"p": 4}, "lstm", {}, 200_000))
     for cols in (other, budget):  # another hyperparameter, another budget: not this run's trials

@@ -48,10 +48,22 @@ def _alive(pid: int) -> bool:
 def _start_long_parallel_run(tmp_path: Path) -> tuple[subprocess.Popen, set[int]]:
     """A 2-worker run of long trials (T=1000 adding, minutes each); returns once both workers train."""
     store = tmp_path / "s.sqlite"
-    cmd = [sys.executable, "-m", "lstm97.cli", "run", "adding", "-p", "T=1000", "--trials", "6", "--jobs", "2",
-           "--store", str(store)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "lstm97.cli",
+        "run",
+        "adding",
+        "-p",
+        "T=1000",
+        "--trials",
+        "6",
+        "--jobs",
+        "2",
+        "--store",
+        str(store),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
     deadline = time.time() + 120
     workers: set[int] = set()
     while time.time() < deadline and proc.poll() is None:
@@ -95,8 +107,15 @@ def test_parallel_run_stops_within_seconds_leaving_nothing_running(tmp_path, how
 
 def test_progress_reports_sequences_while_trials_run(tmp_path):
     snapshots: list[api.Progress] = []
-    df = lstm97.run("adding", {"T": 50}, trials=2, max_sequences=60_000, store=tmp_path / "s.sqlite", jobs=2,
-                    progress=snapshots.append)
+    df = lstm97.run(
+        "adding",
+        {"T": 50},
+        trials=2,
+        max_sequences=60_000,
+        store=tmp_path / "s.sqlite",
+        jobs=2,
+        progress=snapshots.append,
+    )
     assert len(df) == 2
     during = [p for p in snapshots if p.finished == 0 and p.sequences > 0]
     assert during, "no progress was reported before the first trial finished"
@@ -109,8 +128,15 @@ def test_progress_reports_sequences_while_trials_run(tmp_path):
 
 def test_progress_in_process(tmp_path):
     snapshots: list[api.Progress] = []
-    lstm97.run("adding", {"T": 50}, trials=1, max_sequences=30_000, store=tmp_path / "s.sqlite", jobs=1,
-               progress=snapshots.append)
+    lstm97.run(
+        "adding",
+        {"T": 50},
+        trials=1,
+        max_sequences=30_000,
+        store=tmp_path / "s.sqlite",
+        jobs=1,
+        progress=snapshots.append,
+    )
     assert any(0 < p.sequences < 30_000 for p in snapshots)
 
 
@@ -119,8 +145,7 @@ def test_python_api_resumes_and_returns_a_dataframe(tmp_path):
     first = lstm97.run("adding", {"T": 20}, trials=2, max_sequences=500, store=store, jobs=1)
     assert list(first["seed"]) == [0, 1] and set(first["status"]) == {"budget"}
     calls = []
-    again = lstm97.run("adding", {"T": 20}, trials=3, max_sequences=500, store=store, jobs=1,
-                       progress=calls.append)
+    again = lstm97.run("adding", {"T": 20}, trials=3, max_sequences=500, store=store, jobs=1, progress=calls.append)
     assert list(again["seed"]) == [0, 1, 2]
     assert calls[-1].trials == 1  # only the missing seed ran
     cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, 500)
@@ -136,7 +161,22 @@ def test_python_api_reproduce_presets(tmp_path):
 
 
 def test_no_progress_output_when_stderr_is_not_a_terminal(tmp_path):
-    res = CliRunner().invoke(main, ["run", "adding", "-p", "T=20", "--max-sequences", "2000", "--trials", "2",
-                                    "--jobs", "1", "--store", str(tmp_path / "s.sqlite")])
+    res = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "adding",
+            "-p",
+            "T=20",
+            "--max-sequences",
+            "2000",
+            "--trials",
+            "2",
+            "--jobs",
+            "1",
+            "--store",
+            str(tmp_path / "s.sqlite"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "sequences/s" not in res.output and "/s (ETA" not in res.output

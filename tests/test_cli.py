@@ -90,10 +90,24 @@ def test_corrupt_store_message(tmp_path):
 def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path):
     """Ctrl-C a real run after its first trial is stored; re-running completes it, no duplicates."""
     store = tmp_path / "s.sqlite"
-    cmd = [sys.executable, "-m", "lstm97.cli", "run", "adding", "-p", "T=50", "--trials", "4", "--jobs", "1",
-           "--max-sequences", "20000", "--store", str(store)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "lstm97.cli",
+        "run",
+        "adding",
+        "-p",
+        "T=50",
+        "--trials",
+        "4",
+        "--jobs",
+        "1",
+        "--max-sequences",
+        "20000",
+        "--store",
+        str(store),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
     deadline = time.time() + 120
     stored = 0
     while time.time() < deadline and proc.poll() is None:

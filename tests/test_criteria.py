@@ -23,7 +23,7 @@ def first_hold_bruteforce(rule, errors, correct):
 def scan_in_chunks(rule, errors, correct, sizes):
     state, pos = rule.start(), 0
     for size in sizes:
-        hit = rule.scan(state, errors[pos:pos + size], correct[pos:pos + size])
+        hit = rule.scan(state, errors[pos : pos + size], correct[pos : pos + size])
         if hit >= 0:
             return pos + hit
         pos += size

@@ -15,6 +15,9 @@ from lstm97.models.base import MAX_FLOPS_ENV, MAX_MEMORY_ENV, Footprint, format_
 from lstm97.models.rnn import RecurrentNet
 from lstm97.models.rtrl import RTRL
 
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
+
 try:
     from lstm97.paper.presets import PRESETS
 except ImportError:  # older layout
@@ -51,8 +54,9 @@ def _refused(name, task, **hp):
 
 def test_rtrl_on_exp2a_with_p_10000_is_refused_for_memory(six_gib, no_heavy_setup):
     task = tasks.make("long-lag", p=10000)
-    msg = _refused("rtrl", task, arch="layered", hidden=1, recurrence="self", skip=True, bias=False,
-                   act="logistic", init=0.2)
+    msg = _refused(
+        "rtrl", task, arch="layered", hidden=1, recurrence="self", skip=True, bias=False, act="logistic", init=0.2
+    )
     assert msg.startswith("model 'rtrl' on long-lag(p=10000) needs about ") and " GiB of memory " in msg
     assert "(limit 6.0 GiB, set by LSTM97_MAX_MEMORY)" in msg and "fewer hidden units" in msg
     assert "\n" not in msg  # one line for the CLI
@@ -118,11 +122,16 @@ def test_the_default_memory_limit_is_a_quarter_of_the_machine(monkeypatch):
 
 
 ARCHS = [
-    dict(arch="layered", hidden=3, recurrence="full"), dict(arch="layered", hidden=2, recurrence="self", skip=True),
-    dict(arch="layered", hidden=2, recurrence="none"), dict(arch="layered", hidden=2, recurrence="none",
-                                                            outputs_see="previous", skip=True),
-    dict(arch="layered", hidden=0), dict(arch="wz", hidden=3), dict(arch="wz", hidden=2, order="seq"),
-    dict(arch="a2", hidden=4), dict(arch="a2", hidden=3, order="seq"), dict(arch="a2", hidden=0),
+    dict(arch="layered", hidden=3, recurrence="full"),
+    dict(arch="layered", hidden=2, recurrence="self", skip=True),
+    dict(arch="layered", hidden=2, recurrence="none"),
+    dict(arch="layered", hidden=2, recurrence="none", outputs_see="previous", skip=True),
+    dict(arch="layered", hidden=0),
+    dict(arch="wz", hidden=3),
+    dict(arch="wz", hidden=2, order="seq"),
+    dict(arch="a2", hidden=4),
+    dict(arch="a2", hidden=3, order="seq"),
+    dict(arch="a2", hidden=0),
 ]
 
 
@@ -141,14 +150,17 @@ def test_rtrl_estimate_is_the_plan_it_builds(hp, bias):
     assert c["AR"] == model.masks["A"].sum() + model.masks["R"].sum()
 
 
-@pytest.mark.parametrize("name,task_name,tp,hp", [
-    ("rtrl", "long-lag", {"p": 120}, {}),
-    ("rtrl", "reber", {}, {"arch": "wz", "hidden": 12, "update": "sequence"}),
-    ("rnn-bptt", "long-lag", {"p": 120}, {}),
-    ("lstm", "long-lag", {"p": 120}, {"update": "sequence"}),
-    ("lstm", "adding", {}, {"blocks": 60, "block_size": 4, "in_gate_bias": None}),
-    ("guess", "two-sequence", {}, {"hidden": 300}),
-])
+@pytest.mark.parametrize(
+    "name,task_name,tp,hp",
+    [
+        ("rtrl", "long-lag", {"p": 120}, {}),
+        ("rtrl", "reber", {}, {"arch": "wz", "hidden": 12, "update": "sequence"}),
+        ("rnn-bptt", "long-lag", {"p": 120}, {}),
+        ("lstm", "long-lag", {"p": 120}, {"update": "sequence"}),
+        ("lstm", "adding", {}, {"blocks": 60, "block_size": 4, "in_gate_bias": None}),
+        ("guess", "two-sequence", {}, {"hidden": 300}),
+    ],
+)
 def test_memory_estimate_covers_set_up_and_state(name, task_name, tp, hp):
     """What numpy and numba allocate to build the model, initialise and copy a state and train it stays within
     the estimate (with NUMBA_DISABLE_JIT=1 without the training: traced pure-Python kernels are too slow)."""
@@ -157,8 +169,9 @@ def test_memory_estimate_covers_set_up_and_state(name, task_name, tp, hp):
     train = not getattr(models.get(name), "is_search", False) and not numba.config.DISABLE_JIT
     small = models.make(name, tasks.make(task_name), **{k: v for k, v in hp.items() if k in ("arch", "update")})
     if train:  # compile or load the kernel first: numba's memory is not ours
-        small.train_chunk(small.init_state(np.random.default_rng(1)), tasks.make(task_name).sample(
-            np.random.default_rng(0), 1))
+        small.train_chunk(
+            small.init_state(np.random.default_rng(1)), tasks.make(task_name).sample(np.random.default_rng(0), 1)
+        )
     tracemalloc.start()
     try:
         model = models.make(name, task, **hp)

@@ -68,8 +68,7 @@ def test_stated_defaults_and_spellings_give_one_key():
     assert base.task_args == {} and base.model_args == {}
     assert TrialConfig.resolve("adding", {"T": "100"}, "lstm", {"lr": base.model_params["lr"]}).key() == base.key()
     a = TrialConfig.resolve("reber", {}, "lstm", {"out_gate_bias": "-1,-2,-3", "blocks": 3, "block_size": 2})
-    b = TrialConfig.resolve("reber", {}, "lstm", {"out_gate_bias": (-1.0, -2.0, -3.0), "blocks": "3",
-                                                  "block_size": 2})
+    b = TrialConfig.resolve("reber", {}, "lstm", {"out_gate_bias": (-1.0, -2.0, -3.0), "blocks": "3", "block_size": 2})
     assert a.key() == b.key()
     assert TrialConfig.resolve("adding", {}, "lstm", {}, max_sequences=10).key() != base.key()
 
@@ -99,8 +98,16 @@ def test_record_keys_are_store_columns():
     record = run_trial(cfg, 0)
     columns = {name for name, _ in TRIAL_COLUMNS}
     assert set(record) - set(RECORD_ONLY) <= columns, set(record) - columns
-    guess = run_trial(TrialConfig.resolve("latch", {"variant": "II", "targets": "tanh"}, "guess",
-                                          {"arch": "wz", "hidden": 0, "act": "tanh"}, max_sequences=5), 0)
+    guess = run_trial(
+        TrialConfig.resolve(
+            "latch",
+            {"variant": "II", "targets": "tanh"},
+            "guess",
+            {"arch": "wz", "hidden": 0, "act": "tanh"},
+            max_sequences=5,
+        ),
+        0,
+    )
     assert set(guess) - set(RECORD_ONLY) <= columns
 
 

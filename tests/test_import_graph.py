@@ -57,8 +57,11 @@ def test_report_never_imports_the_runners(path):
 
 @pytest.mark.parametrize("path", modules("paper"), ids=lambda p: p.name)
 def test_paper_is_pure_data(path):
-    bad = [(line, n) for line, n in imported_modules(path)
-           if reaches(n, ("runners", "results", "report", "tasks", "models"))]
+    bad = [
+        (line, n)
+        for line, n in imported_modules(path)
+        if reaches(n, ("runners", "results", "report", "tasks", "models"))
+    ]
     assert not bad, f"{path.relative_to(PACKAGE.parent)} imports {bad}"
 
 
@@ -66,8 +69,12 @@ def test_the_checks_see_lazy_and_relative_imports(tmp_path):
     """Function-level and relative imports of the runners are found (the forms the report used to have)."""
     module = tmp_path / "lstm97" / "report" / "x.py"
     module.parent.mkdir(parents=True)
-    for source in ("def f():\n    from ..runners import TrialConfig\n", "from .. import runners\n",
-                   "def f():\n    import lstm97.runners.trial\n", "from lstm97.runners.seeding import streams\n"):
+    for source in (
+        "def f():\n    from ..runners import TrialConfig\n",
+        "from .. import runners\n",
+        "def f():\n    import lstm97.runners.trial\n",
+        "from lstm97.runners.seeding import streams\n",
+    ):
         module.write_text(source)
         assert any(reaches(n, ("runners",)) for _, n in imported_modules(module, tmp_path)), source
     module.write_text("from ..seeding import streams\nfrom ..results import Store\n")

@@ -34,6 +34,9 @@ from reference.lstm_reference import (
     unflatten,
 )
 
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
+
 EPS = 1e-6
 RTOL = 1e-6
 ATOL = 1e-8
@@ -50,8 +53,19 @@ EXACT_CASES = [
 
 
 def _cfg(C, S, connectivity, output_gate, bias, g, h, n_in=2, n_out=2, lr=0.5):
-    return make_config(n_in=n_in, n_out=n_out, blocks=C, block_size=S, connectivity=connectivity,
-                       output_gate=output_gate, bias=bias, g=g, h=h, lr=lr, update="sequence")
+    return make_config(
+        n_in=n_in,
+        n_out=n_out,
+        blocks=C,
+        block_size=S,
+        connectivity=connectivity,
+        output_gate=output_gate,
+        bias=bias,
+        g=g,
+        h=h,
+        lr=lr,
+        update="sequence",
+    )
 
 
 def _seed(*key):
@@ -80,7 +94,7 @@ def _sequences(seed, cfg, n=2, length=6):
 
 def _one(batch, i):
     inputs, targets, mask, lengths = batch
-    return inputs[i:i + 1], targets[i:i + 1], mask[i:i + 1], lengths[i:i + 1]
+    return inputs[i : i + 1], targets[i : i + 1], mask[i : i + 1], lengths[i : i + 1]
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -126,8 +140,12 @@ def test_reference_loss_is_the_masked_squared_error():
     params = random_params(cfg, np.random.default_rng(3))
     inputs, targets, mask, lengths = _sequences(4, cfg)
     _, outputs = reference_train(params, cfg, inputs, targets, mask, lengths, learn=False)
-    expected = sum(float(np.sum((targets[i, t] - outputs[i, t]) ** 2))
-                   for i in range(len(lengths)) for t in range(int(lengths[i])) if mask[i, t])
+    expected = sum(
+        float(np.sum((targets[i, t] - outputs[i, t]) ** 2))
+        for i in range(len(lengths))
+        for t in range(int(lengths[i]))
+        if mask[i, t]
+    )
     assert reference_loss(params, cfg, inputs, targets, mask, lengths) == pytest.approx(expected, rel=1e-14)
     assert squared_error(outputs, targets, mask) == pytest.approx(expected, rel=1e-14)
 
@@ -138,10 +156,22 @@ def test_reference_loss_is_the_masked_squared_error():
 def _kernel(cfg):
     from lstm97.models.lstm import LSTM
 
-    model = LSTM.for_dims(cfg["n_in"], cfg["n_out"], blocks=cfg["blocks"], block_size=cfg["block_size"],
-                          connectivity=cfg["connectivity"], output_gate=cfg["output_gate"], bias=cfg["bias"],
-                          g=cfg["g"], h=cfg["h"], lr=cfg["lr"], update=cfg["update"], init=0.1,
-                          in_gate_bias=None, out_gate_bias=None)
+    model = LSTM.for_dims(
+        cfg["n_in"],
+        cfg["n_out"],
+        blocks=cfg["blocks"],
+        block_size=cfg["block_size"],
+        connectivity=cfg["connectivity"],
+        output_gate=cfg["output_gate"],
+        bias=cfg["bias"],
+        g=cfg["g"],
+        h=cfg["h"],
+        lr=cfg["lr"],
+        update=cfg["update"],
+        init=0.1,
+        in_gate_bias=None,
+        out_gate_bias=None,
+    )
     state = model.init_state(np.random.default_rng(0))
     return model, state
 

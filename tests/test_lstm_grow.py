@@ -1,10 +1,14 @@
 """Sequential network construction (grow=plateau, PAPER.md §1.8 remedy 1, Exp 2a/2b)."""
 
 import numpy as np
+import pytest
 
 from lstm97 import tasks
 from lstm97.models.lstm import LSTM
 from lstm97.runners import TrialConfig, run_trial
+
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
 
 
 def test_absent_blocks_neither_act_nor_change():
@@ -39,8 +43,9 @@ def test_a_block_is_added_when_the_error_stops_decreasing():
 
 
 def test_growing_trials_are_chunk_invariant():
-    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {"grow": "plateau", "grow_window": 50},
-                              max_sequences=1000, n_test=50)
+    cfg = TrialConfig.resolve(
+        "adding", {"T": 20}, "lstm", {"grow": "plateau", "grow_window": 50}, max_sequences=1000, n_test=50
+    )
     recs = [run_trial(cfg, seed=4, chunk=c) for c in (7, 64, 1000)]
     for r in recs[1:]:
         assert (r["test_mse"], r["curve"]) == (recs[0]["test_mse"], recs[0]["curve"])

@@ -24,6 +24,9 @@ from reference.lstm_reference import (
     reference_train,
 )
 
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
+
 ATOL = 1e-10
 
 LAYOUTS = [(1, 1), (2, 2), (3, 1), (1, 3)]
@@ -39,10 +42,22 @@ def _seed(*key):
 def _kernel(cfg):
     from lstm97.models.lstm import LSTM
 
-    model = LSTM.for_dims(cfg["n_in"], cfg["n_out"], blocks=cfg["blocks"], block_size=cfg["block_size"],
-                          connectivity=cfg["connectivity"], output_gate=cfg["output_gate"], bias=cfg["bias"],
-                          g=cfg["g"], h=cfg["h"], lr=cfg["lr"], update=cfg["update"], init=0.1,
-                          in_gate_bias=None, out_gate_bias=None)
+    model = LSTM.for_dims(
+        cfg["n_in"],
+        cfg["n_out"],
+        blocks=cfg["blocks"],
+        block_size=cfg["block_size"],
+        connectivity=cfg["connectivity"],
+        output_gate=cfg["output_gate"],
+        bias=cfg["bias"],
+        g=cfg["g"],
+        h=cfg["h"],
+        lr=cfg["lr"],
+        update=cfg["update"],
+        init=0.1,
+        in_gate_bias=None,
+        out_gate_bias=None,
+    )
     state = model.init_state(np.random.default_rng(0))
     return model, state
 
@@ -62,8 +77,9 @@ def _batch(arrays):
 def _assert_params_equal(model, w, expected, context=""):
     got = model.views(w)
     for name in PARAM_NAMES:
-        np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=ATOL,
-                                   err_msg=f"{context} weight array {name}")
+        np.testing.assert_allclose(
+            got[name], expected[name], rtol=0, atol=ATOL, err_msg=f"{context} weight array {name}"
+        )
 
 
 def _data(cfg, seed, n=4, length=7):
@@ -71,8 +87,8 @@ def _data(cfg, seed, n=4, length=7):
     every step besides the random masks."""
     rng = np.random.default_rng(seed)
     inputs, targets, mask, lengths = random_batch(rng, n, length, cfg["n_in"], cfg["n_out"], p_target=0.4)
-    mask[1, :] = False                       # a whole sequence without targets (traces still run)
-    mask[2, : lengths[2]] = True             # a target at every step
+    mask[1, :] = False  # a whole sequence without targets (traces still run)
+    mask[2, : lengths[2]] = True  # a target at every step
     return inputs, targets, mask, lengths
 
 
@@ -95,12 +111,12 @@ def _check_against_reference(cfg, seed):
 # --------------------------------------------------------------------------------------------------------
 # Layout
 # --------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("connectivity,output_gate,bias",
-                         list(itertools.product(["F", "B"], [True, False], BIASES)))
+@pytest.mark.parametrize("connectivity,output_gate,bias", list(itertools.product(["F", "B"], [True, False], BIASES)))
 @pytest.mark.parametrize("C,S", LAYOUTS)
 def test_layout_matches_reference(C, S, connectivity, output_gate, bias):
-    cfg = make_config(n_in=3, n_out=2, blocks=C, block_size=S, connectivity=connectivity,
-                      output_gate=output_gate, bias=bias)
+    cfg = make_config(
+        n_in=3, n_out=2, blocks=C, block_size=S, connectivity=connectivity, output_gate=output_gate, bias=bias
+    )
     model, state = _kernel(cfg)
     assert model.n_weights == n_weights(cfg) == state.w.shape[0]
     views = model.views(np.arange(model.n_weights, dtype=np.float64))
@@ -124,8 +140,19 @@ def test_train_chunk_matches_reference(C, S, connectivity, output_gate, bias, up
     # cycle the squashing pairs over the grid so that each appears with every layout and connectivity
     index = LAYOUTS.index((C, S)) + BIASES.index(bias) + (update == "sequence") + 2 * output_gate
     g, h = GH[index % len(GH)]
-    cfg = make_config(n_in=3, n_out=2, blocks=C, block_size=S, connectivity=connectivity,
-                      output_gate=output_gate, bias=bias, g=g, h=h, lr=0.5, update=update)
+    cfg = make_config(
+        n_in=3,
+        n_out=2,
+        blocks=C,
+        block_size=S,
+        connectivity=connectivity,
+        output_gate=output_gate,
+        bias=bias,
+        g=g,
+        h=h,
+        lr=0.5,
+        update=update,
+    )
     _check_against_reference(cfg, _seed(C, S, connectivity, output_gate, bias, update))
 
 
@@ -134,15 +161,35 @@ def test_train_chunk_matches_reference(C, S, connectivity, output_gate, bias, up
 @pytest.mark.parametrize("g,h", GH)
 @pytest.mark.parametrize("connectivity", ["F", "B"])
 def test_squashing_variants_match_reference(connectivity, g, h, update, n_in, n_out):
-    cfg = make_config(n_in=n_in, n_out=n_out, blocks=2, block_size=2, connectivity=connectivity,
-                      output_gate=True, bias="all", g=g, h=h, lr=1.0, update=update)
+    cfg = make_config(
+        n_in=n_in,
+        n_out=n_out,
+        blocks=2,
+        block_size=2,
+        connectivity=connectivity,
+        output_gate=True,
+        bias="all",
+        g=g,
+        h=h,
+        lr=1.0,
+        update=update,
+    )
     _check_against_reference(cfg, _seed(connectivity, g, h, update, n_in, n_out))
 
 
 @pytest.mark.parametrize("connectivity,output_gate", list(itertools.product(["F", "B"], [True, False])))
 def test_predict_matches_reference_and_keeps_weights(connectivity, output_gate):
-    cfg = make_config(n_in=2, n_out=3, blocks=2, block_size=2, connectivity=connectivity,
-                      output_gate=output_gate, bias="all", lr=0.5, update="step")
+    cfg = make_config(
+        n_in=2,
+        n_out=3,
+        blocks=2,
+        block_size=2,
+        connectivity=connectivity,
+        output_gate=output_gate,
+        bias="all",
+        lr=0.5,
+        update="step",
+    )
     seed = _seed("predict", connectivity, output_gate)
     params = random_params(cfg, np.random.default_rng(seed))
     arrays = _data(cfg, seed + 1)
@@ -160,8 +207,9 @@ def test_predict_matches_reference_and_keeps_weights(connectivity, output_gate):
 @pytest.mark.parametrize("update", ["step", "sequence"])
 def test_chunks_carry_weights_over(update):
     """Training on sequences in two chunks equals training on them in one (and equals the reference)."""
-    cfg = make_config(n_in=2, n_out=2, blocks=2, block_size=2, connectivity="F", output_gate=True,
-                      bias="all", lr=0.5, update=update)
+    cfg = make_config(
+        n_in=2, n_out=2, blocks=2, block_size=2, connectivity="F", output_gate=True, bias="all", lr=0.5, update=update
+    )
     seed = _seed("chunks", update)
     params = random_params(cfg, np.random.default_rng(seed))
     arrays = _data(cfg, seed + 1, n=5)
@@ -176,8 +224,9 @@ def test_chunks_carry_weights_over(update):
 
 
 def test_no_targets_no_weight_change():
-    cfg = make_config(n_in=2, n_out=2, blocks=2, block_size=2, connectivity="F", output_gate=True,
-                      bias="all", lr=0.5, update="step")
+    cfg = make_config(
+        n_in=2, n_out=2, blocks=2, block_size=2, connectivity="F", output_gate=True, bias="all", lr=0.5, update="step"
+    )
     params = random_params(cfg, np.random.default_rng(5))
     inputs, targets, mask, lengths = _data(cfg, 6)
     mask[:] = False
@@ -195,8 +244,9 @@ def test_no_targets_no_weight_change():
 def test_step_and_sequence_update_agree_with_only_a_final_target(connectivity):
     """PAPER.md §1.9: with the only target at the sequence end, both update readings give the same result;
     with targets at several steps they differ."""
-    base = dict(n_in=2, n_out=2, blocks=2, block_size=2, connectivity=connectivity, output_gate=True,
-                bias="all", lr=0.5)
+    base = dict(
+        n_in=2, n_out=2, blocks=2, block_size=2, connectivity=connectivity, output_gate=True, bias="all", lr=0.5
+    )
     cfg_step = make_config(base, update="step")
     cfg_seq = make_config(base, update="sequence")
     seed = _seed("final", connectivity)
@@ -211,8 +261,9 @@ def test_step_and_sequence_update_agree_with_only_a_final_target(connectivity):
             _set(model, state, params)
             model.train_chunk(state, _batch((inputs, targets, m, lengths)))
             results.append(state.w.copy())
-            _assert_params_equal(model, state.w, reference_train(params, cfg, inputs, targets, m, lengths)[0],
-                                 f"update={cfg['update']}")
+            _assert_params_equal(
+                model, state.w, reference_train(params, cfg, inputs, targets, m, lengths)[0], f"update={cfg['update']}"
+            )
         if same:
             np.testing.assert_allclose(results[0], results[1], rtol=0, atol=ATOL)
         else:

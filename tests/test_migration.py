@@ -81,8 +81,23 @@ def test_migrated_store_runs_zero_trials_for_what_it_holds(v1):
     res = runner.invoke(main, ["reproduce", "--all", "--quick", "--trials", "1", "--store", str(v1)])
     assert res.exit_code == 0, res.output
     assert "0 trials on" in res.output
-    res = runner.invoke(main, ["run", "adding", "-p", "T=20", "--hp", "lr=0.5", "--trials", "2",
-                               "--max-sequences", "20000", "--store", str(v1)])
+    res = runner.invoke(
+        main,
+        [
+            "run",
+            "adding",
+            "-p",
+            "T=20",
+            "--hp",
+            "lr=0.5",
+            "--trials",
+            "2",
+            "--max-sequences",
+            "20000",
+            "--store",
+            str(v1),
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "0 trials to run (2 already stored" in res.output
     assert _raw(v1, "SELECT COUNT(*) FROM trials") == [(50,)]
@@ -122,8 +137,10 @@ def test_read_only_store_is_migrated_in_memory(v1, store_as):
 def test_trials_of_an_unknown_plugin_wait_for_it(v1, monkeypatch):
     """A configuration whose task is not installed keeps its old key until a store is opened with it."""
     db = sqlite3.connect(v1)
-    old = db.execute("SELECT config_key, task_params, model_params, max_sequences FROM trials "
-                     "WHERE task='adding' AND max_sequences = 20000 LIMIT 1").fetchone()
+    old = db.execute(
+        "SELECT config_key, task_params, model_params, max_sequences FROM trials "
+        "WHERE task='adding' AND max_sequences = 20000 LIMIT 1"
+    ).fetchone()
     db.execute("UPDATE trials SET task='my-adding' WHERE config_key = ?", (old[0],))
     db.commit()
     db.close()
@@ -133,8 +150,11 @@ def test_trials_of_an_unknown_plugin_wait_for_it(v1, monkeypatch):
 
     cls = tasks.get("adding")
     plugin = type("MyAdding", (cls,), {"spec": dataclasses.replace(cls.spec, name="my-adding")})
-    monkeypatch.setitem(tasks.registry._entries, "my-adding", tasks.registry._entries["adding"].__class__(
-        "my-adding", "tests:MyAdding", "user", _obj=plugin))
+    monkeypatch.setitem(
+        tasks.registry._entries,
+        "my-adding",
+        tasks.registry._entries["adding"].__class__("my-adding", "tests:MyAdding", "user", _obj=plugin),
+    )
     with Store(v1) as s:
         mine = s.trials().query("task == 'my-adding'")
     cfg = TrialConfig.resolve("my-adding", {"T": 20}, "lstm", {"lr": 0.5}, old[3])
@@ -149,7 +169,8 @@ def test_v1_key_is_recomputed_exactly(v1):
     hits = 0
     for key, task, tp, model, mp, budget, n_test in rows:
         proto_n_test = tasks.make(task, **json.loads(tp)).protocol().n_test
-        candidates = {migrate.v1_key(task, json.loads(tp), model, json.loads(mp), budget, n)
-                      for n in (proto_n_test, n_test)}
+        candidates = {
+            migrate.v1_key(task, json.loads(tp), model, json.loads(mp), budget, n) for n in (proto_n_test, n_test)
+        }
         hits += key in candidates
     assert hits == len(rows)

@@ -9,6 +9,9 @@ from lstm97 import models, tasks
 from lstm97.models.base import NONFINITE, OK, ChunkResult
 from lstm97.tasks import SequenceBatch
 
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
+
 #: (model, hyperparameters, task, task parameters): every built-in forward path, on dense inputs
 DENSE_CASES = [
     ("lstm", {}, "adding", {"T": 20}),
@@ -35,8 +38,9 @@ def _poisoned(batch, i):
     return SequenceBatch(inputs, batch.targets, batch.mask, batch.lengths, dict(batch.info))
 
 
-@pytest.mark.parametrize("model_name,hp,task_name,tp", DENSE_CASES,
-                         ids=[f"{m}-{t}-{i}" for i, (m, _, t, _) in enumerate(DENSE_CASES)])
+@pytest.mark.parametrize(
+    "model_name,hp,task_name,tp", DENSE_CASES, ids=[f"{m}-{t}-{i}" for i, (m, _, t, _) in enumerate(DENSE_CASES)]
+)
 def test_predict_marks_the_failing_sequence_and_the_rest_nan(model_name, hp, task_name, tp):
     task, model, state, batch = _setup(model_name, hp, task_name, tp)
     clean = model.predict(state, batch)
@@ -49,10 +53,16 @@ def test_predict_marks_the_failing_sequence_and_the_rest_nan(model_name, hp, tas
     np.testing.assert_array_equal(ok[:2], task.correct(batch, clean)[:2])
 
 
-@pytest.mark.parametrize("model_name,task_name,tp", [
-    ("lstm", "long-lag", {"p": 4}), ("rtrl", "long-lag", {"p": 4}), ("rnn-bptt", "long-lag", {"p": 4}),
-    ("elman", "reber", {}), ("lstm", "reber", {}),
-])
+@pytest.mark.parametrize(
+    "model_name,task_name,tp",
+    [
+        ("lstm", "long-lag", {"p": 4}),
+        ("rtrl", "long-lag", {"p": 4}),
+        ("rnn-bptt", "long-lag", {"p": 4}),
+        ("elman", "reber", {}),
+        ("lstm", "reber", {}),
+    ],
+)
 def test_a_non_finite_weight_makes_every_output_nan(model_name, task_name, tp):
     """One-hot inputs (the sparse kernel paths): a NaN weight that every unit's sum reaches."""
     task, model, state, batch = _setup(model_name, {}, task_name, tp)

@@ -22,9 +22,13 @@ COLUMNS = {
     "2": ["method", "delay p", "learning rate", "# weights"],
     "2b": ["method", "p", "# weights"],
     "3": ["q (time lag − 1)", "p (# distractor symbols)", "q/p", "# weights"],
-    "4": ["T", "N", "# weights"], "5": ["T", "N", "# weights"], "6": ["T", "N", "# weights"],
-    "7": ["T", "minimal lag", "# weights"], "8": ["T", "minimal lag", "# weights", "n_seq"],
-    "9": ["task", "# weights"], "RS": ["task", "architecture", "# weights"],
+    "4": ["T", "N", "# weights"],
+    "5": ["T", "N", "# weights"],
+    "6": ["T", "N", "# weights"],
+    "7": ["T", "minimal lag", "# weights"],
+    "8": ["T", "minimal lag", "# weights", "n_seq"],
+    "9": ["task", "# weights"],
+    "RS": ["task", "architecture", "# weights"],
 }
 
 
@@ -48,16 +52,17 @@ def test_spec_rows_and_columns(key):
     for stat in spec.before:
         labels += [f"paper: {stat.label}", f"ours: {stat.ours_label or stat.label}"]
     labels += [f"paper: {spec.main}", "ours: mean (median)", "ours: min–max", "ours: 95 % CI of mean"]
-    assert list(shown.columns[1:len(labels) + 1]) == labels
+    assert list(shown.columns[1 : len(labels) + 1]) == labels
     assert list(shown.columns[-2:]) == ["settings", "verdict"]
     raw = reproduction.table(key, rows, raw=True)
-    assert list(raw.columns[:2 + len(COLUMNS[key])]) == ["id", "paper row", *COLUMNS[key]]
+    assert list(raw.columns[: 2 + len(COLUMNS[key])]) == ["id", "paper row", *COLUMNS[key]]
 
 
 def test_paired_statistics_and_labels():
     assert [s.label for s in SPECS["4"].before] == [s.label for s in SPECS["5"].before] == ["ST1"]
-    assert [SPECS[k].main for k in SPECS] == ["success after"] * 4 + ["stop: ST2"] * 2 + ["stop"] + \
-        ["success after"] * 3 + ["guesses"]
+    assert [SPECS[k].main for k in SPECS] == ["success after"] * 4 + ["stop: ST2"] * 2 + ["stop"] + [
+        "success after"
+    ] * 3 + ["guesses"]
     assert [s.label for s in SPECS["6"].after] == ["fraction misclassified", "av. difference to mean"]
     assert [s.label for s in SPECS["8"].after] == ["# wrong (of {n_test:,})", "MSE (test)"]
     for spec in SPECS.values():  # every paper figure a statistic names is the paper's, in that table
@@ -91,9 +96,11 @@ def test_every_descriptor_kind_is_known_to_the_report():
 
 def test_the_paper_layer_imports_no_code_that_resolves_or_runs():
     layers = tuple(f"lstm97.{name}" for name in ("runners", "results", "report", "tasks", "models", "registry"))
-    code = ("import sys, lstm97.paper.presets, lstm97.paper.tables, lstm97.paper.evidence, lstm97.paper.results\n"
-            f"bad = [m for m in sys.modules if m.startswith({layers!r})]\n"
-            "assert not bad, bad\n")
+    code = (
+        "import sys, lstm97.paper.presets, lstm97.paper.tables, lstm97.paper.evidence, lstm97.paper.results\n"
+        f"bad = [m for m in sys.modules if m.startswith({layers!r})]\n"
+        "assert not bad, bad\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     for p in presets.PRESETS:  # presets are data: none of them can resolve itself any more
         assert not hasattr(p, "config") and not hasattr(p, "unavailable") and not hasattr(p, "stop_rule")

@@ -50,14 +50,19 @@ def test_trace_outputs_equal_predict(task, tp, hp, n_act):
     tr = m.trace(state, batch)
     L = int(batch.lengths[0])
     C, CS = m.hp["blocks"], m.hp["blocks"] * m.hp["block_size"]
-    assert {k: v.shape for k, v in tr.items()} == {"y_in": (L, C), "y_out": (L, C), "s_c": (L, CS),
-                                                    "y_c": (L, CS), "outputs": (L, t.n_out)}
+    assert {k: v.shape for k, v in tr.items()} == {
+        "y_in": (L, C),
+        "y_out": (L, C),
+        "s_c": (L, CS),
+        "y_c": (L, CS),
+        "outputs": (L, t.n_out),
+    }
     np.testing.assert_allclose(tr["outputs"], m.predict(state, batch)[0, :L], rtol=0, atol=1e-12)
     np.testing.assert_array_equal(state.w, before)  # read-only
     if not m.hp["output_gate"]:
         assert (tr["y_out"] == 1.0).all()
     if n_act is not None and n_act < C:
-        assert (tr["s_c"][:, n_act * m.hp["block_size"]:] == 0).all() and (tr["y_in"][:, n_act:] == 0).all()
+        assert (tr["s_c"][:, n_act * m.hp["block_size"] :] == 0).all() and (tr["y_in"][:, n_act:] == 0).all()
     with pytest.raises(ValueError, match="one sequence"):
         m.trace(state, t.sample(np.random.default_rng(3), 2))
 
@@ -65,10 +70,23 @@ def test_trace_outputs_equal_predict(task, tp, hp, n_act):
 def record(preset_id, seed, success, sequences, weights=None, **kw):
     p = presets.get(preset_id)
     cfg = api.preset_config(p)
-    rec = dict(**config_columns(cfg), stop_rule="ST3(0.1)", seed=seed, status="success" if success else "budget",
-               success=success, sequences=sequences, unit="sequences", milestones={}, test_wrong=1, test_mse=0.01,
-               n_weights=p.paper.weights, wall_time=1.0, package_version="0", message="",
-               curve=[(1000 * i, 1.0 / i, min(1.0, 0.1 * i)) for i in range(1, 8)])
+    rec = dict(
+        **config_columns(cfg),
+        stop_rule="ST3(0.1)",
+        seed=seed,
+        status="success" if success else "budget",
+        success=success,
+        sequences=sequences,
+        unit="sequences",
+        milestones={},
+        test_wrong=1,
+        test_mse=0.01,
+        n_weights=p.paper.weights,
+        wall_time=1.0,
+        package_version="0",
+        message="",
+        curve=[(1000 * i, 1.0 / i, min(1.0, 0.1 * i)) for i in range(1, 8)],
+    )
     if weights is not None:
         rec["weights"] = weights
     rec.update(kw)
@@ -109,19 +127,27 @@ def test_older_store_gets_the_weights_column(tmp_path, monkeypatch):
                              frac_correct REAL, PRIMARY KEY (trial_id, sequences));
     """)
     old = record("6a", 1, True, 25_000)
-    old["config_key"] = migrate.v1_key(old["task"], old["task_params"], old["model"], old["model_params"],
-                                       old["max_sequences"], old["n_test"])
-    old.update({k: json.dumps(old[k], sort_keys=True, default=list) for k in ("task_params", "model_params",
-                                                                            "milestones")})
-    db.execute(f"INSERT INTO trials ({', '.join(V1_REQUIRED)}) VALUES ({', '.join('?' * len(V1_REQUIRED))})",
-               [old.get(n, "") for n in V1_REQUIRED])
+    old["config_key"] = migrate.v1_key(
+        old["task"], old["task_params"], old["model"], old["model_params"], old["max_sequences"], old["n_test"]
+    )
+    old.update(
+        {k: json.dumps(old[k], sort_keys=True, default=list) for k in ("task_params", "model_params", "milestones")}
+    )
+    db.execute(
+        f"INSERT INTO trials ({', '.join(V1_REQUIRED)}) VALUES ({', '.join('?' * len(V1_REQUIRED))})",
+        [old.get(n, "") for n in V1_REQUIRED],
+    )
     db.commit()
     db.close()
     real = sqlite3.connect
     with monkeypatch.context() as mp:  # a read-only file: readable, without the new columns' values
-        mp.setattr(store_module.sqlite3, "connect",
-                   lambda p, *a, **k: real(f"file:{p}?mode=ro", *a, uri=True, **k) if str(p) == str(path)
-                   else real(p, *a, **k))
+        mp.setattr(
+            store_module.sqlite3,
+            "connect",
+            lambda p, *a, **k: (
+                real(f"file:{p}?mode=ro", *a, uri=True, **k) if str(p) == str(path) else real(p, *a, **k)
+            ),
+        )
         with Store(path, create=False) as s:
             assert s.trials()["has_weights"].tolist() == [False] and s.weights(1) is None
     with Store(path) as s:  # writable: the columns are added; the old trial reads NULL (NaN) there
@@ -155,8 +181,15 @@ def test_figures_are_png(rows_and_curves, tmp_path):
     state = m.init_state(np.random.default_rng(0))
     batch = t.sample(np.random.default_rng(1), 1)
     L = int(batch.lengths[0])
-    path = plots.trace_figure(m.trace(state, batch), batch.inputs[0, :L], batch.targets[0, L - 1],
-                              tmp_path / "trace.png", "6a", list("EBabcdXY"), 2)
+    path = plots.trace_figure(
+        m.trace(state, batch),
+        batch.inputs[0, :L],
+        batch.targets[0, L - 1],
+        tmp_path / "trace.png",
+        "6a",
+        list("EBabcdXY"),
+        2,
+    )
     assert is_png(path)
 
 
@@ -179,12 +212,25 @@ def test_trace_follows_table_9_spec_and_names_a_version_mismatch(tmp_path, monke
     assert not any(f.kind == "trace" for k, s in SPECS.items() if k != "9" for f in s.figures)
     path = tmp_path / "s.sqlite"
     with Store(path) as db:
-        db.add_trial(record("6b", 0, True, 20_000, weights=models.make("lstm", tasks.make("temporal-order", marks=3))
-                            .init_state(np.random.default_rng(0)).w, task_version=99))
+        db.add_trial(
+            record(
+                "6b",
+                0,
+                True,
+                20_000,
+                weights=models.make("lstm", tasks.make("temporal-order", marks=3))
+                .init_state(np.random.default_rng(0))
+                .w,
+                task_version=99,
+            )
+        )
         rows = match(db.trials())
         seen = {}
-        monkeypatch.setattr(plots, "trace_figure", lambda tr, x, y, out, title, names, size: seen.update(
-            out=out, title=title, names=names) or out)
+        monkeypatch.setattr(
+            plots,
+            "trace_figure",
+            lambda tr, x, y, out, title, names, size: seen.update(out=out, title=title, names=names) or out,
+        )
         got, note = build_module._trace(db, rows, tmp_path, fig)
         lines = build_module._figures(SPECS["9"], rows, db.curves(), tmp_path, {("9", 2): (got, note)})
     assert got == tmp_path / "trace_6b.png" and seen["names"] == list("EBabcdXY")

@@ -12,11 +12,43 @@ from lstm97.paper.tables import TABLES
 from lstm97.runners.trial import protocol_text
 
 TABLE_ROWS = [
-    "1-1", "1-2", "1-3", "1-4", "1-5", "2a", "2b", *(f"2c-{i}" for i in range(1, 10)),
-    "3a-1", "3a-2", "3a-3", "3b-1", "3b-2", "3b-3", "3c-1", "3c-2", "4-1", "4-2", "4-3", "5-140", "5-13", "6a", "6b",
+    "1-1",
+    "1-2",
+    "1-3",
+    "1-4",
+    "1-5",
+    "2a",
+    "2b",
+    *(f"2c-{i}" for i in range(1, 10)),
+    "3a-1",
+    "3a-2",
+    "3a-3",
+    "3b-1",
+    "3b-2",
+    "3b-3",
+    "3c-1",
+    "3c-2",
+    "4-1",
+    "4-2",
+    "4-3",
+    "5-140",
+    "5-13",
+    "6a",
+    "6b",
 ]
-BASELINES = ["rtrl-1-3", "rtrl-1-12", "elman-1", "rcc-1", "rtrl-2a-p4-lr1", "rtrl-2a-p4-lr4", "rtrl-2a-p4-lr10",
-             "rtrl-2a-p10", "rtrl-2a-p100", "bptt-2a-p100", "ch-2a"]
+BASELINES = [
+    "rtrl-1-3",
+    "rtrl-1-12",
+    "elman-1",
+    "rcc-1",
+    "rtrl-2a-p4-lr1",
+    "rtrl-2a-p4-lr4",
+    "rtrl-2a-p4-lr10",
+    "rtrl-2a-p10",
+    "rtrl-2a-p100",
+    "bptt-2a-p100",
+    "ch-2a",
+]
 GUESSING = ["guess-2seq", "guess-parity-a1", "guess-parity-a2", "guess-latch"]
 
 
@@ -135,6 +167,7 @@ def test_equivalent_run_command_gives_the_same_configuration(p):
         tp = [words[i + 1] for i, w in enumerate(words) if w == "-p"]
         hp = [words[i + 1] for i, w in enumerate(words) if w == "--hp"]
         budget = int(words[words.index("--max-sequences") + 1]) if "--max-sequences" in words else None
-        cfg = TrialConfig.resolve(words[2], parse_assignments(tp), words[words.index("--model") + 1],
-                                  parse_assignments(hp), budget)
+        cfg = TrialConfig.resolve(
+            words[2], parse_assignments(tp), words[words.index("--model") + 1], parse_assignments(hp), budget
+        )
         assert cfg.key() == api.preset_config(p, quick=quick).key()

@@ -11,7 +11,7 @@ REPORT = ROOT / "docs" / "reproduction"
 
 def block(text: str, name: str) -> str:
     a = text.index(f"<!-- {name}:start -->") + len(f"<!-- {name}:start -->")
-    return text[a:text.index(f"<!-- {name}:end -->")].strip()
+    return text[a : text.index(f"<!-- {name}:end -->")].strip()
 
 
 def test_readme_summary_is_the_published_reports():
@@ -33,10 +33,9 @@ def test_readme_commands_are_the_published_reports():
 def test_readme_python_api_example_runs_as_written(tmp_path):
     """The first Python block of the README's "Python API" section, as a script in a fresh directory."""
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Python API"):]
+    section = readme[readme.index("## Python API") :]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     (tmp_path / "example.py").write_text(code)
-    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "temporal-order" in done.stdout and (tmp_path / "runs.sqlite").exists()

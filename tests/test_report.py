@@ -21,13 +21,29 @@ def test_paper_rows_match_configurations():
 
 def test_summary_columns():
     def trial(seed, success, seqs, wrong, milestones):
-        return dict(config_key="k", task="two-sequence", task_params={"T": 100, "N": 3, "noise": "none"},
-                    model="lstm", seed=seed, success=success, sequences=seqs, test_wrong=wrong,
-                    max_sequences=10**6, n_test=2560, n_weights=102, stop_rule="ST2", milestones=milestones)
+        return dict(
+            config_key="k",
+            task="two-sequence",
+            task_params={"T": 100, "N": 3, "noise": "none"},
+            model="lstm",
+            seed=seed,
+            success=success,
+            sequences=seqs,
+            test_wrong=wrong,
+            max_sequences=10**6,
+            n_test=2560,
+            n_weights=102,
+            stop_rule="ST2",
+            milestones=milestones,
+        )
 
-    df = pd.DataFrame([trial(0, True, 30_000, 1, {"ST1": 20_000, "ST2": 30_000}),
-                       trial(1, True, 50_000, 3, {"ST1": 40_000, "ST2": 50_000}),
-                       trial(2, False, 10**6, 9, {})])
+    df = pd.DataFrame(
+        [
+            trial(0, True, 30_000, 1, {"ST1": 20_000, "ST2": 30_000}),
+            trial(1, True, 50_000, 3, {"ST1": 40_000, "ST2": 50_000}),
+            trial(2, False, 10**6, 9, {}),
+        ]
+    )
     row = summary(df).iloc[0]
     assert row["trials"] == 3 and round(row["% success"], 1) == 66.7
     assert row["mean seq."] == 40_000 and row["median seq."] == 40_000

@@ -42,8 +42,14 @@ def test_newest_versions_then_most_trials_win():
     old = {**config_columns(cfg), "config_key": "old", "task_version": 0}
     new = {**config_columns(cfg), "config_key": "new"}
     many = {**config_columns(cfg), "config_key": "many"}
-    df = frame({**old, "seed": 0}, {**old, "seed": 1}, {**old, "seed": 2}, {**new, "seed": 0},
-               {**many, "seed": 0}, {**many, "seed": 1})
+    df = frame(
+        {**old, "seed": 0},
+        {**old, "seed": 1},
+        {**old, "seed": 2},
+        {**new, "seed": 0},
+        {**many, "seed": 0},
+        {**many, "seed": 1},
+    )
     best = select(stored(df), "temporal-order", {"marks": 2}, "lstm", {})
     assert [c.key for c in best] == ["many", "new", "old"]
     assert [c.key for c in select(stored(df), "temporal-order", {"marks": 2}, "lstm", {}, 1000)] == []
@@ -52,10 +58,18 @@ def test_newest_versions_then_most_trials_win():
 
 def test_a_non_default_the_preset_does_not_name_is_not_its_trial(tmp_path):
     with Store(tmp_path / "s.sqlite") as db:
-        db.add_trial(fake("6a", 0, True, 30_000, cfg=api.configure("temporal-order", {"marks": 2}, "lstm",
-                                                                   {"lr": 0.3})))
-        db.add_trial(fake("6b", 0, True, 30_000, cfg=api.configure("temporal-order", {"marks": 3}, "lstm", {},
-                                                                   max_sequences=123_000)))
+        db.add_trial(
+            fake("6a", 0, True, 30_000, cfg=api.configure("temporal-order", {"marks": 2}, "lstm", {"lr": 0.3}))
+        )
+        db.add_trial(
+            fake(
+                "6b",
+                0,
+                True,
+                30_000,
+                cfg=api.configure("temporal-order", {"marks": 3}, "lstm", {}, max_sequences=123_000),
+            )
+        )
         rows = by_id(reproduction.match(db.trials()))
     assert rows["6a"].mode == "none"
     assert (rows["6b"].mode, rows["6b"].match, rows["6b"].settings) == ("reduced", "budget", "budget 123,000")
@@ -73,8 +87,7 @@ def test_the_report_resolves_nothing(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the report resolved a configuration")
 
-    for target, name in ((tasks, "make"), (tasks, "get"), (models, "make"), (models, "get"),
-                         (TrialConfig, "resolve")):
+    for target, name in ((tasks, "make"), (tasks, "get"), (models, "make"), (models, "get"), (TrialConfig, "resolve")):
         monkeypatch.setattr(target, name, refuse)
     rows = reproduction.match(df)
     assert by_id(rows)["6a"].mode == "paper" and by_id(rows)["2a"].settings == "quick: p=20, budget 20,000"
@@ -85,8 +98,10 @@ def test_the_report_resolves_nothing(tmp_path, monkeypatch):
     assert "lstm97 reproduce 6a --trials 1 --store s.sqlite" in cmds
     assert "lstm97 reproduce --all --quick --store s.sqlite" in cmds
     assert e.command("s.sqlite", trials=1) in cmds
-    assert any("2a p=4 (paper settings otherwise), budget 300,000: 1/1 succeeded, sequences 40,000." in line
-               for line in accounts.section(rows, df, pd.DataFrame(columns=["trial_id", "sequences"])))
+    assert any(
+        "2a p=4 (paper settings otherwise), budget 300,000: 1/1 succeeded, sequences 40,000." in line
+        for line in accounts.section(rows, df, pd.DataFrame(columns=["trial_id", "sequences"]))
+    )
 
 
 @pytest.mark.parametrize("pid", ["2c-4", "4-3", "3a-3"])
@@ -101,5 +116,7 @@ def test_quick_settings_with_another_budget_are_reduced_runs_of_that_preset(tmp_
     changed = ", ".join(f"{k}={v}" for k, v in p.quick.task_params.items())
     assert (row.mode, row.match, row.settings) == ("reduced", "quick budget", f"{changed}, budget 7,000")
     df = pd.concat([r.trials for r in rows])
-    assert f"lstm97 reproduce {pid} --quick --trials 2 --max-sequences 7000 --store s.sqlite" in \
-        build.regenerate_commands(rows, df, "s.sqlite")
+    assert (
+        f"lstm97 reproduce {pid} --quick --trials 2 --max-sequences 7000 --store s.sqlite"
+        in build.regenerate_commands(rows, df, "s.sqlite")
+    )

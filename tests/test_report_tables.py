@@ -21,10 +21,18 @@ def config_columns(cfg):
     """The columns of a trial record that describe its configuration ``cfg``, as the runner writes them."""
     task = tasks.make(cfg.task, **cfg.task_params)
     return dict(
-        config_key=cfg.key(), task=cfg.task, task_params=cfg.task_params, task_args=cfg.task_args,
-        task_version=cfg.task_version, model=cfg.model, model_params=cfg.model_params, model_args=cfg.model_args,
-        model_version=cfg.model_version, max_sequences=cfg.max_sequences,
-        default_budget=int(task.protocol().max_sequences), n_test=cfg.n_test,
+        config_key=cfg.key(),
+        task=cfg.task,
+        task_params=cfg.task_params,
+        task_args=cfg.task_args,
+        task_version=cfg.task_version,
+        model=cfg.model,
+        model_params=cfg.model_params,
+        model_args=cfg.model_args,
+        model_version=cfg.model_version,
+        max_sequences=cfg.max_sequences,
+        default_budget=int(task.protocol().max_sequences),
+        n_test=cfg.n_test,
         protocol=protocol_text(task, models.get(cfg.model)),
     )
 
@@ -35,10 +43,19 @@ def fake(preset_id, seed, success, sequences, wrong=0, quick=False, milestones=N
     cfg = api.preset_config(p, quick=quick) if cfg is None else cfg
     rec = dict(
         **config_columns(cfg),
-        stop_rule="final", seed=seed, status="success" if success else "budget",
-        success=success, sequences=sequences if success else cfg.max_sequences, unit="sequences",
-        milestones={**(milestones or {}), **({"final": sequences} if success else {})}, test_wrong=wrong,
-        test_mse=mse, n_weights=p.paper.weights or 0, wall_time=1.0, package_version="0", message="",
+        stop_rule="final",
+        seed=seed,
+        status="success" if success else "budget",
+        success=success,
+        sequences=sequences if success else cfg.max_sequences,
+        unit="sequences",
+        milestones={**(milestones or {}), **({"final": sequences} if success else {})},
+        test_wrong=wrong,
+        test_mse=mse,
+        n_weights=p.paper.weights or 0,
+        wall_time=1.0,
+        package_version="0",
+        message="",
         curve=[(1000, 0.5, 0.2), (2000, 0.1, 0.9)],
     )
     rec.update(kw)
@@ -47,10 +64,13 @@ def fake(preset_id, seed, success, sequences, wrong=0, quick=False, milestones=N
 
 def fixture_records():
     return [
-        fake("6a", 0, True, 20_000, wrong=0), fake("6a", 1, True, 30_000, wrong=1),
+        fake("6a", 0, True, 20_000, wrong=0),
+        fake("6a", 1, True, 30_000, wrong=1),
         fake("6a", 2, True, 40_000, wrong=2),
-        fake("4-1", 0, True, 700_000, wrong=9), fake("4-1", 1, False, 0, wrong=30),
-        fake("4-3", 0, True, 50_000, quick=True), fake("4-3", 1, False, 0, quick=True),
+        fake("4-1", 0, True, 700_000, wrong=9),
+        fake("4-1", 1, False, 0, wrong=30),
+        fake("4-3", 0, True, 50_000, quick=True),
+        fake("4-3", 1, False, 0, quick=True),
         fake("3a-1", 0, True, 25_000, wrong=1, milestones={"ST1": 20_000}),
         fake("3a-1", 1, True, 35_000, wrong=0, milestones={"ST1": 30_000}),
     ]
@@ -177,8 +197,19 @@ def test_build_writes_every_table_and_figures(store, tmp_path):
     out = tmp_path / "report"
     written = build(store, out)
     names = {p.relative_to(out).as_posix() for p in written}
-    for stem in ("table1", "table2", "table2b", "table3", "table4", "table5", "table6", "table7", "table8",
-                 "table9", "guessing"):
+    for stem in (
+        "table1",
+        "table2",
+        "table2b",
+        "table3",
+        "table4",
+        "table5",
+        "table6",
+        "table7",
+        "table8",
+        "table9",
+        "guessing",
+    ):
         assert f"{stem}.csv" in names and f"{stem}.tex" in names
     assert {"README.md", "trials.csv", "figures/sequences_table9.png", "figures/curves_table7.png"} <= names
     text = (out / "README.md").read_text()
@@ -244,8 +275,10 @@ def test_regenerate_commands_come_from_the_store(rows):
     df = pd.concat([r.trials for r in rows])
     text = "\n".join(regenerate(regenerate_commands(rows, df, "s.sqlite"), "s.sqlite"))
     assert "lstm97 reproduce 6a --trials 3 --store s.sqlite" in text
-    assert "lstm97 reproduce 3a-1 4-1 --trials 2 --store s.sqlite" in text or \
-        "lstm97 reproduce 4-1 3a-1 --trials 2 --store s.sqlite" in text
+    assert (
+        "lstm97 reproduce 3a-1 4-1 --trials 2 --store s.sqlite" in text
+        or "lstm97 reproduce 4-1 3a-1 --trials 2 --store s.sqlite" in text
+    )
     assert "lstm97 reproduce --all --quick --store s.sqlite" in text and "seeds" not in text
 
 

@@ -41,8 +41,7 @@ def test_help_explains_quick():
 
 def test_quick_run_stores_resumes_and_reports(tmp_path):
     store = tmp_path / "s.sqlite"
-    args = ["reproduce", "6a", "--quick", "--trials", "1", "--max-sequences", "2000", "--jobs", "1",
-            "--store", store]
+    args = ["reproduce", "6a", "--quick", "--trials", "1", "--max-sequences", "2000", "--jobs", "1", "--store", store]
     res = invoke(*args)
     assert res.exit_code == 0, res.output
     assert "quick mode: REDUCED settings" in res.output and "trials 20→2" in res.output
@@ -65,8 +64,9 @@ def test_quick_run_stores_resumes_and_reports(tmp_path):
 
 def test_two_presets_share_one_worker_pool(tmp_path):
     store = tmp_path / "s.sqlite"
-    res = invoke("reproduce", "4-1", "4-2", "--quick", "--trials", "1", "--max-sequences", "300", "--jobs", "2",
-                 "--store", store)
+    res = invoke(
+        "reproduce", "4-1", "4-2", "--quick", "--trials", "1", "--max-sequences", "300", "--jobs", "2", "--store", store
+    )
     assert res.exit_code == 0, res.output
     with Store(store) as db:
         df = db.trials()

@@ -46,6 +46,9 @@ from lstm97.checks import check_model
 from lstm97.models.rnn_bptt import RNNBPTT, Elman
 from lstm97.tasks import SequenceBatch
 
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
+
 ATOL = 1e-10
 EPS = 1e-6
 RTOL = 1e-6
@@ -58,8 +61,11 @@ ARCHS = [
     dict(arch="a2", order="seq"),
     dict(arch="layered", recurrence="self", skip=True, outputs_see="previous"),
 ]
-ARCH_IDS = [f"{a['arch']}-{a.get('recurrence', a.get('order', ''))}{'-skip' if a.get('skip') else ''}"
-            f"{'-prev' if a.get('outputs_see') == 'previous' else ''}" for a in ARCHS]
+ARCH_IDS = [
+    f"{a['arch']}-{a.get('recurrence', a.get('order', ''))}{'-skip' if a.get('skip') else ''}"
+    f"{'-prev' if a.get('outputs_see') == 'previous' else ''}"
+    for a in ARCHS
+]
 
 
 def _seed(*key):
@@ -68,8 +74,16 @@ def _seed(*key):
 
 
 def _cfg(arch, bias=True, act="logistic", truncate=0, n_in=3, n_out=2, hidden=3, lr=0.5):
-    return make_config(arch, n_in=n_in, n_out=1 if arch["arch"] in ("a2", "a1") else n_out, hidden=hidden, bias=bias,
-                       act=act, lr=lr, truncate=truncate)
+    return make_config(
+        arch,
+        n_in=n_in,
+        n_out=1 if arch["arch"] in ("a2", "a1") else n_out,
+        hidden=hidden,
+        bias=bias,
+        act=act,
+        lr=lr,
+        truncate=truncate,
+    )
 
 
 def _model(cfg, cls=RNNBPTT):
@@ -111,8 +125,6 @@ def _assert_params_equal(model, w, expected, atol=ATOL, context=""):
         np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=atol, err_msg=f"{context} {name}")
 
 
-
-
 # --------------------------------------------------------------------------------------------------------
 # Nets: connectivity and weight counts
 # --------------------------------------------------------------------------------------------------------
@@ -139,8 +151,7 @@ def test_elman_defaults():
     task's paper default; 457 with every bias)."""
     model = Elman.for_task(tasks.make("reber"))
     hp = model.hp
-    assert (hp["arch"], hp["recurrence"], hp["hidden"], hp["truncate"], hp["skip"]) == ("layered", "full", 15, 1,
-                                                                                        False)
+    assert (hp["arch"], hp["recurrence"], hp["hidden"], hp["truncate"], hp["skip"]) == ("layered", "full", 15, 1, False)
     assert model.n_weights == 7 * 15 + 15 * 15 + 15 * 7 == 435 and not hp["bias"]
     assert Elman.for_task(tasks.make("reber"), bias=True).n_weights == 457
     assert RNNBPTT.for_task(tasks.make("reber")).hp["truncate"] == 0
@@ -185,8 +196,9 @@ def test_train_outputs_are_the_forward_pass_before_the_update(truncate):
     np.testing.assert_array_equal(state.w, w0)
     for i in range(len(batch)):
         T = int(batch.lengths[i])
-        np.testing.assert_allclose(predicted[i, :T], forward(params, cfg, batch.inputs[i, :T])[1:, -2:],
-                                   rtol=0, atol=ATOL)
+        np.testing.assert_allclose(
+            predicted[i, :T], forward(params, cfg, batch.inputs[i, :T])[1:, -2:], rtol=0, atol=ATOL
+        )
     res = model.train_chunk(state, batch)
     # full BPTT: the whole first sequence; truncated: up to its first target step (then the weights change)
     upto = int(batch.lengths[0]) if truncate == 0 else int(np.flatnonzero(batch.mask[0])[0]) + 1
@@ -219,8 +231,9 @@ def test_reference_full_bptt_is_the_gradient(arch, act):
     params = random_params(cfg, np.random.default_rng(seed))
     inputs, targets, mask, lengths = _sequence(cfg, seed + 1)
     d = flatten(delta_full(params, cfg, inputs[0], targets[0], mask[0]))
-    fd = central_differences(lambda w: reference_loss(unflatten(w, cfg), cfg, inputs, targets, mask, lengths),
-                             flatten(params), EPS)
+    fd = central_differences(
+        lambda w: reference_loss(unflatten(w, cfg), cfg, inputs, targets, mask, lengths), flatten(params), EPS
+    )
     present = flatten(masks(cfg)).astype(bool)
     assert np.abs(fd[present]).max() > 1e-3
     np.testing.assert_allclose(d[present], -0.5 * fd[present], rtol=RTOL, atol=1e-8)
@@ -306,7 +319,7 @@ def test_one_step_rule_is_backprop_with_constant_context(arch, act):
 
     def loss(w):
         y = step(unflatten(w, cfg), cfg, x_t, y_prev)
-        return float(np.sum((target - y[-cfg["n_out"]:]) ** 2))
+        return float(np.sum((target - y[-cfg["n_out"] :]) ** 2))
 
     fd = central_differences(loss, flatten(params), EPS)
     present = flatten(masks(cfg)).astype(bool)
@@ -385,8 +398,9 @@ def test_chunk_invariance(truncate, one_hot):
 @pytest.mark.parametrize("truncate", [0, 1])
 def test_absent_weights_stay_zero_on_a_task(truncate):
     task = tasks.make("long-lag", p=10)
-    model = RNNBPTT.for_task(task, hidden=2, recurrence="self", skip=False, truncate=truncate, lr=2.0,
-                              outputs_see="current")
+    model = RNNBPTT.for_task(
+        task, hidden=2, recurrence="self", skip=False, truncate=truncate, lr=2.0, outputs_see="current"
+    )
     state = model.init_state(np.random.default_rng(0))
     w0 = state.w.copy()
     res = model.train_chunk(state, task.sample(np.random.default_rng(1), 50))

@@ -34,6 +34,9 @@ from lstm97.models.base import NONFINITE, OK
 from lstm97.models.rtrl import RTRL
 from lstm97.tasks import SequenceBatch
 
+#: The JIT-off CI step runs these (NUMBA_DISABLE_JIT=1 pytest -m kernel).
+pytestmark = pytest.mark.kernel
+
 ATOL = 1e-10
 
 #: (arch, hidden, recurrence, skip, n_out) or (..., order): every connectivity of models.rnn
@@ -62,14 +65,36 @@ def _model(arch, hidden, recurrence, skip, n_out, bias=True, act="logistic", upd
     order = "seq" if recurrence == "seq" else "sync"
     outputs_see = "previous" if recurrence.endswith("-prev") else "current"
     recurrence = {"seq": "full", "self-prev": "self"}.get(recurrence, recurrence)
-    return RTRL.for_dims(n_in, n_out, arch=arch, hidden=hidden, recurrence=recurrence, skip=skip, order=order,
-                         outputs_see=outputs_see, bias=bias, act=act, update=update, lr=lr, init=0.2)
+    return RTRL.for_dims(
+        n_in,
+        n_out,
+        arch=arch,
+        hidden=hidden,
+        recurrence=recurrence,
+        skip=skip,
+        order=order,
+        outputs_see=outputs_see,
+        bias=bias,
+        act=act,
+        update=update,
+        lr=lr,
+        init=0.2,
+    )
 
 
 def _masks(model):
     hp = model.hp
-    return make_masks(model.n_in, model.n_out, hp["arch"], hp["hidden"], hp["recurrence"], hp["skip"], hp["bias"],
-                      hp["order"], hp["outputs_see"])
+    return make_masks(
+        model.n_in,
+        model.n_out,
+        hp["arch"],
+        hp["hidden"],
+        hp["recurrence"],
+        hp["skip"],
+        hp["bias"],
+        hp["order"],
+        hp["outputs_see"],
+    )
 
 
 def _data(model, seed, n=4, length=7):
@@ -79,8 +104,6 @@ def _data(model, seed, n=4, length=7):
     mask[1, :] = False
     mask[2, : lengths[2]] = True
     return inputs, targets, mask, lengths
-
-
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -116,8 +139,12 @@ def test_kernel_matches_reference(arch, hidden, recurrence, skip, n_out, bias, a
     assert np.abs(state.w - flatten(params)).max() > 1e-3  # the check is not vacuous
     # prediction (the forward kernel of models.rnn) agrees with the reference and keeps the weights
     w = state.w.copy()
-    np.testing.assert_allclose(model.predict(state, SequenceBatch(*arrays)),
-                               reference_predict(want, masks, *arrays, act=act), rtol=0, atol=ATOL)
+    np.testing.assert_allclose(
+        model.predict(state, SequenceBatch(*arrays)),
+        reference_predict(want, masks, *arrays, act=act),
+        rtol=0,
+        atol=ATOL,
+    )
     np.testing.assert_array_equal(state.w, w)
 
 
@@ -163,13 +190,16 @@ def _one_sequence(model, seed, length=6):
     return inputs, targets, mask, lengths
 
 
-@pytest.mark.parametrize("arch,hidden,recurrence,skip,n_out,act", [
-    ("layered", 3, "full", True, 2, "logistic"),
-    ("layered", 2, "self", False, 2, "tanh"),
-    ("wz", 2, "full", False, 2, "tanh"),
-    ("wz", 2, "seq", False, 2, "logistic"),
-    ("a2", 2, "full", False, 1, "logistic"),
-])
+@pytest.mark.parametrize(
+    "arch,hidden,recurrence,skip,n_out,act",
+    [
+        ("layered", 3, "full", True, 2, "logistic"),
+        ("layered", 2, "self", False, 2, "tanh"),
+        ("wz", 2, "full", False, 2, "tanh"),
+        ("wz", 2, "seq", False, 2, "logistic"),
+        ("a2", 2, "full", False, 1, "logistic"),
+    ],
+)
 def test_sequence_update_is_the_exact_gradient(arch, hidden, recurrence, skip, n_out, act):
     model = _model(arch, hidden, recurrence, skip, n_out, act=act, update="sequence", lr=0.5)
     masks = _masks(model)
@@ -184,6 +214,7 @@ def test_sequence_update_is_the_exact_gradient(arch, hidden, recurrence, skip, n
             full = w.copy()
             full[present] = v
             return loss(full)
+
         return central_differences(sub, w[present], 1e-6)
 
     # the reference's rule vs finite differences of the reference loss
@@ -289,12 +320,15 @@ def test_non_finite_values_give_status_nonfinite():
     assert res.status == NONFINITE and res.n_done == 0
 
 
-@pytest.mark.parametrize("task_name,task_params,hp", [
-    ("long-lag", {"p": 4}, {"hidden": 1, "recurrence": "self", "skip": True, "bias": False, "lr": 1.0}),
-    ("long-lag", {"p": 4}, {}),
-    ("reber", {}, {"arch": "wz", "hidden": 3, "lr": 0.05}),
-    ("reber", {}, {"arch": "layered", "hidden": 4, "recurrence": "full", "update": "sequence"}),
-])
+@pytest.mark.parametrize(
+    "task_name,task_params,hp",
+    [
+        ("long-lag", {"p": 4}, {"hidden": 1, "recurrence": "self", "skip": True, "bias": False, "lr": 1.0}),
+        ("long-lag", {"p": 4}, {}),
+        ("reber", {}, {"arch": "wz", "hidden": 3, "lr": 0.05}),
+        ("reber", {}, {"arch": "layered", "hidden": 4, "recurrence": "full", "update": "sequence"}),
+    ],
+)
 def test_contract(task_name, task_params, hp):
     task = tasks.make(task_name, **task_params)
     check_model(RTRL.for_task(task, **hp), task)

@@ -49,9 +49,9 @@ def test_stop_is_the_first_sequence_where_the_rule_holds(quick_rule):
     ok = task.correct(batch, res.outputs)
     err = task.error(batch, res.outputs)
     n = rec["sequences"]
-    assert ok[n - 20:].all() and err[n - 20:].mean() < 0.05
+    assert ok[n - 20 :].all() and err[n - 20 :].mean() < 0.05
     for j in range(19, n - 1):  # never before
-        assert not (ok[j - 19: j + 1].all() and err[j - 19: j + 1].mean() < 0.05)
+        assert not (ok[j - 19 : j + 1].all() and err[j - 19 : j + 1].mean() < 0.05)
 
 
 def test_budget_exhausted_is_recorded():
@@ -88,9 +88,11 @@ def test_same_seed_same_data_for_any_model_settings(monkeypatch):
 
     trained = []  # the batches handed to train_chunk, by any of the models
     for cls in (LSTM, RNNBPTT, RTRL):
+
         def record(self, state, batch, _train=cls.train_chunk):
             trained.append(batch)
             return _train(self, state, batch)
+
         monkeypatch.setattr(cls, "train_chunk", record)
 
     def training_inputs(model, model_params, seed):
@@ -99,8 +101,12 @@ def test_same_seed_same_data_for_any_model_settings(monkeypatch):
         assert run_trial(cfg, seed=seed, chunk=128)["status"] == "budget"
         return tasks.SequenceBatch.concat(trained).inputs
 
-    runs = [training_inputs("lstm", {}, 11), training_inputs("lstm", {"lr": 0.1, "block_size": 3, "init": 0.3}, 11),
-            training_inputs("rnn-bptt", {"hidden": 5}, 11), training_inputs("rtrl", {"arch": "wz"}, 11)]
+    runs = [
+        training_inputs("lstm", {}, 11),
+        training_inputs("lstm", {"lr": 0.1, "block_size": 3, "init": 0.3}, 11),
+        training_inputs("rnn-bptt", {"hidden": 5}, 11),
+        training_inputs("rtrl", {"arch": "wz"}, 11),
+    ]
     expected = tasks.make("adding", T=20).sample(streams(11).train, 300).inputs
     for inputs in runs:
         np.testing.assert_array_equal(inputs, expected)
@@ -143,10 +149,16 @@ def eval_protocol(monkeypatch):
     from lstm97.tasks.criteria import EvalRule, WindowRule
 
     def protocol(self):
-        return Protocol(stop=EvalRule(every=50, max_wrong=40, max_mean_abs=0.2, sets=("train", "eval"), name="eval"),
-                        milestones=(WindowRule(10, max_wrong=9, name="w10"),),
-                        max_sequences=20_000, n_test=100, description="test", n_eval=40, n_train=30,
-                        test_on_eval=True)
+        return Protocol(
+            stop=EvalRule(every=50, max_wrong=40, max_mean_abs=0.2, sets=("train", "eval"), name="eval"),
+            milestones=(WindowRule(10, max_wrong=9, name="w10"),),
+            max_sequences=20_000,
+            n_test=100,
+            description="test",
+            n_eval=40,
+            n_train=30,
+            test_on_eval=True,
+        )
 
     monkeypatch.setattr(Adding, "protocol", protocol)
 
@@ -202,8 +214,7 @@ def test_dask_executor_equals_serial():
 
 def test_fresh_evaluation_rule_exp2a_small():
     """Exp 2a with p=4: success is the first check at which 10,000 fresh sequences are all correct."""
-    cfg = TrialConfig.resolve("long-lag", {"p": 4, "check_every": 50}, "lstm", {}, max_sequences=30_000,
-                              n_test=500)
+    cfg = TrialConfig.resolve("long-lag", {"p": 4, "check_every": 50}, "lstm", {}, max_sequences=30_000, n_test=500)
     recs = [run_trial(cfg, seed=1, chunk=c) for c in (16, 100)]
     assert recs[0]["status"] == "success" and recs[0]["sequences"] % 50 == 0
     assert recs[0]["test_wrong"] == 0
@@ -218,8 +229,7 @@ def test_fresh_check_counts_wrong_sequences():
     model = models.make("lstm", task)
     state = model.init_state(np.random.default_rng(0))  # untrained: wrong on the last step
     assert not _fresh_check(model, state, task, EvalRule(every=1, fresh=100), np.random.default_rng(1), 64)
-    assert _fresh_check(model, state, task, EvalRule(every=1, fresh=100, max_wrong=100),
-                        np.random.default_rng(1), 64)
+    assert _fresh_check(model, state, task, EvalRule(every=1, fresh=100, max_wrong=100), np.random.default_rng(1), 64)
 
 
 def test_test_abs_is_the_mean_absolute_error_against_the_noise_free_target():
@@ -237,7 +247,8 @@ def test_test_abs_is_the_mean_absolute_error_against_the_noise_free_target():
     state.w[:] = rec["weights"]
     out = model.predict(state, test)
     clean = np.abs(out[np.arange(len(test)), test.lengths - 1, 0] - test.info["clean_targets"]).mean()
-    noisy = np.abs(out[np.arange(len(test)), test.lengths - 1, 0] - test.targets[np.arange(len(test)),
-                                                                                  test.lengths - 1, 0]).mean()
+    noisy = np.abs(
+        out[np.arange(len(test)), test.lengths - 1, 0] - test.targets[np.arange(len(test)), test.lengths - 1, 0]
+    ).mean()
     assert rec["test_abs"] == pytest.approx(clean, rel=1e-12) and abs(clean - noisy) > 1e-3
     assert rec["test_wrong"] == int((~task.correct(test, out)).sum())

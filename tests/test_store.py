@@ -12,10 +12,26 @@ from lstm97.results.schema import SCHEMA_VERSION
 
 def record(seed, **kw):
     rec = dict(
-        config_key="k1", task="adding", task_params={"T": 100}, task_version=1, model="lstm",
-        model_params={"lr": 0.5, "in_gate_bias": (-3.0, -6.0)}, model_version=1, max_sequences=10,
-        n_test=2560, stop_rule="ST3(0.01)", seed=seed, status="success", success=True, sequences=1234,
-        test_wrong=1, test_mse=0.001, n_weights=93, wall_time=0.5, package_version="0", message="",
+        config_key="k1",
+        task="adding",
+        task_params={"T": 100},
+        task_version=1,
+        model="lstm",
+        model_params={"lr": 0.5, "in_gate_bias": (-3.0, -6.0)},
+        model_version=1,
+        max_sequences=10,
+        n_test=2560,
+        stop_rule="ST3(0.01)",
+        seed=seed,
+        status="success",
+        success=True,
+        sequences=1234,
+        test_wrong=1,
+        test_mse=0.001,
+        n_weights=93,
+        wall_time=0.5,
+        package_version="0",
+        message="",
         curve=[(1000, 0.1, 0.5), (2000, 0.01, 0.9)],
     )
     rec.update(kw)

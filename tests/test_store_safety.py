@@ -23,6 +23,7 @@ RUN = ["run", "adding", "-p", "T=20", "--max-sequences", "200", "--trials", "1",
 @pytest.fixture
 def no_training(monkeypatch):
     """Make any training fail loudly: the check under test must come first."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a trial was trained")
 
@@ -76,9 +77,20 @@ def _create_and_add(path: str, barrier, i: int, out) -> None:
         barrier.wait()
         with Store(path) as db:
             db.check_writable()
-            ok = db.add_trial({"config_key": "k", "task": "t", "task_params": {}, "model": "m",
-                               "model_params": {}, "seed": i, "status": "budget", "success": False,
-                               "sequences": 1, "curve": [(1, 0.5, 0.0)]})
+            ok = db.add_trial(
+                {
+                    "config_key": "k",
+                    "task": "t",
+                    "task_params": {},
+                    "model": "m",
+                    "model_params": {},
+                    "seed": i,
+                    "status": "budget",
+                    "success": False,
+                    "sequences": 1,
+                    "curve": [(1, 0.5, 0.0)],
+                }
+            )
         out.put((i, "ok" if ok else "dup"))
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         out.put((i, repr(exc)))
@@ -112,7 +124,7 @@ def test_damaged_page_gives_one_line(tmp_path):
     root = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'curves'").fetchone()[0]
     db.close()
     data = bytearray(path.read_bytes())
-    data[(root - 1) * page: (root - 1) * page + 64] = b"\xa5" * 64  # one b-tree page; the file header intact
+    data[(root - 1) * page : (root - 1) * page + 64] = b"\xa5" * 64  # one b-tree page; the file header intact
     path.write_bytes(bytes(data))
     res = CliRunner().invoke(main, ["results", "--store", str(path)])
     assert "damaged" in _one_line_exit_2(res)
@@ -130,12 +142,15 @@ def test_schema_version_that_is_not_a_number(tmp_path, value):
     assert "schema version" in _one_line_exit_2(res)
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--seed", str(2**63 - 1), "--trials", "2"], "64-bit"),
-    (["--seed", str(2**63)], "seed"),
-    (["--trials", str(10**12)], "trials"),
-    (["--max-sequences", str(2**63)], "max-sequences"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--seed", str(2**63 - 1), "--trials", "2"], "64-bit"),
+        (["--seed", str(2**63)], "seed"),
+        (["--trials", str(10**12)], "trials"),
+        (["--max-sequences", str(2**63)], "max-sequences"),
+    ],
+)
 def test_numbers_the_store_cannot_hold_are_refused(tmp_path, args, words, no_training):
     res = CliRunner().invoke(main, ["run", "adding", "-p", "T=20", "--store", str(tmp_path / "s.sqlite"), *args])
     assert res.exit_code == 2, res.output
@@ -157,9 +172,20 @@ def _add_many(path: str, barrier, first: int, n: int, out) -> None:
         barrier.wait()
         with Store(path) as db:
             for seed in range(first, first + n):
-                db.add_trial({"config_key": "k", "task": "t", "task_params": {}, "model": "m", "model_params": {},
-                              "seed": seed, "status": "budget", "success": False, "sequences": 1,
-                              "curve": [(1, 0.5, 0.0), (2, 0.25, 0.5)]})
+                db.add_trial(
+                    {
+                        "config_key": "k",
+                        "task": "t",
+                        "task_params": {},
+                        "model": "m",
+                        "model_params": {},
+                        "seed": seed,
+                        "status": "budget",
+                        "success": False,
+                        "sequences": 1,
+                        "curve": [(1, 0.5, 0.0), (2, 0.25, 0.5)],
+                    }
+                )
         out.put("ok")
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         out.put(repr(exc))

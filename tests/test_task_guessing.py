@@ -13,9 +13,16 @@ from lstm97.errors import UserError
 from lstm97.tasks.criteria import EvalRule
 from lstm97.tasks.guessing_tasks import Latch, Parity
 
-LATCH_PARAMS = [{}, {"variant": "II"}, {"targets": "tanh"}, {"variant": "II", "targets": "tanh"},
-                {"noise_var": 0.0}, {"signal": 3.5}, {"targets": "tanh", "tolerance": 0.2},
-                {"min_length": 1, "max_length": 1}]
+LATCH_PARAMS = [
+    {},
+    {"variant": "II"},
+    {"targets": "tanh"},
+    {"variant": "II", "targets": "tanh"},
+    {"noise_var": 0.0},
+    {"signal": 3.5},
+    {"targets": "tanh", "tolerance": 0.2},
+    {"min_length": 1, "max_length": 1},
+]
 PARITY_PARAMS = [{}, {"noise": 0.2}, {"min_length": 1, "max_length": 3}, {"min_length": 7, "max_length": 7}]
 
 
@@ -72,7 +79,7 @@ def test_parity_targets_and_inputs(parity_batch):
     assert np.array_equal(end(batch), odd.astype(float))  # 1.0 for an odd number of +1 elements
     assert np.array_equal(batch.info["label"], odd)
     # the bits are independent fair coins at every position, the flipped one included
-    bits = (x[:, :500] == 1.0)
+    bits = x[:, :500] == 1.0
     assert all(within(c, 4000, 0.5) for c in bits.sum(axis=0))
     assert abs(np.corrcoef(bits[:, :-1].ravel(), bits[:, 1:].ravel())[0, 1]) < 5 / np.sqrt(bits.size)
 
@@ -124,8 +131,9 @@ def test_latch_inputs_and_targets(latch_batch):
     assert abs(np.corrcoef(a.ravel(), b.ravel())[0, 1]) < 5 / np.sqrt(a.size)
 
 
-@pytest.mark.parametrize("variant, targets, t1", [("I", "logistic", 1.0), ("II", "logistic", 1.0),
-                                                  ("I", "tanh", 0.8), ("II", "tanh", 1.0)])
+@pytest.mark.parametrize(
+    "variant, targets, t1", [("I", "logistic", 1.0), ("II", "logistic", 1.0), ("I", "tanh", 0.8), ("II", "tanh", 1.0)]
+)
 def test_latch_options(latch_batch, variant, targets, t1):
     batch = Latch(variant=variant, targets=targets).sample(np.random.default_rng(0), 4000)
     np.testing.assert_array_equal(batch.inputs, latch_batch.inputs)  # variants differ only in the targets
@@ -153,9 +161,11 @@ def test_fixed_sets_are_balanced_and_separate(task):
         np.testing.assert_array_equal(end(batch), np.where(batch.info["label"] == 0, lo, hi))
         assert batch.lengths.min() >= 500 and batch.lengths.max() <= 600
     assert not np.array_equal(train.lengths, test.lengths)
-    assert not any(np.array_equal(train.sequence(i)["inputs"], test.sequence(j)["inputs"])
-                   for i, j in itertools.product(range(100), range(100))
-                   if train.lengths[i] == test.lengths[j])
+    assert not any(
+        np.array_equal(train.sequence(i)["inputs"], test.sequence(j)["inputs"])
+        for i, j in itertools.product(range(100), range(100))
+        if train.lengths[i] == test.lengths[j]
+    )
     # the training set comes from the first stream only, the test set from the second only
     again, _ = task.fixed_sets(np.random.default_rng(1), np.random.default_rng(9))
     np.testing.assert_array_equal(again.inputs, train.inputs)
@@ -203,20 +213,37 @@ def test_parity_contract(params):
 
 
 @settings(max_examples=25, deadline=None)
-@given(cls=st.sampled_from([Latch, Parity]), lo=st.integers(1, 40), extra=st.integers(0, 40),
-       seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
+@given(
+    cls=st.sampled_from([Latch, Parity]),
+    lo=st.integers(1, 40),
+    extra=st.integers(0, 40),
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 9),
+)
 def test_chunk_invariance(cls, lo, extra, seed, n):
     task = cls(min_length=lo, max_length=lo + extra)
     assert_chunk_invariant(task, seed, n)
 
 
-@pytest.mark.parametrize("cls, bad", [
-    (Latch, {"min_length": 601}), (Latch, {"max_length": 499}), (Latch, {"min_length": 0}),
-    (Latch, {"variant": "III"}), (Latch, {"targets": "linear"}), (Latch, {"noise_var": -0.1}),
-    (Latch, {"signal": 0.0}), (Latch, {"noise": 0.2}), (Latch, {"tolerance": 0.0}),
-    (Parity, {"noise": 1.0}), (Parity, {"noise": -0.2}), (Parity, {"min_length": 10, "max_length": 9}),
-    (Parity, {"max_length": "x"}), (Parity, {"variant": "I"}),
-])
+@pytest.mark.parametrize(
+    "cls, bad",
+    [
+        (Latch, {"min_length": 601}),
+        (Latch, {"max_length": 499}),
+        (Latch, {"min_length": 0}),
+        (Latch, {"variant": "III"}),
+        (Latch, {"targets": "linear"}),
+        (Latch, {"noise_var": -0.1}),
+        (Latch, {"signal": 0.0}),
+        (Latch, {"noise": 0.2}),
+        (Latch, {"tolerance": 0.0}),
+        (Parity, {"noise": 1.0}),
+        (Parity, {"noise": -0.2}),
+        (Parity, {"min_length": 10, "max_length": 9}),
+        (Parity, {"max_length": "x"}),
+        (Parity, {"variant": "I"}),
+    ],
+)
 def test_bad_parameters(cls, bad):
     with pytest.raises(UserError):
         cls(**bad)

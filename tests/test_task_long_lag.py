@@ -32,6 +32,7 @@ def _full(batch):
 
 # -- Exp 2a / 2b -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("p", [2, 4, 10, 100])
 def test_2a_exactly_two_sequences(p):
     n = 1000
@@ -119,14 +120,14 @@ def test_long_lag_bad_parameters(bad):
 
 
 @settings(max_examples=30, deadline=None)
-@given(p=st.integers(2, 40), variant=st.sampled_from("ab"), seed=st.integers(0, 2**32 - 1),
-       n=st.integers(1, 8))
+@given(p=st.integers(2, 40), variant=st.sampled_from("ab"), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 8))
 def test_long_lag_chunk_invariance(p, variant, seed, n):
     task = LongLag(p=p, variant=variant)
     assert_chunk_invariant(task, seed, n)
 
 
 # -- Exp 2c ------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def distractors():

@@ -115,15 +115,17 @@ def test_contract(params):
 
 
 @settings(max_examples=25, deadline=None)
-@given(T=st.integers(20, 400), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9),
-       fpv=st.sampled_from(["one", "keep"]))
+@given(
+    T=st.integers(20, 400), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9), fpv=st.sampled_from(["one", "keep"])
+)
 def test_chunk_invariance(T, seed, n, fpv):
     task = Multiplication(T=T, first_pair_value=fpv)
     assert_chunk_invariant(task, seed, n)
 
 
-@pytest.mark.parametrize("bad", [{"T": 5}, {"T": "x"}, {"n_seq": 0}, {"n_seq": 2001},
-                                 {"first_pair_value": "zero"}, {"Q": 1}])
+@pytest.mark.parametrize(
+    "bad", [{"T": 5}, {"T": "x"}, {"n_seq": 0}, {"n_seq": 2001}, {"first_pair_value": "zero"}, {"Q": 1}]
+)
 def test_bad_parameters(bad):
     with pytest.raises(UserError):
         Multiplication(**bad)

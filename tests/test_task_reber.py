@@ -123,7 +123,8 @@ def test_lengths_and_branch_probabilities(batch):
         frontier = [p + c for p in frontier for c in ALPHABET if _run(p + c) is not None]
         assert not any(accepts(p) for p in frontier)
     assert sorted(p + "E" for p in frontier if accepts(p + "E")) == sorted(
-        ["BTBTXSETE", "BPBTXSEPE", "BTBPVVETE", "BPBPVVEPE"])
+        ["BTBTXSETE", "BPBTXSEPE", "BTBPVVETE", "BPBPVVEPE"]
+    )
 
 
 def test_one_hot_inputs_targets_mask(batch):

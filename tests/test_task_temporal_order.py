@@ -109,10 +109,13 @@ def test_success_test_and_protocol():
     assert proto.stop == st3(0.1) and (proto.max_sequences, proto.n_test) == (5_000_000, 2560)
 
 
-@pytest.mark.parametrize("marks, weights, blocks, igb, lr", [
-    (2, 156, 2, (-2.0, -4.0), 0.5),
-    (3, 308, 3, (-2.0, -4.0, -6.0), 0.1),
-])
+@pytest.mark.parametrize(
+    "marks, weights, blocks, igb, lr",
+    [
+        (2, 156, 2, (-2.0, -4.0), 0.5),
+        (3, 308, 3, (-2.0, -4.0, -6.0), 0.1),
+    ],
+)
 def test_paper_model(marks, weights, blocks, igb, lr):
     task = TemporalOrder(marks=marks)
     hp = task.model_defaults("lstm")
@@ -128,15 +131,15 @@ def test_contract(params):
 
 
 @settings(max_examples=25, deadline=None)
-@given(marks=st.sampled_from([2, 3]), base=st.sampled_from([0, 1]), seed=st.integers(0, 2**32 - 1),
-       n=st.integers(1, 9))
+@given(marks=st.sampled_from([2, 3]), base=st.sampled_from([0, 1]), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
 def test_chunk_invariance(marks, base, seed, n):
     task = TemporalOrder(marks=marks, position_base=base)
     assert_chunk_invariant(task, seed, n)
 
 
-@pytest.mark.parametrize("bad", [{"marks": 1}, {"marks": 4}, {"marks": "a"}, {"position_base": 2},
-                                 {"position_base": -1}, {"T": 100}])
+@pytest.mark.parametrize(
+    "bad", [{"marks": 1}, {"marks": 4}, {"marks": "a"}, {"position_base": 2}, {"position_base": -1}, {"T": 100}]
+)
 def test_bad_parameters(bad):
     with pytest.raises(UserError):
         TemporalOrder(**bad)

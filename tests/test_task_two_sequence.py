@@ -142,8 +142,9 @@ def test_paper_model(noise, lr):
     assert TwoSequence.paper_defaults["lstm"]["lr"] == 1.0  # the class table is not modified
 
 
-@pytest.mark.parametrize("params", [{}, {"noise": "signal"}, {"noise": "target"}, {"T": 1000, "N": 1},
-                                    {"T": 2, "N": 1}])
+@pytest.mark.parametrize(
+    "params", [{}, {"noise": "signal"}, {"noise": "target"}, {"T": 1000, "N": 1}, {"T": 2, "N": 1}]
+)
 def test_contract(params):
     check_task(TwoSequence(**params))
 
@@ -156,15 +157,22 @@ def test_box_muller_is_standard_normal():
 
 
 @settings(max_examples=25, deadline=None)
-@given(T=st.integers(2, 300), data=st.data(), noise=st.sampled_from(NOISES),
-       seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9))
+@given(
+    T=st.integers(2, 300),
+    data=st.data(),
+    noise=st.sampled_from(NOISES),
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 9),
+)
 def test_chunk_invariance(T, data, noise, seed, n):
     task = TwoSequence(T=T, N=data.draw(st.integers(1, T - 1)), noise=noise)
     assert_chunk_invariant(task, seed, n)
 
 
-@pytest.mark.parametrize("bad", [{"T": 100, "N": 100}, {"T": 5, "N": 7}, {"T": 1}, {"N": 0},
-                                 {"noise": "input"}, {"T": "x"}, {"variance": 0.2}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"T": 100, "N": 100}, {"T": 5, "N": 7}, {"T": 1}, {"N": 0}, {"noise": "input"}, {"T": "x"}, {"variance": 0.2}],
+)
 def test_bad_parameters(bad):
     with pytest.raises(UserError):
         TwoSequence(**bad)

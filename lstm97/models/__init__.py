@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from ..tasks import Task
 
 registry = Registry(
-    "model", "lstm97.models",
+    "model",
+    "lstm97.models",
     {
         "guess": "lstm97.models.guessing:Guess",
         "elman": "lstm97.models.rnn_bptt:Elman",

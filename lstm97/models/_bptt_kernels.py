@@ -57,8 +57,7 @@ def _finite_rows(a, n_rows):
 
 
 @njit
-def _backward(A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, t0, t1, only_last, act,
-              e_y, carry, delta):
+def _backward(A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, t0, t1, only_last, act, e_y, carry, delta):
     """Fill delta[:, t0..t1] with e_u(s) = -1/2 dE/dnet_u(s), backpropagating from step t1 down to t0."""
     U = e_y.shape[0]
     K = targets.shape[2]
@@ -84,8 +83,9 @@ def _backward(A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, t0, t1, on
 
 
 @njit
-def _apply(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, sparse, i, ys, delta, t0, t1, lr,
-           dB, touched):
+def _apply(
+    B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, sparse, i, ys, delta, t0, t1, lr, dB, touched
+):
     """w += lr * sum_{s=t0..t1} delta[u, s] * source(s) for every present weight (one sum per weight)."""
     U = b.shape[0]
     n_in = B.shape[1]
@@ -133,8 +133,28 @@ def _apply(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, spars
 
 
 @njit
-def bptt_chunk(w, B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, targets, mask, lengths,
-               act, lr, truncate, outputs):
+def bptt_chunk(
+    w,
+    B,
+    A,
+    R,
+    b,
+    a_ptr,
+    a_idx,
+    r_ptr,
+    r_idx,
+    MB,
+    Mb,
+    inputs,
+    active,
+    targets,
+    mask,
+    lengths,
+    act,
+    lr,
+    truncate,
+    outputs,
+):
     """Train online on every sequence of the chunk by BPTT; return (status, n_done).
 
     ``w`` is the flat weight vector of which B, A, R, b are views (checked for finite values). ``outputs``
@@ -164,15 +184,57 @@ def bptt_chunk(w, B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active
                 last = t
                 if truncate > 0:
                     t0 = max(0, t - truncate + 1)
-                    _backward(A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, t0, t, True, act,
-                              e_y, carry, delta)
-                    _apply(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, sparse, i, ys,
-                           delta, t0, t, lr, dB, touched)
+                    _backward(
+                        A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, t0, t, True, act, e_y, carry, delta
+                    )
+                    _apply(
+                        B,
+                        A,
+                        R,
+                        b,
+                        a_ptr,
+                        a_idx,
+                        r_ptr,
+                        r_idx,
+                        MB,
+                        Mb,
+                        inputs,
+                        active,
+                        sparse,
+                        i,
+                        ys,
+                        delta,
+                        t0,
+                        t,
+                        lr,
+                        dB,
+                        touched,
+                    )
         if truncate == 0 and last >= 0:
-            _backward(A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, 0, last, False, act,
-                      e_y, carry, delta)
-            _apply(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, MB, Mb, inputs, active, sparse, i, ys,
-                   delta, 0, last, lr, dB, touched)
+            _backward(A, R, a_ptr, a_idx, r_ptr, r_idx, ys, targets, mask, i, 0, last, False, act, e_y, carry, delta)
+            _apply(
+                B,
+                A,
+                R,
+                b,
+                a_ptr,
+                a_idx,
+                r_ptr,
+                r_idx,
+                MB,
+                Mb,
+                inputs,
+                active,
+                sparse,
+                i,
+                ys,
+                delta,
+                0,
+                last,
+                lr,
+                dB,
+                touched,
+            )
         # a diverging run is reported, never propagated silently
         if not _finite_rows(ys, T + 1) or not finite(w):
             return 1, i

@@ -161,8 +161,32 @@ def _add_delta(dW, db, j, d, hot, sparse, r0, z):
 
 
 @njit(inline="always")
-def _changes(lr, e_k, ysrc, y_out, acc_out, z, e_s, ds_in, ds_c, hot, sparse, conn_f, r0, o0, S, CA,
-             dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k):
+def _changes(
+    lr,
+    e_k,
+    ysrc,
+    y_out,
+    acc_out,
+    z,
+    e_s,
+    ds_in,
+    ds_c,
+    hot,
+    sparse,
+    conn_f,
+    r0,
+    o0,
+    S,
+    CA,
+    dW_in,
+    dW_out,
+    dW_c,
+    db_in,
+    db_out,
+    db_c,
+    dW_k,
+    db_k,
+):
     """Add the step's weight changes (eqs. 22, 26, 28) to dW_*, db_*: the weights themselves (update at once)
     or their sums over the sequence. Arrays are shaped like the weights; a bias of size 0 is absent."""
     n_z = dW_c.shape[1]
@@ -194,9 +218,31 @@ def _apply(a, d):
 
 
 @njit
-def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
-               inputs, active, targets, mask, lengths,
-               S, n_act, conn_f, g_kind, h_kind, lr, learn, per_step, outputs):
+def lstm_chunk(
+    w,
+    W_in,
+    W_out,
+    W_c,
+    b_in,
+    b_out,
+    b_c,
+    W_k,
+    b_k,
+    inputs,
+    active,
+    targets,
+    mask,
+    lengths,
+    S,
+    n_act,
+    conn_f,
+    g_kind,
+    h_kind,
+    lr,
+    learn,
+    per_step,
+    outputs,
+):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
     ``active`` [n, L] (or shape (0, 0) for dense inputs) gives the index of the one hot input unit at each
@@ -264,8 +310,7 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                         z[n_in + CS + C + j] = y_out[j]
             # 2.-3. gates, cells and their traces
             _gates(W_in, W_out, b_in, b_out, z, hot, sparse, r0, CA, y_in, y_out)
-            _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c,
-                   ds_in, ds_c)
+            _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c, ds_in, ds_c)
             # 4. output units
             if conn_f:
                 for c in range(CS):
@@ -283,8 +328,32 @@ def lstm_chunk(w, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k,
                 continue
             # 5. errors, all from the weights before this step's update; 6. weight changes
             _errors(W_k, targets[i, t], y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out)
-            _changes(lr, e_k, ysrc, y_out, acc_out, z, e_s, ds_in, ds_c, hot, sparse, conn_f, r0, o0, S, CA,
-                     dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k)
+            _changes(
+                lr,
+                e_k,
+                ysrc,
+                y_out,
+                acc_out,
+                z,
+                e_s,
+                ds_in,
+                ds_c,
+                hot,
+                sparse,
+                conn_f,
+                r0,
+                o0,
+                S,
+                CA,
+                dW_in,
+                dW_out,
+                dW_c,
+                db_in,
+                db_out,
+                db_c,
+                dW_k,
+                db_k,
+            )
         if sparse and hot >= 0:
             z[hot] = 0.0
         if learn and not per_step:

@@ -76,9 +76,33 @@ from ._rnn_kernels import dsquash, step
 
 
 @njit
-def _sensitivities(A, R, a_ptr, a_idx, r_ptr, r_idx, tracked, tpos, g_ptr, lo, hi,
-                   in_ptr, in_idx, in_slot, a_slot, r_slot, b_slot,
-                   x, hot, sparse, y, y_prev, act, P, P_prev):
+def _sensitivities(
+    A,
+    R,
+    a_ptr,
+    a_idx,
+    r_ptr,
+    r_idx,
+    tracked,
+    tpos,
+    g_ptr,
+    lo,
+    hi,
+    in_ptr,
+    in_idx,
+    in_slot,
+    a_slot,
+    r_slot,
+    b_slot,
+    x,
+    hot,
+    sparse,
+    y,
+    y_prev,
+    act,
+    P,
+    P_prev,
+):
     """p(t) of every tracked unit (rows of P) from p(t-1) (P_prev) and the step's activations."""
     for r in range(tracked.shape[0]):
         u = tracked[r]
@@ -128,10 +152,45 @@ def _finite_at(w, idx):
 
 
 @njit
-def rtrl_chunk(w, B, A, R, b, MB, Mb, a_ptr, a_idx, r_ptr, r_idx, in_ptr, in_idx,
-               tracked, tpos, g_ptr, lo, hi, in_slot, a_slot, r_slot, b_slot, slot_flat, states,
-               off_a, off_r, off_b, present,
-               inputs, active, targets, mask, lengths, act, lr, per_step, outputs):
+def rtrl_chunk(
+    w,
+    B,
+    A,
+    R,
+    b,
+    MB,
+    Mb,
+    a_ptr,
+    a_idx,
+    r_ptr,
+    r_idx,
+    in_ptr,
+    in_idx,
+    tracked,
+    tpos,
+    g_ptr,
+    lo,
+    hi,
+    in_slot,
+    a_slot,
+    r_slot,
+    b_slot,
+    slot_flat,
+    states,
+    off_a,
+    off_r,
+    off_b,
+    present,
+    inputs,
+    active,
+    targets,
+    mask,
+    lengths,
+    act,
+    lr,
+    per_step,
+    outputs,
+):
     """Train the net online on every sequence of the chunk; return (status, n_done).
 
     ``w`` is the flat weight vector and B, A, R, b its views; ``MB``/``Mb`` the masks of B and b; ``states``
@@ -170,9 +229,33 @@ def rtrl_chunk(w, B, A, R, b, MB, Mb, a_ptr, a_idx, r_ptr, r_idx, in_ptr, in_idx
             for k in range(K):
                 outputs[i, t, k] = y[U - K + k]
             # sensitivities p(t) of the tracked units, with the weights of this step
-            _sensitivities(A, R, a_ptr, a_idx, r_ptr, r_idx, tracked, tpos, g_ptr, lo, hi,
-                           in_ptr, in_idx, in_slot, a_slot, r_slot, b_slot,
-                           x, hot, sparse, y, y_prev, act, P, P_prev)
+            _sensitivities(
+                A,
+                R,
+                a_ptr,
+                a_idx,
+                r_ptr,
+                r_idx,
+                tracked,
+                tpos,
+                g_ptr,
+                lo,
+                hi,
+                in_ptr,
+                in_idx,
+                in_slot,
+                a_slot,
+                r_slot,
+                b_slot,
+                x,
+                hot,
+                sparse,
+                y,
+                y_prev,
+                act,
+                P,
+                P_prev,
+            )
             if mask[i, t]:
                 # backward sweep through the same-step connections (delta_u = d(sum_k e_k y_k)/d net_u), and
                 # at once the direct term lr delta_u s_w(t) for every present weight w of unit u

@@ -88,7 +88,7 @@ class ChunkResult:
 
     def __post_init__(self) -> None:
         if self.status != OK:
-            self.outputs[self.n_done:] = np.nan
+            self.outputs[self.n_done :] = np.nan
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,14 @@ def check_footprint(model: Model, task: Task | None = None) -> Footprint | None:
     fix = f"use a smaller net ({model.size_hint}) or a task with fewer inputs and outputs"
     mem, mem_why = memory_limit()
     if mem is not None and fp.bytes > mem:
-        raise UserError(f"{who} needs about {format_bytes(fp.bytes)} of memory (limit {format_bytes(mem)}, "
-                        f"{mem_why}): {fix}.")
+        raise UserError(
+            f"{who} needs about {format_bytes(fp.bytes)} of memory (limit {format_bytes(mem)}, {mem_why}): {fix}."
+        )
     ops, ops_why = flops_limit()
     if fp.flops_per_step > ops:
-        raise UserError(f"{who} needs about {fp.flops_per_step:.2g} operations per time step (limit {ops:.2g}, "
-                        f"{ops_why}): {fix}.")
+        raise UserError(
+            f"{who} needs about {fp.flops_per_step:.2g} operations per time step (limit {ops:.2g}, {ops_why}): {fix}."
+        )
     return fp
 
 
@@ -259,9 +261,7 @@ class Model:
     def check_batch(self, batch: SequenceBatch) -> None:
         """ValueError unless ``batch`` has this model's numbers of inputs and outputs."""
         if batch.n_in != self.n_in or batch.n_out != self.n_out:
-            raise ValueError(
-                f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}"
-            )
+            raise ValueError(f"batch has {batch.n_in} inputs/{batch.n_out} outputs, model {self.n_in}/{self.n_out}")
 
     def init_state(self, rng: np.random.Generator) -> TrainState:
         raise NotImplementedError

@@ -27,11 +27,16 @@ class Guess(RecurrentNet):
         name="guess",
         title="Random weight guessing over a conventional net (A1, A2, ...) or the LSTM",
         paper="PAPER.md §5",
-        params=ARCH_PARAMS + (
-            Param("range", "float", 100.0, "every weight uniform in [-range, range] (paper: 100)",
-                  low=0.0, high=1e9),
-            Param("net", "str", "rnn", "rnn (the architecture parameters apply) | lstm (the task's paper LSTM)",
-                  choices=("rnn", "lstm")),
+        params=ARCH_PARAMS
+        + (
+            Param("range", "float", 100.0, "every weight uniform in [-range, range] (paper: 100)", low=0.0, high=1e9),
+            Param(
+                "net",
+                "str",
+                "rnn",
+                "rnn (the architecture parameters apply) | lstm (the task's paper LSTM)",
+                choices=("rnn", "lstm"),
+            ),
         ),
         version=1,
     )

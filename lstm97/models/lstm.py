@@ -55,26 +55,63 @@ class LSTM(Model):
         params=(
             Param("blocks", "int", 2, "number of memory-cell blocks C", low=1, high=10_000),
             Param("block_size", "int", 2, "cells per block S", low=1, high=10_000),
-            Param("connectivity", "str", "F", "F (recurrent hidden layer) | B (layered, no recurrence)",
-                  choices=("F", "B")),
+            Param(
+                "connectivity",
+                "str",
+                "F",
+                "F (recurrent hidden layer) | B (layered, no recurrence)",
+                choices=("F", "B"),
+            ),
             Param("output_gate", "bool", True, "blocks have output gates"),
             Param("bias", "str", "all", "units with bias weights", choices=tuple(_BIASED)),
-            Param("in_gate_bias", "floats", None, "initial input-gate bias per block (r = random)",
-                  optional=True, low=-1e3, high=1e3),
-            Param("out_gate_bias", "floats", None, "initial output-gate bias per block (r = random)",
-                  optional=True, low=-1e3, high=1e3),
+            Param(
+                "in_gate_bias",
+                "floats",
+                None,
+                "initial input-gate bias per block (r = random)",
+                optional=True,
+                low=-1e3,
+                high=1e3,
+            ),
+            Param(
+                "out_gate_bias",
+                "floats",
+                None,
+                "initial output-gate bias per block (r = random)",
+                optional=True,
+                low=-1e3,
+                high=1e3,
+            ),
             Param("init", "float", 0.1, "initial weights uniform in [-init, init]", low=0.0, high=1e3),
             Param("lr", "float", 0.5, "learning rate alpha", low=0.0, high=1e3),
             Param("g", "str", "g2", "cell-input squashing: g2 in [-2,2] | g1 logistic", choices=("g2", "g1")),
             Param("h", "str", "h1", "cell-output squashing: h1 in [-1,1] | id", choices=("h1", "id")),
             Param("update", "str", "step", "when weights change: step | sequence", choices=("step", "sequence")),
-            Param("grow", "str", "none",
-                  "sequential construction: none (all blocks from the start) | plateau (start with none, add "
-                  "one block whenever the training error stops decreasing)", choices=("none", "plateau")),
-            Param("grow_window", "int", 100, "plateau test: compare mean training errors of consecutive "
-                  "windows of this many sequences", low=1, high=10_000_000),
-            Param("grow_tol", "float", 0.0, "plateau test: the error 'stops decreasing' when a window's mean is "
-                  "not below (1 - grow_tol) x the previous window's", low=0.0, high=1.0),
+            Param(
+                "grow",
+                "str",
+                "none",
+                "sequential construction: none (all blocks from the start) | plateau (start with none, add "
+                "one block whenever the training error stops decreasing)",
+                choices=("none", "plateau"),
+            ),
+            Param(
+                "grow_window",
+                "int",
+                100,
+                "plateau test: compare mean training errors of consecutive windows of this many sequences",
+                low=1,
+                high=10_000_000,
+            ),
+            Param(
+                "grow_tol",
+                "float",
+                0.0,
+                "plateau test: the error 'stops decreasing' when a window's mean is "
+                "not below (1 - grow_tol) x the previous window's",
+                low=0.0,
+                high=1.0,
+            ),
         ),
         version=1,
     )
@@ -105,16 +142,18 @@ class LSTM(Model):
         else:
             n_z = self.n_in
             n_src = self.n_in + C * S
-        return Layout({
-            "W_in": (C, n_z),
-            "W_out": (C if og else 0, n_z),
-            "W_c": (C * S, n_z),
-            "b_in": (C if "in" in biased else 0,),
-            "b_out": (C if og and "out" in biased else 0,),
-            "b_c": (C * S if "c" in biased else 0,),
-            "W_k": (self.n_out, n_src),
-            "b_k": (self.n_out if "k" in biased else 0,),
-        })
+        return Layout(
+            {
+                "W_in": (C, n_z),
+                "W_out": (C if og else 0, n_z),
+                "W_c": (C * S, n_z),
+                "b_in": (C if "in" in biased else 0,),
+                "b_out": (C if og and "out" in biased else 0,),
+                "b_c": (C * S if "c" in biased else 0,),
+                "W_k": (self.n_out, n_src),
+                "b_k": (self.n_out if "k" in biased else 0,),
+            }
+        )
 
     @property
     def layout(self) -> Layout:
@@ -133,8 +172,10 @@ class LSTM(Model):
         traces = 2 * CS * (n_z + 1)
         work = n_z + n_src + 6 * CS + 4 * C + 2 * K
         sums = W if self.hp["update"] == "sequence" else 0
-        return Footprint(bytes=8 * (3 * W + sums + traces + work),
-                         flops_per_step=4 * W + 2 * traces + 2 * K * CS + 30 * CS + 20 * (C + K))
+        return Footprint(
+            bytes=8 * (3 * W + sums + traces + work),
+            flops_per_step=4 * W + 2 * traces + 2 * K * CS + 30 * CS + 20 * (C + K),
+        )
 
     def init_state(self, rng: np.random.Generator) -> TrainState:
         r = self.hp["init"]
@@ -175,12 +216,29 @@ class LSTM(Model):
         v = self.views(state.w)
         outputs = np.zeros(batch.targets.shape)
         status, n_done = lstm_chunk(
-            state.w, v["W_in"], v["W_out"], v["W_c"], v["b_in"], v["b_out"], v["b_c"], v["W_k"], v["b_k"],
-            batch.inputs, batch.info.get("active", _DENSE), batch.targets, batch.mask, batch.lengths,
-            self.hp["block_size"], self.hp["blocks"] if state.extra is None else state.extra["n_act"],
+            state.w,
+            v["W_in"],
+            v["W_out"],
+            v["W_c"],
+            v["b_in"],
+            v["b_out"],
+            v["b_c"],
+            v["W_k"],
+            v["b_k"],
+            batch.inputs,
+            batch.info.get("active", _DENSE),
+            batch.targets,
+            batch.mask,
+            batch.lengths,
+            self.hp["block_size"],
+            self.hp["blocks"] if state.extra is None else state.extra["n_act"],
             self.hp["connectivity"] == "F",
-            G2 if self.hp["g"] == "g2" else G1, H1 if self.hp["h"] == "h1" else HID,
-            self.hp["lr"], learn, self.hp["update"] == "step", outputs,
+            G2 if self.hp["g"] == "g2" else G1,
+            H1 if self.hp["h"] == "h1" else HID,
+            self.hp["lr"],
+            learn,
+            self.hp["update"] == "step",
+            outputs,
         )
         return ChunkResult(int(status), int(n_done), outputs)
 
@@ -223,8 +281,10 @@ class LSTM(Model):
         block = np.arange(C * S) // S
         y_in, y_out = np.zeros(C), np.full(C, 0.0 if og else 1.0)
         s, y_c = np.zeros(C * S), np.zeros(C * S)
-        out = {k: np.zeros((L, n)) for k, n in (("y_in", C), ("y_out", C), ("s_c", C * S), ("y_c", C * S),
-                                               ("outputs", self.n_out))}
+        out = {
+            k: np.zeros((L, n))
+            for k, n in (("y_in", C), ("y_out", C), ("s_c", C * S), ("y_c", C * S), ("outputs", self.n_out))
+        }
         for t in range(L):
             z = np.concatenate([x[t], y_c, y_in, y_out if og else []]) if conn_f else x[t]
             y_in = np.where(active, f(v["W_in"] @ z + b_in), y_in)
@@ -236,7 +296,12 @@ class LSTM(Model):
             h = 2.0 * f(s) - 1.0 if self.hp["h"] == "h1" else s
             y_c = np.where(cells, y_out[block] * h, y_c)
             src = y_c if conn_f else np.concatenate([x[t], y_c])
-            for name, value in (("y_in", y_in), ("y_out", y_out), ("s_c", s), ("y_c", y_c),
-                                ("outputs", f(v["W_k"] @ src + b_k))):
+            for name, value in (
+                ("y_in", y_in),
+                ("y_out", y_out),
+                ("s_c", s),
+                ("y_c", y_c),
+                ("outputs", f(v["W_k"] @ src + b_k)),
+            ):
                 out[name][t] = value
         return out

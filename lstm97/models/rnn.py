@@ -42,18 +42,38 @@ DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": kernels sum over
 
 #: Architecture parameters shared by every conventional-net model.
 ARCH_PARAMS = (
-    Param("arch", "str", "layered", "layered | wz (fully recurrent) | a2 (§5's sparse A2)",
-          choices=("layered", "wz", "a2")),
+    Param(
+        "arch",
+        "str",
+        "layered",
+        "layered | wz (fully recurrent) | a2 (§5's sparse A2)",
+        choices=("layered", "wz", "a2"),
+    ),
     Param("hidden", "int", 3, "number of hidden units", low=0, high=100_000),
-    Param("recurrence", "str", "full", "layered: hidden-to-hidden connections of the previous step "
-          "(full | self | none)", choices=("full", "self", "none")),
+    Param(
+        "recurrence",
+        "str",
+        "full",
+        "layered: hidden-to-hidden connections of the previous step (full | self | none)",
+        choices=("full", "self", "none"),
+    ),
     Param("skip", "bool", False, "layered: outputs also see the inputs"),
-    Param("outputs_see", "str", "current", "layered: the outputs see the hidden units' current values "
-          "(current) or, with Williams & Zipser's synchronous update, their previous ones (previous)",
-          choices=("current", "previous")),
-    Param("order", "str", "sync", "wz/a2: sync (every unit sees the others' previous values, Williams & "
-          "Zipser) | seq (units computed in turn: each sees the current values of the units before it)",
-          choices=("sync", "seq")),
+    Param(
+        "outputs_see",
+        "str",
+        "current",
+        "layered: the outputs see the hidden units' current values "
+        "(current) or, with Williams & Zipser's synchronous update, their previous ones (previous)",
+        choices=("current", "previous"),
+    ),
+    Param(
+        "order",
+        "str",
+        "sync",
+        "wz/a2: sync (every unit sees the others' previous values, Williams & "
+        "Zipser) | seq (units computed in turn: each sees the current values of the units before it)",
+        choices=("sync", "seq"),
+    ),
     Param("bias", "bool", True, "every non-input unit has a bias weight"),
     Param("act", "str", "logistic", "unit activation: logistic in [0,1] | tanh", choices=("logistic", "tanh")),
     Param("init", "float", 0.2, "initial weights uniform in [-init, init]", low=0.0, high=1e6),
@@ -105,8 +125,10 @@ class RecurrentNet(Model):
         present weight, a squashing per unit), plus a learning rule's ``extra_*``."""
         c = self.counts()
         setup = self.n_in * c["U"] + 2 * c["U"] ** 2 + c["dense"] + 24 * c["AR"] + 16 * (c["U"] + 1)
-        return Footprint(bytes=setup + 8 * vectors * c["dense"] + extra_bytes,
-                         flops_per_step=2 * c["present"] + 20 * c["U"] + extra_flops)
+        return Footprint(
+            bytes=setup + 8 * vectors * c["dense"] + extra_bytes,
+            flops_per_step=2 * c["present"] + 20 * c["U"] + extra_flops,
+        )
 
     def build(self) -> None:
         hp, H, K, n_in = self.hp, self.hp["hidden"], self.n_out, self.n_in
@@ -165,6 +187,7 @@ class RecurrentNet(Model):
         the batch after it; see :class:`~.base.ChunkResult`)."""
         self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)
-        status, n_done = rnn_forward_chunk(*self.kernel_args(state), batch.inputs,
-                                           batch.info.get("active", DENSE), batch.lengths, self.act, outputs)
+        status, n_done = rnn_forward_chunk(
+            *self.kernel_args(state), batch.inputs, batch.info.get("active", DENSE), batch.lengths, self.act, outputs
+        )
         return ChunkResult(int(status), int(n_done), outputs).outputs

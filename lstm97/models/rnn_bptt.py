@@ -36,8 +36,15 @@ from .rnn import ARCH_PARAMS, DENSE, RecurrentNet
 
 _LEARNING = (
     Param("lr", "float", 1.0, "learning rate alpha (Delta w = lr * (-1/2 dE/dw))", low=0.0, high=1e6),
-    Param("truncate", "int", 0, "0: full BPTT, one update per sequence | k > 0: truncated BPTT of depth k, "
-          "update after every step with a target (k = 1: Elman's rule)", low=0, high=1_000_000_000),
+    Param(
+        "truncate",
+        "int",
+        0,
+        "0: full BPTT, one update per sequence | k > 0: truncated BPTT of depth k, "
+        "update after every step with a target (k = 1: Elman's rule)",
+        low=0,
+        high=1_000_000_000,
+    ),
 )
 
 
@@ -73,17 +80,28 @@ class RNNBPTT(RecurrentNet):
         Not counted: the activations and unit errors stored per step of the longest sequence (16 U bytes)."""
         c = self.counts()
         depth = min(self.hp["truncate"], self.DEPTH_ESTIMATE) if self.hp["truncate"] > 0 else 1
-        return super().footprint(extra_bytes=8 * c["U"] * self.n_in,
-                                 extra_flops=depth * (2 * c["AR"] + 6 * c["U"] + 2 * c["present"]))
+        return super().footprint(
+            extra_bytes=8 * c["U"] * self.n_in, extra_flops=depth * (2 * c["AR"] + 6 * c["U"] + 2 * c["present"])
+        )
 
     def train_chunk(self, state: TrainState, batch) -> ChunkResult:
         """Train online on every sequence of ``batch`` (weights change in place)."""
         self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)
         status, n_done = bptt_chunk(
-            state.w, *self.kernel_args(state), self._MB, self._Mb,
-            batch.inputs, batch.info.get("active", DENSE), batch.targets, batch.mask, batch.lengths,
-            self.act, self.hp["lr"], self.hp["truncate"], outputs,
+            state.w,
+            *self.kernel_args(state),
+            self._MB,
+            self._Mb,
+            batch.inputs,
+            batch.info.get("active", DENSE),
+            batch.targets,
+            batch.mask,
+            batch.lengths,
+            self.act,
+            self.hp["lr"],
+            self.hp["truncate"],
+            outputs,
         )
         return ChunkResult(int(status), int(n_done), outputs)
 

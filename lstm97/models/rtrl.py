@@ -30,7 +30,7 @@ def _closure(adj: np.ndarray) -> np.ndarray:
     """Reflexive-transitive closure of a boolean adjacency matrix (``adj[a, b]``: an edge a -> b)."""
     reach = adj | np.eye(adj.shape[0], dtype=bool)
     for k in range(adj.shape[0]):
-        reach |= reach[:, k:k + 1] & reach[k:k + 1, :]
+        reach |= reach[:, k : k + 1] & reach[k : k + 1, :]
     return reach
 
 
@@ -52,11 +52,18 @@ class RTRL(RecurrentNet):
         name="rtrl",
         title="Conventional recurrent net trained by RTRL (exact forward-mode gradient)",
         paper="PAPER.md §2 (RTRL), §3.1, §3.2; Tables 1 and 2",
-        params=ARCH_PARAMS + (
+        params=ARCH_PARAMS
+        + (
             Param("lr", "float", 1.0, "learning rate alpha", low=0.0, high=1e3),
-            Param("update", "str", "step", "when weights change: step (Williams & Zipser's real-time updates "
-                  "after every step with a target) | sequence (summed, applied at the sequence end: exact "
-                  "gradient, as BPTT)", choices=("step", "sequence")),
+            Param(
+                "update",
+                "str",
+                "step",
+                "when weights change: step (Williams & Zipser's real-time updates "
+                "after every step with a target) | sequence (summed, applied at the sequence end: exact "
+                "gradient, as BPTT)",
+                choices=("step", "sequence"),
+            ),
         ),
         version=1,
     )
@@ -102,8 +109,9 @@ class RTRL(RecurrentNet):
         plan = 8 * c["U"] * self.n_in + 8 * n_s + 8 * c["present"] + 3 * c["U"] ** 2
         sums = 8 * c["dense"] if self.hp["update"] == "sequence" else 0
         sens = sum(r * s * (2 * f + 3) for r, s, f in rows) + 2 * sum(r * s for r, s, _ in rows)
-        return super().footprint(extra_bytes=plan + sums + 16 * n_t * n_s,
-                                 extra_flops=sens + 2 * c["present"] + 2 * c["AR"] + 4 * c["U"])
+        return super().footprint(
+            extra_bytes=plan + sums + 16 * n_t * n_s, extra_flops=sens + 2 * c["present"] + 2 * c["AR"] + 4 * c["U"]
+        )
 
     def _make_plan(self) -> dict[str, np.ndarray]:
         """Which units carry sensitivities, and for which weights (the kernel glossary's points 1 and 2)."""
@@ -136,9 +144,9 @@ class RTRL(RecurrentNet):
                 in_slot[u, cols] = len(slot_flat) + np.arange(cols.size)
                 slot_flat.extend(off["B"][0] + u * n_in + cols)
                 a_slot[u] = len(slot_flat)
-                slot_flat.extend(off["A"][0] + u * U + self.a_idx[self.a_ptr[u]:self.a_ptr[u + 1]])
+                slot_flat.extend(off["A"][0] + u * U + self.a_idx[self.a_ptr[u] : self.a_ptr[u + 1]])
                 r_slot[u] = len(slot_flat)
-                slot_flat.extend(off["R"][0] + u * U + self.r_idx[self.r_ptr[u]:self.r_ptr[u + 1]])
+                slot_flat.extend(off["R"][0] + u * U + self.r_idx[self.r_ptr[u] : self.r_ptr[u + 1]])
                 if Mb[u]:
                     b_slot[u] = len(slot_flat)
                     slot_flat.append(off["b"][0] + u)
@@ -153,11 +161,23 @@ class RTRL(RecurrentNet):
         i64 = lambda v: np.asarray(v, dtype=np.int64)
         in_ptr = np.concatenate([[0], np.cumsum(MB.sum(axis=1))])
         return {
-            "MB": MB, "Mb": Mb, "in_ptr": i64(in_ptr), "in_idx": i64(np.nonzero(MB)[1]),
-            "tracked": i64(tracked_units), "tpos": tpos, "g_ptr": i64(g_ptr), "lo": i64(lo), "hi": i64(hi),
-            "in_slot": in_slot, "a_slot": a_slot, "r_slot": r_slot, "b_slot": b_slot,
-            "slot_flat": i64(slot_flat), "states": i64(np.nonzero(states)[0]),
-            "offsets": i64([off["A"][0], off["R"][0], off["b"][0]]), "present": i64(np.nonzero(self.free())[0]),
+            "MB": MB,
+            "Mb": Mb,
+            "in_ptr": i64(in_ptr),
+            "in_idx": i64(np.nonzero(MB)[1]),
+            "tracked": i64(tracked_units),
+            "tpos": tpos,
+            "g_ptr": i64(g_ptr),
+            "lo": i64(lo),
+            "hi": i64(hi),
+            "in_slot": in_slot,
+            "a_slot": a_slot,
+            "r_slot": r_slot,
+            "b_slot": b_slot,
+            "slot_flat": i64(slot_flat),
+            "states": i64(np.nonzero(states)[0]),
+            "offsets": i64([off["A"][0], off["R"][0], off["b"][0]]),
+            "present": i64(np.nonzero(self.free())[0]),
         }
 
     @property
@@ -174,12 +194,42 @@ class RTRL(RecurrentNet):
         off_a, off_r, off_b = (int(o) for o in pl["offsets"])
         outputs = np.zeros(batch.targets.shape)
         status, n_done = rtrl_chunk(
-            state.w, v["B"], v["A"], v["R"], v["b"], pl["MB"], pl["Mb"],
-            self.a_ptr, self.a_idx, self.r_ptr, self.r_idx, pl["in_ptr"], pl["in_idx"],
-            pl["tracked"], pl["tpos"], pl["g_ptr"], pl["lo"], pl["hi"],
-            pl["in_slot"], pl["a_slot"], pl["r_slot"], pl["b_slot"], pl["slot_flat"], pl["states"],
-            off_a, off_r, off_b, pl["present"],
-            batch.inputs, batch.info.get("active", DENSE), batch.targets, batch.mask, batch.lengths,
-            self.act, self.hp["lr"], self.hp["update"] == "step", outputs,
+            state.w,
+            v["B"],
+            v["A"],
+            v["R"],
+            v["b"],
+            pl["MB"],
+            pl["Mb"],
+            self.a_ptr,
+            self.a_idx,
+            self.r_ptr,
+            self.r_idx,
+            pl["in_ptr"],
+            pl["in_idx"],
+            pl["tracked"],
+            pl["tpos"],
+            pl["g_ptr"],
+            pl["lo"],
+            pl["hi"],
+            pl["in_slot"],
+            pl["a_slot"],
+            pl["r_slot"],
+            pl["b_slot"],
+            pl["slot_flat"],
+            pl["states"],
+            off_a,
+            off_r,
+            off_b,
+            pl["present"],
+            batch.inputs,
+            batch.info.get("active", DENSE),
+            batch.targets,
+            batch.mask,
+            batch.lengths,
+            self.act,
+            self.hp["lr"],
+            self.hp["update"] == "step",
+            outputs,
         )
         return ChunkResult(int(status), int(n_done), outputs)

@@ -34,37 +34,74 @@ class Evidence:
 
     def command(self, store: str = "lstm97.sqlite", trials: int | None = None) -> str:
         """The ``lstm97 run`` command of this run (``trials`` overrides the planned number)."""
-        return run_command(self.task, self.task_params, self.model, self.model_params,
-                           self.trials if trials is None else trials, self.max_sequences, store)
+        return run_command(
+            self.task,
+            self.task_params,
+            self.model,
+            self.model_params,
+            self.trials if trials is None else trials,
+            self.max_sequences,
+            store,
+        )
 
 
 #: Exp 1 (§3.1): 1-5 with the weight updates summed over each string instead of applied at every step (§1.9).
 REBER_SEQUENCE_UPDATE = Evidence(
-    "1-5 with updates summed over each string (update=sequence)", "reber", {},
+    "1-5 with updates summed over each string (update=sequence)",
+    "reber",
+    {},
     model_params={"blocks": 3, "block_size": 2, "out_gate_bias": (-1.0, -2.0, -3.0), "lr": 0.5, "update": "sequence"},
-    trials=10)
+    trials=10,
+)
 
 #: Task 2a (§3.2) at shorter lags p, the paper's settings otherwise: how the cost grows with p.
-LAGS_2A = tuple(Evidence(f"2a p={p} (paper settings otherwise), budget 300,000", "long-lag", {"p": p},
-                         max_sequences=300_000) for p in (4, 10, 20, 50))
+LAGS_2A = tuple(
+    Evidence(f"2a p={p} (paper settings otherwise), budget 300,000", "long-lag", {"p": p}, max_sequences=300_000)
+    for p in (4, 10, 20, 50)
+)
 
 #: Task 2a and 2b with the centred cell input g2 in [-2, 2] (PAPER.md §1.2; the paper's 2a/2b net uses g1).
-G2_2A = Evidence("2a p=100 with g in [-2, 2] (g2; not the paper's g)", "long-lag", {"p": 100},
-                 model_params={"g": "g2"}, max_sequences=300_000)
-G2_2B = Evidence("2b p=100 with g in [-2, 2] (g2; not the paper's g)", "long-lag", {"p": 100, "variant": "b"},
-                 model_params={"g": "g2"}, max_sequences=300_000)
+G2_2A = Evidence(
+    "2a p=100 with g in [-2, 2] (g2; not the paper's g)",
+    "long-lag",
+    {"p": 100},
+    model_params={"g": "g2"},
+    max_sequences=300_000,
+)
+G2_2B = Evidence(
+    "2b p=100 with g in [-2, 2] (g2; not the paper's g)",
+    "long-lag",
+    {"p": 100, "variant": "b"},
+    model_params={"g": "g2"},
+    max_sequences=300_000,
+)
 
 #: Task 2c (§3.4) at q = p = 100: the paper's bias-free net, and two negative input-gate biases (§1.8's remedy
 #: for cell-state drift).
 DRIFT_2C = (
-    Evidence("2c q=p=100 at the paper's settings, budget 500,000", "long-lag-distractors", {"q": 100, "p": 100},
-             max_sequences=500_000, trials=4),
-    Evidence("2c q=p=100 with gate biases, input gates -1 and -2 (not the paper's)", "long-lag-distractors",
-             {"q": 100, "p": 100}, model_params={"bias": "gates", "in_gate_bias": (-1.0, -2.0)},
-             max_sequences=500_000, trials=4),
-    Evidence("2c q=p=100 with gate biases, input gates -3 and -6 (not the paper's)", "long-lag-distractors",
-             {"q": 100, "p": 100}, model_params={"bias": "gates", "in_gate_bias": (-3.0, -6.0)},
-             max_sequences=500_000, trials=4),
+    Evidence(
+        "2c q=p=100 at the paper's settings, budget 500,000",
+        "long-lag-distractors",
+        {"q": 100, "p": 100},
+        max_sequences=500_000,
+        trials=4,
+    ),
+    Evidence(
+        "2c q=p=100 with gate biases, input gates -1 and -2 (not the paper's)",
+        "long-lag-distractors",
+        {"q": 100, "p": 100},
+        model_params={"bias": "gates", "in_gate_bias": (-1.0, -2.0)},
+        max_sequences=500_000,
+        trials=4,
+    ),
+    Evidence(
+        "2c q=p=100 with gate biases, input gates -3 and -6 (not the paper's)",
+        "long-lag-distractors",
+        {"q": 100, "p": 100},
+        model_params={"bias": "gates", "in_gate_bias": (-3.0, -6.0)},
+        max_sequences=500_000,
+        trials=4,
+    ),
 )
 
 #: Every evidence run, in the order the report's accounts cite them.

@@ -17,8 +17,15 @@ if TYPE_CHECKING:
     from .presets import Preset
 
 #: The paper's method names (Tables 1 and 2) by our model name; §5's random search is "RS".
-METHODS: dict[str, str] = {"lstm": "LSTM", "rtrl": "RTRL", "rnn-bptt": "BPTT", "elman": "ELM", "rcc": "RCC",
-                           "chunker": "CH", "guess": "RS"}
+METHODS: dict[str, str] = {
+    "lstm": "LSTM",
+    "rtrl": "RTRL",
+    "rnn-bptt": "BPTT",
+    "elman": "ELM",
+    "rcc": "RCC",
+    "chunker": "CH",
+    "guess": "RS",
+}
 
 
 @dataclass(frozen=True)
@@ -115,42 +122,108 @@ _ADDING = (Descriptor("T", "param", "T", ","), Descriptor("minimal lag", "half",
 _ST1 = Stat("ST1", "ST1", "milestone ST1", ours_label="ST1 (mean)")
 _WRONG = Stat("# wrong (of {n_test:,})", "wrong", "wrong")
 
-SPECS: dict[str, TableSpec] = {s.key: s for s in (
-    TableSpec("1", "Table 1. Exp 1, embedded Reber grammar", "table1",
-              (_METHOD, Descriptor("hidden units", "hidden"), _WEIGHTS, _LR)),
-    TableSpec("2", "Table 2. Task 2a, noise-free sequences with long time lags", "table2",
-              (_METHOD, Descriptor("delay p", "param", "p"), _LR, _WEIGHTS)),
-    TableSpec("2b", "Task 2b, no local regularities (text, no table)", "table2b",
-              (_METHOD, Descriptor("p", "param", "p"), _WEIGHTS)),
-    TableSpec("3", "Table 3. Task 2c, very long lags, many distractors", "table3",
-              (Descriptor("q (time lag − 1)", "param", "q", ","),
-               Descriptor("p (# distractor symbols)", "param", "p", ","), Descriptor("q/p", "ratio", "q/p"),
-               _WEIGHTS),
-              figures=(*STANDARD_FIGURES, Figure("lag", "learning time against lag", file="exp2c_lag.png"))),
-    TableSpec("4", "Table 4. Task 3a, 2-sequence problem", "table4", _T_N, main="stop: ST2", before=(_ST1,),
-              after=(Stat("ST2: fraction misclassified", "fraction wrong", "frac_wrong", ".6f"),)),
-    TableSpec("5", "Table 5. Task 3b, noisy information-carrying elements", "table5", _T_N, main="stop: ST2",
-              before=(_ST1,), after=(Stat("ST2: fraction misclassified", "fraction wrong", "frac_wrong", ".6f"),)),
-    TableSpec("6", "Table 6. Task 3c, noisy real-valued targets", "table6", _T_N, main="stop",
-              after=(Stat("fraction misclassified", "fraction wrong", "frac_wrong", ".6f"),
-                     Stat("av. difference to mean", "av. difference to mean", "abs_mean", ".3f")),
-              notes=("Av. difference to mean: the mean over the tested trials of |output - noise-free target| on "
-                     "the 2560 test sequences; – when no tested trial has it (trials stored before lstm97 kept "
-                     "it).",)),
-    TableSpec("7", "Table 7. Exp 4, adding problem", "table7", _ADDING, after=(_WRONG,)),
-    TableSpec("8", "Table 8. Exp 5, multiplication problem", "table8",
-              (*_ADDING, Descriptor("n_seq", "param", "n_seq")),
-              after=(_WRONG, Stat("MSE (test)", "MSE", "mse", ".4f"))),
-    TableSpec("9", "Table 9. Exp 6, temporal order", "table9", (Descriptor("task", "row"), _WEIGHTS),
-              after=(_WRONG,),
-              figures=(*STANDARD_FIGURES, Figure(
-                  "trace", "cell states and gates", presets=("6a", "6b"),
-                  inputs=("E", "B", "a", "b", "c", "d", "X", "Y"),  # Exp 6's input symbols in unit order (§3.8)
-                  missing="_No 6a/6b trial with stored weights yet: the figure of cell states and gate activations "
-                          "needs trials whose records carry their final weights._"))),
-    TableSpec("RS", "§5. Random weight guessing (no table in the paper)", "guessing",
-              (Descriptor("task", "setting"), Descriptor("architecture", "arch"), _WEIGHTS), main="guesses"),
-)}
+SPECS: dict[str, TableSpec] = {
+    s.key: s
+    for s in (
+        TableSpec(
+            "1",
+            "Table 1. Exp 1, embedded Reber grammar",
+            "table1",
+            (_METHOD, Descriptor("hidden units", "hidden"), _WEIGHTS, _LR),
+        ),
+        TableSpec(
+            "2",
+            "Table 2. Task 2a, noise-free sequences with long time lags",
+            "table2",
+            (_METHOD, Descriptor("delay p", "param", "p"), _LR, _WEIGHTS),
+        ),
+        TableSpec(
+            "2b",
+            "Task 2b, no local regularities (text, no table)",
+            "table2b",
+            (_METHOD, Descriptor("p", "param", "p"), _WEIGHTS),
+        ),
+        TableSpec(
+            "3",
+            "Table 3. Task 2c, very long lags, many distractors",
+            "table3",
+            (
+                Descriptor("q (time lag − 1)", "param", "q", ","),
+                Descriptor("p (# distractor symbols)", "param", "p", ","),
+                Descriptor("q/p", "ratio", "q/p"),
+                _WEIGHTS,
+            ),
+            figures=(*STANDARD_FIGURES, Figure("lag", "learning time against lag", file="exp2c_lag.png")),
+        ),
+        TableSpec(
+            "4",
+            "Table 4. Task 3a, 2-sequence problem",
+            "table4",
+            _T_N,
+            main="stop: ST2",
+            before=(_ST1,),
+            after=(Stat("ST2: fraction misclassified", "fraction wrong", "frac_wrong", ".6f"),),
+        ),
+        TableSpec(
+            "5",
+            "Table 5. Task 3b, noisy information-carrying elements",
+            "table5",
+            _T_N,
+            main="stop: ST2",
+            before=(_ST1,),
+            after=(Stat("ST2: fraction misclassified", "fraction wrong", "frac_wrong", ".6f"),),
+        ),
+        TableSpec(
+            "6",
+            "Table 6. Task 3c, noisy real-valued targets",
+            "table6",
+            _T_N,
+            main="stop",
+            after=(
+                Stat("fraction misclassified", "fraction wrong", "frac_wrong", ".6f"),
+                Stat("av. difference to mean", "av. difference to mean", "abs_mean", ".3f"),
+            ),
+            notes=(
+                "Av. difference to mean: the mean over the tested trials of |output - noise-free target| on "
+                "the 2560 test sequences; – when no tested trial has it (trials stored before lstm97 kept "
+                "it).",
+            ),
+        ),
+        TableSpec("7", "Table 7. Exp 4, adding problem", "table7", _ADDING, after=(_WRONG,)),
+        TableSpec(
+            "8",
+            "Table 8. Exp 5, multiplication problem",
+            "table8",
+            (*_ADDING, Descriptor("n_seq", "param", "n_seq")),
+            after=(_WRONG, Stat("MSE (test)", "MSE", "mse", ".4f")),
+        ),
+        TableSpec(
+            "9",
+            "Table 9. Exp 6, temporal order",
+            "table9",
+            (Descriptor("task", "row"), _WEIGHTS),
+            after=(_WRONG,),
+            figures=(
+                *STANDARD_FIGURES,
+                Figure(
+                    "trace",
+                    "cell states and gates",
+                    presets=("6a", "6b"),
+                    inputs=("E", "B", "a", "b", "c", "d", "X", "Y"),  # Exp 6's input symbols in unit order (§3.8)
+                    missing="_No 6a/6b trial with stored weights yet: the figure of cell states and gate activations "
+                    "needs trials whose records carry their final weights._",
+                ),
+            ),
+        ),
+        TableSpec(
+            "RS",
+            "§5. Random weight guessing (no table in the paper)",
+            "guessing",
+            (Descriptor("task", "setting"), Descriptor("architecture", "arch"), _WEIGHTS),
+            main="guesses",
+        ),
+    )
+}
 
 #: Paper tables in report order: key -> title. "2b" is the Task 2b text (no table); "RS" is §5 (no table).
 TABLES: dict[str, str] = {k: s.title for k, s in SPECS.items()}

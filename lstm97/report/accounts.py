@@ -42,7 +42,8 @@ _REBER = Account(
     "each string instead of applying them at every step (PAPER.md §1.9 leaves this open) does not help "
     "(evidence below). Other candidates we have not separated: the paper's 3 training/test set pairs (we "
     "draw a new pair per trial) and the interval of the random input-gate biases (§1.8 CONFLICT).",
-    (evidence.REBER_SEQUENCE_UPDATE,))
+    (evidence.REBER_SEQUENCE_UPDATE,),
+)
 
 _2C_LONGER = (
     "In our runs learning slows sharply as the lag grows, while the paper's times barely grow (30,000 at "
@@ -52,7 +53,8 @@ _2C_LONGER = (
     "§3.4) the input gates start half open, so every one of the q distractors adds to the cell state and h "
     "saturates more the longer the lag; the paper's own remedy, a negative input-gate bias, makes q=100 "
     "learnable in every evidence trial (below), though still several times slower than the paper's figure. "
-    "We keep PAPER.md's bias-free net as the default.")
+    "We keep PAPER.md's bias-free net as the default."
+)
 ACCOUNTS: dict[str, Account] = {
     **{f"1-{i}": _REBER for i in range(1, 6)},
     "2a": Account(
@@ -62,35 +64,41 @@ ACCOUNTS: dict[str, Account] = {
         "the input gate on each of them. The evidence runs show the cost rising steeply with p at the paper's "
         "settings, and p=100 learning fast once g may be negative (g2). The paper's 5,040 suggests a detail of "
         "its net differs from PAPER.md's (g, biases or the moment the cell is added); we keep PAPER.md's g.",
-        (*evidence.LAGS_2A, evidence.G2_2A)),
+        (*evidence.LAGS_2A, evidence.G2_2A),
+    ),
     "2b": Account(
         "Not diagnosed. The 2a net on sequences whose middle part is random. We expected 2a's cause (g >= 0, no "
         "biases), but the evidence run with the centred g2, which rescues 2a, does not rescue 2b within 300,000 "
         "sequences: something else, likely in how the cell is added or how the net must ignore a varying "
         "middle part, differs from the paper's setup.",
-        (evidence.G2_2B,)),
+        (evidence.G2_2B,),
+    ),
     "2c-1": Account(
         "Our success test is strict: after every 1,000 training sequences the frozen net must get 10,000 fresh "
         "sequences right (absolute error < 0.2 on both outputs at the end). The learning curves reach 99 % "
         "correct training sequences far sooner (column '99 % block'), close to the paper's figure; "
         "the rest is spent removing the last rare errors. The paper does not say on how many sequences, or how "
-        "often, it tested."),
+        "often, it tested."
+    ),
     "2c-2": Account(_2C_LONGER, evidence.DRIFT_2C),
     "3a-1": Account(
         "The median is below the paper's mean; our mean is dominated by one or two slow trials in which ST2 "
         "(mean absolute error < 0.01 on 256 test sequences) follows ST1 only after hundreds of thousands of "
-        "sequences. Ten trials cannot pin a mean with such a tail (see the bootstrap interval)."),
+        "sequences. Ten trials cannot pin a mean with such a tail (see the bootstrap interval)."
+    ),
     "3a-2": Account("As 3a-1: one trial took about a million sequences; the median is below the paper's mean."),
     "3b-1": Account(
         "Faster than the paper (below half its mean), which the factor-2 rule also counts as a miss. ST1 for 3b "
         "tolerates 5 of 256 misclassified test sequences (PAPER.md §3.5: fewer than 6) and we check it every "
-        "1,000 sequences; the paper's check schedule is not given."),
+        "1,000 sequences; the paper's check schedule is not given."
+    ),
     "3c-2": Account(
         "Faster than the paper (below half its mean): all trials succeed and their test errors (fraction "
         "misclassified, av. difference to mean) are in the paper's range. The stop (no misclassification "
         "among 256 test sequences and mean |output - noise-free target| < 0.015) is checked every 1,000 "
         "sequences; how often the paper checked is not given, and a noisy-target task rewards an early check "
-        "that catches the net in a good moment. We count this as a miss only by the factor-2 rule."),
+        "that catches the net in a good moment. We count this as a miss only by the factor-2 rule."
+    ),
     "4-1": Account(
         "ST3(0.01) waits for 2,000 consecutive training sequences all within 0.04 of the target. The learning "
         "curves reach 99 % correct training sequences after about as many sequences as the paper's mean "
@@ -100,37 +108,49 @@ ACCOUNTS: dict[str, Account] = {
         "learns slowly (the extreme-target probe below, which re-tests the stored final nets). "
         "Kernel, gradient and generator are checked against PAPER.md's equations "
         "(tests/test_lstm_reference.py, tests/test_adding.py); we did not tune anything to close the gap.",
-        probe_extremes=True),
+        probe_extremes=True,
+    ),
     "4-2": Account(
         "Unlike 4-1, the wait for 2,000 error-free sequences is short here: the 99 % block comes shortly before "
         "the stop, so learning itself is several times slower than the paper's. Our ratio to the paper falls "
         "with T (4-1, 4-2, 4-3), i.e. our times grow more slowly with T than the paper's. The errors of the "
-        "stored nets again gather at extreme targets (probe below). Not diagnosed further.", probe_extremes=True),
-    "4-3": Account("As 4-2 at T=1000 (fewer trials: each costs about a quarter of an hour of one core).",
-                   probe_extremes=True),
+        "stored nets again gather at extreme targets (probe below). Not diagnosed further.",
+        probe_extremes=True,
+    ),
+    "4-3": Account(
+        "As 4-2 at T=1000 (fewer trials: each costs about a quarter of an hour of one core).", probe_extremes=True
+    ),
     "5-140": Account(
         "Success rate and time are close to the paper's (within about 2x); a trial that misses hits the budget "
         "while still above 140 of 2,000 wrong. The stop needs 93 % correct sequences, so it does not suffer "
-        "from 4-1's wait."),
+        "from 4-1's wait."
+    ),
     "5-13": Account(
         "The stop needs fewer than 13 of the last 2,000 training sequences off by 0.04 or more: the fine-tuning "
         "wait of 4-1, here on products x1*x2 that crowd near 0. The successful trials take about as long as the "
         "paper's mean (within 2x); the others still have too many misses when the 5,000,000 budget ends, "
-        "which the paper never reports.", probe_extremes=True),
+        "which the paper never reports.",
+        probe_extremes=True,
+    ),
     "6b": Account(
         "Bimodal. The trials that succeed need about as many sequences as the paper's mean or fewer; the others "
         "stall on a plateau of their learning curve (for example 62 % or 87 % of training sequences correct, "
         "about what a net that confuses some of the 8 classes gets) and stay there until the 5,000,000 budget "
         "runs out, while the paper reports no failure. Likely the 'abuse' of §1.8 (cells committed early to a "
-        "partial solution); we did not find a setting of PAPER.md's that removes it and did not tune one."),
+        "partial solution); we did not find a setting of PAPER.md's that removes it and did not tune one."
+    ),
 }
 _TOO_COSTLY = Account(
     "Not run at the paper's settings: one trial costs hours to days of one core here (see `lstm97 reproduce "
     "--list`); the row shows reduced settings only.",
     at_paper="Run at the paper's settings with fewer trials than the paper's (a trial costs from a quarter of "
-             "an hour to hours of one core here); too few to say more than the table does. Not diagnosed.")
-_2C_COSTLY = Account(_TOO_COSTLY.cause, at_paper="Run at the paper's settings with fewer trials than the "
-                     "paper's (costs in `lstm97 reproduce --list`). As 2c-2: " + _2C_LONGER)
+    "an hour to hours of one core here); too few to say more than the table does. Not diagnosed.",
+)
+_2C_COSTLY = Account(
+    _TOO_COSTLY.cause,
+    at_paper="Run at the paper's settings with fewer trials than the "
+    "paper's (costs in `lstm97 reproduce --list`). As 2c-2: " + _2C_LONGER,
+)
 for _pid in ("2c-3", "2c-4", "2c-5", "2c-6", "2c-7", "2c-8", "2c-9"):
     ACCOUNTS.setdefault(_pid, _2C_COSTLY)
 for _pid in ("3a-3", "3b-3"):
@@ -155,8 +175,11 @@ def _evidence_line(e: Evidence, df: pd.DataFrame) -> str:
     if not len(g):
         return f"  * {e.label}: not run. `{e.command()}`"
     ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
-    found = (f"{len(ok)}/{len(g)} succeeded" + (f", sequences {', '.join(f'{v:,.0f}' for v in sorted(ok))}"
-                                               if len(ok) else f" within {int(g['max_sequences'].iloc[0]):,}"))
+    found = f"{len(ok)}/{len(g)} succeeded" + (
+        f", sequences {', '.join(f'{v:,.0f}' for v in sorted(ok))}"
+        if len(ok)
+        else f" within {int(g['max_sequences'].iloc[0]):,}"
+    )
     return f"  * {e.label}: {found}. `{e.command()}`"
 
 
@@ -199,10 +222,12 @@ def probe_extremes(row, store) -> str:
         return "  * Extreme-target probe: no stored net with weights."
     share = wrong_extreme / wrong_total if wrong_total else float("nan")
     note = f" Note: {'; '.join(notes)}." if notes else ""
-    return (f"  * Extreme-target probe ({nets} stored final nets, {PROBE_SEQUENCES:,} fresh sequences each, "
-            f"prediction only): {wrong_total:,} wrong answers, {wrong_extreme:,} of them "
-            f"({share:.0%}) at targets below {EXTREME} or above {1 - EXTREME}, where {seen_extreme / seen:.1%} "
-            f"of all targets lie.{note} Regenerated by `lstm97 report`.")
+    return (
+        f"  * Extreme-target probe ({nets} stored final nets, {PROBE_SEQUENCES:,} fresh sequences each, "
+        f"prediction only): {wrong_total:,} wrong answers, {wrong_extreme:,} of them "
+        f"({share:.0%}) at targets below {EXTREME} or above {1 - EXTREME}, where {seen_extreme / seen:.1%} "
+        f"of all targets lie.{note} Regenerated by `lstm97 report`."
+    )
 
 
 def gap_table(rows: list, curves: pd.DataFrame) -> pd.DataFrame:
@@ -211,10 +236,16 @@ def gap_table(rows: list, curves: pd.DataFrame) -> pd.DataFrame:
     for r in rows:
         s = r.stats
         got = learned_at(r.trials, curves)
-        out.append({"id": r.preset.id, "verdict": s["verdict"], "settings": r.settings or "–",
-                    "paper": _int(r.preset.paper.sequences),
-                    "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
-                    "ours: 99 % block (k/n)": f"{_int(median_or_none(got))} ({len(got)}/{s['n']})"})
+        out.append(
+            {
+                "id": r.preset.id,
+                "verdict": s["verdict"],
+                "settings": r.settings or "–",
+                "paper": _int(r.preset.paper.sequences),
+                "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
+                "ours: 99 % block (k/n)": f"{_int(median_or_none(got))} ({len(got)}/{s['n']})",
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -224,18 +255,22 @@ def section(rows: list, df: pd.DataFrame, curves: pd.DataFrame, store=None) -> l
     ``store`` the rows came from, the extreme-target probe of its stored nets)."""
     from . import stats
 
-    shown = [r for r in rows if r.preset.id in ACCOUNTS and r.stats.get("n")
-             and r.stats.get("verdict") != stats.REPRODUCED]
+    shown = [
+        r for r in rows if r.preset.id in ACCOUNTS and r.stats.get("n") and r.stats.get("verdict") != stats.REPRODUCED
+    ]
     if not shown:
         return []
-    out = ["## Accounts of the gaps\n",
-           "Each LSTM row above that is not reproduced, or not run at the paper's settings, with what the stored "
-           "runs show and the likely cause. \"99 % block\" is the median, over the row's trials that got there, "
-           f"of the training sequences seen when a block of 1,000 consecutive training sequences of the learning "
-           f"curve was first at least {LEARNED:.0%} correct (k of n trials got there): when that is near the "
-           "paper's figure but the stop comes much later, the net has learned the task and the time goes into "
-           "the stopping rule's last errors. The causes are our reading of these runs, not the paper's.\n",
-           gap_table(shown, curves).to_markdown(index=False, disable_numparse=True), ""]
+    out = [
+        "## Accounts of the gaps\n",
+        "Each LSTM row above that is not reproduced, or not run at the paper's settings, with what the stored "
+        'runs show and the likely cause. "99 % block" is the median, over the row\'s trials that got there, '
+        f"of the training sequences seen when a block of 1,000 consecutive training sequences of the learning "
+        f"curve was first at least {LEARNED:.0%} correct (k of n trials got there): when that is near the "
+        "paper's figure but the stop comes much later, the net has learned the task and the time goes into "
+        "the stopping rule's last errors. The causes are our reading of these runs, not the paper's.\n",
+        gap_table(shown, curves).to_markdown(index=False, disable_numparse=True),
+        "",
+    ]
     done: dict[str, str] = {}
     for r in shown:
         acc = ACCOUNTS[r.preset.id]

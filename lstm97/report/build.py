@@ -32,8 +32,18 @@ def file_stem(key: str) -> str:
 
 
 #: The non-ASCII characters of our tables as plain LaTeX, so the .tex files need no input encoding package.
-LATEX_ASCII = {"–": "--", "—": "---", "−": "$-$", "≈": r"$\approx$", "×": r"$\times$", "≥": r"$\geq$",
-               "≤": r"$\leq$", "§": r"\S{}", "±": r"$\pm$", "·": r"$\cdot$"}
+LATEX_ASCII = {
+    "–": "--",
+    "—": "---",
+    "−": "$-$",
+    "≈": r"$\approx$",
+    "×": r"$\times$",
+    "≥": r"$\geq$",
+    "≤": r"$\leq$",
+    "§": r"\S{}",
+    "±": r"$\pm$",
+    "·": r"$\cdot$",
+}
 
 
 def latex(df: pd.DataFrame, caption: str) -> str:
@@ -110,10 +120,14 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
         elif r.match == "quick":
             quick = True
         else:  # the paper's ("budget") or the quick ("quick budget") task settings with another budget
-            other.append(f"lstm97 reproduce {r.preset.id}{'' if r.match == 'budget' else ' --quick'} --trials {n} "
-                         f"--max-sequences {budget} --store {store_name}")
-    cmds = [f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} --store {store_name}"
-            for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))]
+            other.append(
+                f"lstm97 reproduce {r.preset.id}{'' if r.match == 'budget' else ' --quick'} --trials {n} "
+                f"--max-sequences {budget} --store {store_name}"
+            )
+    cmds = [
+        f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} --store {store_name}"
+        for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))
+    ]
     cmds += other
     if quick:
         cmds.append(f"lstm97 reproduce --all --quick --store {store_name}")
@@ -132,12 +146,17 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
 
 def regenerate(commands: list[str], store_name: str) -> list[str]:
     """Markdown lines: ``commands`` (from :func:`regenerate_commands`), then the report's own."""
-    return ["## Regenerating this store\n",
-            "The trials behind this report, as commands (derived from the store itself; trials already stored "
-            "are skipped, and a trial is the same bit for bit on any machine and with any `--jobs`). The same "
-            "commands are in `regenerate.sh`:\n",
-            "```bash", *commands,
-            f"lstm97 report --store {store_name} --out DIR", "```", ""]
+    return [
+        "## Regenerating this store\n",
+        "The trials behind this report, as commands (derived from the store itself; trials already stored "
+        "are skipped, and a trial is the same bit for bit on any machine and with any `--jobs`). The same "
+        "commands are in `regenerate.sh`:\n",
+        "```bash",
+        *commands,
+        f"lstm97 report --store {store_name} --out DIR",
+        "```",
+        "",
+    ]
 
 
 def _trace(db: Store, rows: list[Row], out: Path, figure: Figure) -> tuple[Path, str] | None:
@@ -164,19 +183,36 @@ def _trace(db: Store, rows: list[Row], out: Path, figure: Figure) -> tuple[Path,
         tr = model.trace(state, batch)
         L = int(batch.lengths[0])
         names = list(figure.inputs) if len(figure.inputs) == batch.inputs.shape[2] else None
-        status = (f"success after {int(trial['sequences']):,} sequences" if trial["success"]
-                  else f"no success within {int(trial['sequences']):,} sequences")
+        status = (
+            f"success after {int(trial['sequences']):,} sequences"
+            if trial["success"]
+            else f"no success within {int(trial['sequences']):,} sequences"
+        )
         ok = bool(task.correct(batch, model.predict(state, batch))[0])
-        title = (f"{r.preset.id}: trained net (seed {int(trial['seed'])}, {status}), one test sequence, "
-                 f"{'correct' if ok else 'wrong'} at the end" + (f"\n({net.note})" if net.note else ""))
-        path = plots.trace_figure(tr, batch.inputs[0, :L], batch.targets[0, L - 1], out / f"trace_{r.preset.id}.png",
-                                  title, names, int(model.hp["block_size"]))
+        title = (
+            f"{r.preset.id}: trained net (seed {int(trial['seed'])}, {status}), one test sequence, "
+            f"{'correct' if ok else 'wrong'} at the end" + (f"\n({net.note})" if net.note else "")
+        )
+        path = plots.trace_figure(
+            tr,
+            batch.inputs[0, :L],
+            batch.targets[0, L - 1],
+            out / f"trace_{r.preset.id}.png",
+            title,
+            names,
+            int(model.hp["block_size"]),
+        )
         return path, net.note
     return None
 
 
-def _figures(spec: TableSpec, rows: list[Row], curves: pd.DataFrame, fig_dir: Path,
-             traces: dict[tuple[str, int], tuple[Path, str] | None]) -> list[str | Path]:
+def _figures(
+    spec: TableSpec,
+    rows: list[Row],
+    curves: pd.DataFrame,
+    fig_dir: Path,
+    traces: dict[tuple[str, int], tuple[Path, str] | None],
+) -> list[str | Path]:
     """The Markdown lines of paper table ``spec``'s figures (its TableSpec's), each preceded by the file written."""
     mine = [r for r in rows if r.preset.table == spec.key]
     title = spec.title
@@ -213,8 +249,16 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
         df = db.trials()
         curves = db.curves()
         rows = match(df)
-        traces = {(spec.key, i): _trace(db, rows, fig_dir, fig) for spec in SPECS.values()
-                  for i, fig in enumerate(spec.figures) if fig.kind == "trace"} if figures else {}
+        traces = (
+            {
+                (spec.key, i): _trace(db, rows, fig_dir, fig)
+                for spec in SPECS.values()
+                for i, fig in enumerate(spec.figures)
+                if fig.kind == "trace"
+            }
+            if figures
+            else {}
+        )
         gaps = accounts.section(rows, df, curves, db)
     shown = tables(rows)
     raw = tables(rows, raw=True)
@@ -222,12 +266,18 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
     summary_md = summary(rows).to_markdown(index=False, disable_numparse=True)
     (out / "summary.md").write_text(summary_md + "\n")
     written.append(out / "summary.md")
-    md = ["# Reproduction of Hochreiter & Schmidhuber (1997), Tables 1–9\n",
-          f"Built by `lstm97 report` from `{Path(store_path).name}` ({len(df)} stored trials); it reads the "
-          "store only and never trains. Each row is a preset of `lstm97 reproduce --list`.\n",
-          "Verdicts: " + ", ".join(f"{n} {v}" for v, n in tally.most_common()) + ".\n",
-          "## Summary\n", SUMMARY_NOTE + "\n", summary_md + "\n",
-          "## Verdict rule\n", stats.VERDICT_RULE, GENERAL_NOTES + "\n"]
+    md = [
+        "# Reproduction of Hochreiter & Schmidhuber (1997), Tables 1–9\n",
+        f"Built by `lstm97 report` from `{Path(store_path).name}` ({len(df)} stored trials); it reads the "
+        "store only and never trains. Each row is a preset of `lstm97 reproduce --list`.\n",
+        "Verdicts: " + ", ".join(f"{n} {v}" for v, n in tally.most_common()) + ".\n",
+        "## Summary\n",
+        SUMMARY_NOTE + "\n",
+        summary_md + "\n",
+        "## Verdict rule\n",
+        stats.VERDICT_RULE,
+        GENERAL_NOTES + "\n",
+    ]
     for key, frame in shown.items():
         stem = file_stem(key)
         (out / f"{stem}.csv").write_text(raw[key].to_csv(index=False))
@@ -245,8 +295,13 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
     name = Path(store_path).name
     commands = regenerate_commands(rows, df, name)
     md += regenerate(commands, name)
-    script = ["#!/bin/sh", "# The runs behind this report (written by lstm97 report). Run from this folder.", "set -e",
-              *commands, f"lstm97 report --store {name} --out ."]
+    script = [
+        "#!/bin/sh",
+        "# The runs behind this report (written by lstm97 report). Run from this folder.",
+        "set -e",
+        *commands,
+        f"lstm97 report --store {name} --out .",
+    ]
     (out / "regenerate.sh").write_text("\n".join(script) + "\n")
     written.append(out / "regenerate.sh")
     md += gaps
@@ -254,4 +309,3 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
     written += [out / "trials.csv", out / "README.md"]
     return written
-

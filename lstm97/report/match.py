@@ -60,12 +60,16 @@ def _agree(values: Mapping[str, Any], args: Any, wanted: Mapping[str, Any]) -> b
     return all(k in wanted and canonical(wanted[k]) == canonical(v) for k, v in args.items())
 
 
-def has_settings(first: pd.Series, task: str, task_params: Mapping[str, Any], model: str,
-                 model_params: Mapping[str, Any]) -> bool:
+def has_settings(
+    first: pd.Series, task: str, task_params: Mapping[str, Any], model: str, model_params: Mapping[str, Any]
+) -> bool:
     """Whether a stored configuration (its first trial's record) has these task and model settings."""
-    return (first["task"] == task and first["model"] == model
-            and _agree(first["task_params"], first.get("task_args"), task_params)
-            and _agree(first["model_params"], first.get("model_args"), model_params))
+    return (
+        first["task"] == task
+        and first["model"] == model
+        and _agree(first["task_params"], first.get("task_args"), task_params)
+        and _agree(first["model_params"], first.get("model_args"), model_params)
+    )
 
 
 def has_budget(first: pd.Series, budget: int | None) -> bool:
@@ -74,17 +78,33 @@ def has_budget(first: pd.Series, budget: int | None) -> bool:
     return limit is not None and not pd.isna(limit) and int(first["max_sequences"]) == int(limit)
 
 
-def select(configs: list[Stored], task: str, task_params: Mapping[str, Any], model: str,
-           model_params: Mapping[str, Any], budget: int | None | str = None) -> list[Stored]:
+def select(
+    configs: list[Stored],
+    task: str,
+    task_params: Mapping[str, Any],
+    model: str,
+    model_params: Mapping[str, Any],
+    budget: int | None | str = None,
+) -> list[Stored]:
     """The stored configurations with these settings and budget (``ANY_BUDGET``: any budget), best first:
     the newest task and model versions, then the most trials (then the largest budget)."""
-    found = [c for c in configs if has_settings(c.first, task, task_params, model, model_params)
-             and (budget == ANY_BUDGET or has_budget(c.first, budget))]
+    found = [
+        c
+        for c in configs
+        if has_settings(c.first, task, task_params, model, model_params)
+        and (budget == ANY_BUDGET or has_budget(c.first, budget))
+    ]
     return sorted(found, key=lambda c: (c.newness, len(c.trials), c.budget), reverse=True)
 
 
-def trials_of(df: pd.DataFrame, task: str, task_params: Mapping[str, Any], model: str,
-              model_params: Mapping[str, Any], budget: int | None = None) -> pd.DataFrame:
+def trials_of(
+    df: pd.DataFrame,
+    task: str,
+    task_params: Mapping[str, Any],
+    model: str,
+    model_params: Mapping[str, Any],
+    budget: int | None = None,
+) -> pd.DataFrame:
     """The trials of the best stored configuration with these settings and budget (none: an empty frame)."""
     best = select(stored(df), task, task_params, model, model_params, budget)
     return best[0].trials if best else df.iloc[0:0]

@@ -61,16 +61,35 @@ def sequences_figure(title: str, rows: list[Row], path: Path) -> Path | None:
         y = len(rows) - 1 - i
         ok = g[g["success"]]["sequences"].to_numpy(dtype=float)
         bad = g[~g["success"]]["sequences"].to_numpy(dtype=float)
-        ax.scatter(ok, y + rng.uniform(-0.15, 0.15, ok.size), s=14, color="tab:blue", alpha=0.7,
-                   label="ours: success" if i == 0 else None)
-        ax.scatter(bad, y + rng.uniform(-0.15, 0.15, bad.size), s=18, marker="x", color="gray",
-                   label="ours: stopped without success" if i == 0 else None)
+        ax.scatter(
+            ok,
+            y + rng.uniform(-0.15, 0.15, ok.size),
+            s=14,
+            color="tab:blue",
+            alpha=0.7,
+            label="ours: success" if i == 0 else None,
+        )
+        ax.scatter(
+            bad,
+            y + rng.uniform(-0.15, 0.15, bad.size),
+            s=18,
+            marker="x",
+            color="gray",
+            label="ours: stopped without success" if i == 0 else None,
+        )
         if ok.size:
             ax.plot([ok.mean()] * 2, [y - 0.3, y + 0.3], color="tab:blue", lw=2)
         ref = row.preset.paper
         if ref.sequences:
-            ax.scatter([ref.sequences], [y], marker=">" if ref.bound else "D", s=40, color=PAPER_COLOR,
-                       zorder=3, label="paper: mean" if i == 0 else None)
+            ax.scatter(
+                [ref.sequences],
+                [y],
+                marker=">" if ref.bound else "D",
+                s=40,
+                color=PAPER_COLOR,
+                zorder=3,
+                label="paper: mean" if i == 0 else None,
+            )
     ax.set_yticks(range(len(rows)), [_label(r) for r in reversed(rows)])
     ax.set_xscale("log")
     unit = rows[0].stats.get("unit") or "sequences"
@@ -104,8 +123,7 @@ def lag_figure(rows: list[Row], path: Path) -> Path | None:
             oq, op = q, p
         for w in which:
             xp, xo = (q, oq) if w == 0 else (q / p, oq / op)
-            series[w].append((xp, r.preset.paper.sequences, xo, s["mean"], s["ci_lo"], s["ci_hi"],
-                              r.mode != "paper"))
+            series[w].append((xp, r.preset.paper.sequences, xo, s["mean"], s["ci_lo"], s["ci_hi"], r.mode != "paper"))
     for w, ax in enumerate(panels):
         pts = sorted(series[w])
         if not pts:
@@ -117,8 +135,15 @@ def lag_figure(rows: list[Row], path: Path) -> Path | None:
             m = np.array([t[3] for t in ours])
             err = np.array([[t[3] - t[4] for t in ours], [t[5] - t[3] for t in ours]])
             reduced = any(t[6] for t in ours)
-            ax.errorbar(x, m, yerr=err, fmt="o-", color="tab:blue", capsize=3,
-                        label="ours: mean, 95 % bootstrap CI" + (" (reduced settings)" if reduced else ""))
+            ax.errorbar(
+                x,
+                m,
+                yerr=err,
+                fmt="o-",
+                color="tab:blue",
+                capsize=3,
+                label="ours: mean, 95 % bootstrap CI" + (" (reduced settings)" if reduced else ""),
+            )
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylabel("training sequences until success")
@@ -166,15 +191,27 @@ def curves_figure(title: str, rows: list[Row], curves: pd.DataFrame, path: Path,
     return _save(fig, path)
 
 
-def trace_figure(trace: dict[str, np.ndarray], inputs: np.ndarray, target: np.ndarray, path: Path, title: str,
-                 input_names: list[str] | None = None, block_size: int = 1) -> Path:
+def trace_figure(
+    trace: dict[str, np.ndarray],
+    inputs: np.ndarray,
+    target: np.ndarray,
+    path: Path,
+    title: str,
+    input_names: list[str] | None = None,
+    block_size: int = 1,
+) -> Path:
     """Inputs, gate activations, cell states and outputs of one sequence (from ``LSTM.trace``)."""
     L = inputs.shape[0]
     t = np.arange(L)
     fig = _figure(10, 10)
     axes = [fig.add_subplot(5, 1, i + 1) for i in range(5)]
-    axes[0].imshow(inputs.T, aspect="auto", interpolation="nearest", cmap="Greys", extent=(-0.5, L - 0.5,
-                   inputs.shape[1] - 0.5, -0.5))
+    axes[0].imshow(
+        inputs.T,
+        aspect="auto",
+        interpolation="nearest",
+        cmap="Greys",
+        extent=(-0.5, L - 0.5, inputs.shape[1] - 0.5, -0.5),
+    )
     if input_names:
         axes[0].set_yticks(range(len(input_names)), input_names, fontsize=7)
     axes[0].set_ylabel("input")
@@ -187,7 +224,7 @@ def trace_figure(trace: dict[str, np.ndarray], inputs: np.ndarray, target: np.nd
         axes[3].plot(t, trace["s_c"][:, c], label=f"cell {c // block_size + 1}.{c % block_size + 1}")
     axes[3].set_ylabel("cell state s_c")
     for k in range(trace["outputs"].shape[1]):
-        line, = axes[4].plot(t, trace["outputs"][:, k], label=f"output {k + 1}")
+        (line,) = axes[4].plot(t, trace["outputs"][:, k], label=f"output {k + 1}")
         axes[4].scatter([L - 1], [target[k]], color=line.get_color(), marker="o", s=25)
     axes[4].set_ylabel("outputs (dots: target)")
     axes[4].set_xlabel("time step")

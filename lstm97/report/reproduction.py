@@ -44,6 +44,7 @@ class Row:
 
 def _exact_pair(configs: list[Stored], p: Preset) -> tuple[list[Stored], list[Stored]]:
     """The stored configurations that are exactly the preset's paper and its quick configuration, best first."""
+
     def exact(quick: bool) -> list[Stored]:
         tp, mp, budget, _ = p.settings(quick)
         return select(configs, p.task, tp, p.model, mp, budget)
@@ -56,8 +57,11 @@ def _difference(c: Stored, p: Preset, exact_quick: bool) -> str:
     stored_tp, args = c.first["task_params"], c.first.get("task_args") or {}
     quick_tp = p.quick.task_params if p.quick is not None else {}
     order = list(dict.fromkeys([*p.task_params, *quick_tp, *sorted(args)]))
-    parts = [f"{k}={stored_tp.get(k)}" for k in order
-             if (canonical(stored_tp.get(k)) != canonical(p.task_params[k]) if k in p.task_params else k in args)]
+    parts = [
+        f"{k}={stored_tp.get(k)}"
+        for k in order
+        if (canonical(stored_tp.get(k)) != canonical(p.task_params[k]) if k in p.task_params else k in args)
+    ]
     paper_budget = p.max_sequences if p.max_sequences is not None else c.first.get("default_budget")
     if paper_budget is None or pd.isna(paper_budget) or c.budget != int(paper_budget):
         parts.append(f"budget {c.budget:,}")
@@ -114,10 +118,17 @@ def finish(row: Row) -> Row:
     ci = stats.bootstrap_mean_ci(seq)
     tested = g[g["test_wrong"] >= 0] if n else g
     s: dict[str, Any] = {
-        "n": n, "k": k, "rate": k / n if n else math.nan, "wilson_lo": lo, "wilson_hi": hi,
-        "mean": float(seq.mean()) if k else math.nan, "median": float(np.median(seq)) if k else math.nan,
-        "min": float(seq.min()) if k else math.nan, "max": float(seq.max()) if k else math.nan,
-        "ci_lo": ci[0], "ci_hi": ci[1],
+        "n": n,
+        "k": k,
+        "rate": k / n if n else math.nan,
+        "wilson_lo": lo,
+        "wilson_hi": hi,
+        "mean": float(seq.mean()) if k else math.nan,
+        "median": float(np.median(seq)) if k else math.nan,
+        "min": float(seq.min()) if k else math.nan,
+        "max": float(seq.max()) if k else math.nan,
+        "ci_lo": ci[0],
+        "ci_hi": ci[1],
         "tested": len(tested),
         "wrong_mean": float(tested["test_wrong"].mean()) if len(tested) else math.nan,
         "wrong_max": float(tested["test_wrong"].max()) if len(tested) else math.nan,
@@ -292,32 +303,59 @@ def _stats_columns(stat_list: tuple[Stat, ...], row: Row) -> dict[str, str]:
 def display_row(key: str, row: Row) -> dict[str, str]:
     """One row of paper table ``key`` as formatted text in the paper's columns (its TableSpec's)."""
     spec, s = SPECS[key], row.stats
-    out = {"id": row.preset.id, **_descriptors(spec, row), "paper: % success": _paper_rate(row.preset),
-           "ours: success k/n (95 % CI)": _success(s), **_stats_columns(spec.before, row),
-           f"paper: {spec.main}": _paper_seq(row.preset),
-           "ours: mean (median)": "–" if not s["k"] else f"{_int(s['mean'])} ({_int(s['median'])})",
-           "ours: min–max": "–" if not s["k"] else f"{_int(s['min'])}–{_int(s['max'])}",
-           "ours: 95 % CI of mean": "–" if not s["k"] else f"{_int(s['ci_lo'])}–{_int(s['ci_hi'])}",
-           **_stats_columns(spec.after, row),
-           "settings": row.settings or "–", "verdict": s["verdict"]}
+    out = {
+        "id": row.preset.id,
+        **_descriptors(spec, row),
+        "paper: % success": _paper_rate(row.preset),
+        "ours: success k/n (95 % CI)": _success(s),
+        **_stats_columns(spec.before, row),
+        f"paper: {spec.main}": _paper_seq(row.preset),
+        "ours: mean (median)": "–" if not s["k"] else f"{_int(s['mean'])} ({_int(s['median'])})",
+        "ours: min–max": "–" if not s["k"] else f"{_int(s['min'])}–{_int(s['max'])}",
+        "ours: 95 % CI of mean": "–" if not s["k"] else f"{_int(s['ci_lo'])}–{_int(s['ci_hi'])}",
+        **_stats_columns(spec.after, row),
+        "settings": row.settings or "–",
+        "verdict": s["verdict"],
+    }
     return out
 
 
 def raw_row(key: str, row: Row) -> dict[str, Any]:
     """One row of paper table ``key`` as numbers (for CSV): descriptors, our statistics, the paper's."""
     s, ref = row.stats, row.preset.paper
-    out: dict[str, Any] = {"id": row.preset.id, "paper row": ref.row, **_descriptors(SPECS[key], row),
-                           "settings": row.settings, "trials": s["n"], "successes": s["k"],
-                           "success rate": s["rate"], "wilson lo": s["wilson_lo"], "wilson hi": s["wilson_hi"],
-                           "paper success rate": ref.implied_rate if not ref.rate_text else ref.rate_text,
-                           "mean": s["mean"], "median": s["median"], "min": s["min"], "max": s["max"],
-                           "ci lo": s["ci_lo"], "ci hi": s["ci_hi"], "paper mean": ref.sequences,
-                           "paper bound": ref.bound, "paper uncertain": ref.uncertain, "unit": s["unit"],
-                           "tested": s["tested"], "wrong mean": s["wrong_mean"], "wrong max": s["wrong_max"],
-                           "paper wrong": ref.wrong, "fraction wrong": s["frac_wrong"], "test mse": s["mse"],
-                           "test mean abs error": s["abs_mean"], "n_test": s["n_test"], "weights": s["weights"],
-                           "paper weights": ref.weights,
-                           "budget": s["budget"]}
+    out: dict[str, Any] = {
+        "id": row.preset.id,
+        "paper row": ref.row,
+        **_descriptors(SPECS[key], row),
+        "settings": row.settings,
+        "trials": s["n"],
+        "successes": s["k"],
+        "success rate": s["rate"],
+        "wilson lo": s["wilson_lo"],
+        "wilson hi": s["wilson_hi"],
+        "paper success rate": ref.implied_rate if not ref.rate_text else ref.rate_text,
+        "mean": s["mean"],
+        "median": s["median"],
+        "min": s["min"],
+        "max": s["max"],
+        "ci lo": s["ci_lo"],
+        "ci hi": s["ci_hi"],
+        "paper mean": ref.sequences,
+        "paper bound": ref.bound,
+        "paper uncertain": ref.uncertain,
+        "unit": s["unit"],
+        "tested": s["tested"],
+        "wrong mean": s["wrong_mean"],
+        "wrong max": s["wrong_max"],
+        "paper wrong": ref.wrong,
+        "fraction wrong": s["frac_wrong"],
+        "test mse": s["mse"],
+        "test mean abs error": s["abs_mean"],
+        "n_test": s["n_test"],
+        "weights": s["weights"],
+        "paper weights": ref.weights,
+        "budget": s["budget"],
+    }
     out.update({k: v for k, v in s.items() if k.startswith("milestone ")})
     out.update({f"paper {k}": v for k, v in ref.extra.items()})
     out["verdict"], out["reason"] = s["verdict"], s["reason"]
@@ -345,13 +383,18 @@ def summary(rows: list[Row]) -> pd.DataFrame:
         s, ref = r.stats, r.preset.paper
         judged = r.mode == "paper" and s.get("k") and ref.sequences and not ref.bound  # reduced runs: no ratio
         ratio = s["mean"] / ref.sequences if judged else math.nan
-        out.append({
-            "id": r.preset.id, "table": r.preset.table, "method": METHODS.get(r.preset.model, r.preset.model),
-            "settings": r.settings or "–", "paper: % success": _paper_rate(r.preset),
-            "ours: success": f"{s['k']}/{s['n']}" if s.get("n") else "–",
-            "paper: mean": _paper_seq(r.preset) + (" guesses" if ref.unit == "guesses" else ""),
-            "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
-            "ours / paper": "–" if math.isnan(ratio) else stats.ratio_text(ratio),
-            "verdict": s["verdict"],
-        })
+        out.append(
+            {
+                "id": r.preset.id,
+                "table": r.preset.table,
+                "method": METHODS.get(r.preset.model, r.preset.model),
+                "settings": r.settings or "–",
+                "paper: % success": _paper_rate(r.preset),
+                "ours: success": f"{s['k']}/{s['n']}" if s.get("n") else "–",
+                "paper: mean": _paper_seq(r.preset) + (" guesses" if ref.unit == "guesses" else ""),
+                "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
+                "ours / paper": "–" if math.isnan(ratio) else stats.ratio_text(ratio),
+                "verdict": s["verdict"],
+            }
+        )
     return pd.DataFrame(out)

@@ -62,8 +62,9 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def bootstrap_mean_ci(x, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES,
-                      seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+def bootstrap_mean_ci(
+    x, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``x`` (seeded; NaN, NaN when ``x`` is empty)."""
     x = np.asarray(x, dtype=np.float64)
     if x.size == 0:
@@ -91,8 +92,7 @@ def verdict(ref: PaperResult, baseline: bool, n: int, k: int, mean_sequences: fl
         inside = lo - 1e-12 <= p0 <= hi + 1e-12
         if not (inside or (not baseline and k / n >= p0)):
             ok = False
-            reasons.append(f"success {k}/{n} (95 % CI {100 * lo:.0f}–{100 * hi:.0f} %) vs the paper's "
-                           f"{100 * p0:.0f} %")
+            reasons.append(f"success {k}/{n} (95 % CI {100 * lo:.0f}–{100 * hi:.0f} %) vs the paper's {100 * p0:.0f} %")
     if ref.sequences is not None and not ref.bound:
         if k == 0:
             ok = False

@@ -23,8 +23,18 @@ from ..identity import arguments, config_key
 
 def v1_key(task: str, task_params: dict, model: str, model_params: dict, max_sequences: int, n_test: int) -> str:
     """The key lstm97 0.1.0 gave a configuration (a hash of every resolved value)."""
-    text = json.dumps({"task": task, "task_params": task_params, "model": model, "model_params": model_params,
-                       "max_sequences": max_sequences, "n_test": n_test}, sort_keys=True, default=list)
+    text = json.dumps(
+        {
+            "task": task,
+            "task_params": task_params,
+            "model": model,
+            "model_params": model_params,
+            "max_sequences": max_sequences,
+            "n_test": n_test,
+        },
+        sort_keys=True,
+        default=list,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -54,30 +64,51 @@ def identify(row: dict[str, Any]) -> dict[str, Any] | None:
     budget = int(row["max_sequences"])
     n_test = int(proto.n_test)
     for candidate in (int(proto.n_test), int(row["n_test"])):
-        if v1_key(row["task"], row["task_params"], row["model"], row["model_params"], budget,
-                  candidate) == row["config_key"]:
+        if (
+            v1_key(row["task"], row["task_params"], row["model"], row["model_params"], budget, candidate)
+            == row["config_key"]
+        ):
             n_test = candidate
             break
     builtin = (task_cls.__module__.startswith("lstm97."), model_cls.__module__.startswith("lstm97."))
     source_t, version_t = tasks.registry.provenance(row["task"])
     source_m, version_m = models.registry.provenance(row["model"])
     return {
-        "config_key": config_key(row["task"], int(row["task_version"] or 1), task_args, row["model"],
-                                 int(row["model_version"] or 1), model_args, budget, n_test),
+        "config_key": config_key(
+            row["task"],
+            int(row["task_version"] or 1),
+            task_args,
+            row["model"],
+            int(row["model_version"] or 1),
+            model_args,
+            budget,
+            n_test,
+        ),
         "task_args": json.dumps(task_args, sort_keys=True),
         "model_args": json.dumps(model_args, sort_keys=True),
         "default_budget": int(proto.max_sequences),
         "protocol": protocol_text(task, model_cls),
         # what provided a migrated trial: the lstm97 release that stored it for built-ins; a plugin's
         # distribution as installed now, its version at the time unknown
-        "task_source": source_t, "task_source_version": row["package_version"] if builtin[0] else "",
-        "model_source": source_m, "model_source_version": row["package_version"] if builtin[1] else "",
+        "task_source": source_t,
+        "task_source_version": row["package_version"] if builtin[0] else "",
+        "model_source": source_m,
+        "model_source_version": row["package_version"] if builtin[1] else "",
         "identity": 2,
     }
 
 
-_STORED = ("task", "task_params", "task_version", "model", "model_params", "model_version", "max_sequences",
-           "n_test", "package_version")
+_STORED = (
+    "task",
+    "task_params",
+    "task_version",
+    "model",
+    "model_params",
+    "model_version",
+    "max_sequences",
+    "n_test",
+    "package_version",
+)
 
 
 def rekey(db: sqlite3.Connection, where: str = "identity < 2") -> tuple[int, int]:
@@ -91,13 +122,17 @@ def rekey(db: sqlite3.Connection, where: str = "identity < 2") -> tuple[int, int
         row["model_params"] = json.loads(row["model_params"])
         new = identify(row)
         if new is None:
-            db.execute(f"UPDATE trials SET identity = 1, legacy_key = config_key WHERE config_key = ? AND {where}",
-                       (row["config_key"],))
+            db.execute(
+                f"UPDATE trials SET identity = 1, legacy_key = config_key WHERE config_key = ? AND {where}",
+                (row["config_key"],),
+            )
             left += 1
             continue
         names = list(new)
-        db.execute(f"UPDATE trials SET legacy_key = COALESCE(legacy_key, config_key), "
-                   f"{', '.join(f'{n} = ?' for n in names)} WHERE config_key = ? AND {where}",
-                   [*(new[n] for n in names), row["config_key"]])
+        db.execute(
+            f"UPDATE trials SET legacy_key = COALESCE(legacy_key, config_key), "
+            f"{', '.join(f'{n} = ?' for n in names)} WHERE config_key = ? AND {where}",
+            [*(new[n] for n in names), row["config_key"]],
+        )
         done += 1
     return done, left

@@ -50,9 +50,10 @@ def stored_net(trial: pd.Series, store) -> StoredNet | None:
 def _mismatch(trial: pd.Series, task, model) -> str:
     """A sentence naming the installed versions that differ from the stored ones, or ""."""
     parts = []
-    for kind, name, stored, installed in (("task", trial["task"], trial.get("task_version"), task.spec.version),
-                                          ("model", trial["model"], trial.get("model_version"),
-                                           model.spec.version)):
+    for kind, name, stored, installed in (
+        ("task", trial["task"], trial.get("task_version"), task.spec.version),
+        ("model", trial["model"], trial.get("model_version"), model.spec.version),
+    ):
         if stored is not None and not pd.isna(stored) and int(stored) != int(installed):
             parts.append(f"{kind} {name!r} version {int(stored)} trained it, version {int(installed)} is installed")
     return ("replayed with other code than trained it: " + "; ".join(parts)) if parts else ""

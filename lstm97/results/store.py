@@ -65,8 +65,10 @@ class Store:
             self._open()
         except _NotAStore as exc:
             self.db.close()
-            raise UserError(f"store {name} is not a readable lstm97 store ({exc}); pass another path with "
-                            "--store (the file was left untouched).") from None
+            raise UserError(
+                f"store {name} is not a readable lstm97 store ({exc}); pass another path with "
+                "--store (the file was left untouched)."
+            ) from None
         except sqlite3.DatabaseError as exc:
             self.db.close()
             raise UserError(self._explain(exc, "open")) from None
@@ -194,8 +196,10 @@ class Store:
         if "disk is full" in text or "disk I/O" in text:
             return f"store {name} cannot be written ({text}); free disk space or pass another --store."
         if "locked" in text or "busy" in text:
-            return (f"store {name} is locked by another process for more than {BUSY_TIMEOUT:.0f} s ({text}); "
-                    "try again when it is done.")
+            return (
+                f"store {name} is locked by another process for more than {BUSY_TIMEOUT:.0f} s ({text}); "
+                "try again when it is done."
+            )
         if "unable to open" in text:
             return f"cannot {doing} store {name} ({text}); check the path and its directory's permissions."
         return f"store {name} could not be read ({text}); it may be damaged: pass another --store."
@@ -230,8 +234,11 @@ class Store:
         row = dict(record)
         row.setdefault("created", _now())
         for key in JSON_COLUMNS:
-            row[key] = None if key == "state" and row.get(key) is None else json.dumps(
-                row.get(key), sort_keys=True, default=list)
+            row[key] = (
+                None
+                if key == "state" and row.get(key) is None
+                else json.dumps(row.get(key), sort_keys=True, default=list)
+            )
         row["success"] = int(bool(row["success"]))
         row["identity"] = 2
         w = row.get("weights")

@@ -44,9 +44,15 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_sweep(cfg: TrialConfig, seeds: Iterable[int], on_result: Callable[[dict[str, Any]], None],
-              jobs: int | None = None, chunk: int = 256, executor: Executor | None = None,
-              on_progress: Callable[[int, int], None] | None = None) -> int:
+def run_sweep(
+    cfg: TrialConfig,
+    seeds: Iterable[int],
+    on_result: Callable[[dict[str, Any]], None],
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Run one trial per seed and call ``on_result(record)`` for each as it finishes; return the count."""
     return run_many([(cfg, seeds)], on_result, jobs, chunk, executor, on_progress)
 
@@ -78,9 +84,14 @@ def _trial(index: int, cfg: TrialConfig, seed: int, chunk: int) -> tuple[int, di
     return index, run_trial(cfg, seed, chunk, _reporter(index))
 
 
-def run_many(work: Iterable[tuple[TrialConfig, Iterable[int]]], on_result: Callable[[dict[str, Any]], None],
-             jobs: int | None = None, chunk: int = 256, executor: Executor | None = None,
-             on_progress: Callable[[int, int], None] | None = None) -> int:
+def run_many(
+    work: Iterable[tuple[TrialConfig, Iterable[int]]],
+    on_result: Callable[[dict[str, Any]], None],
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> int:
     """``run_sweep`` over several configurations, (config, seeds) each, sharing one pool of ``jobs`` workers
     (or ``executor``), so short configurations do not wait for long ones; return the count. Trials are indexed
     in the order of ``work`` (for ``on_progress``)."""
@@ -99,8 +110,9 @@ def run_many(work: Iterable[tuple[TrialConfig, Iterable[int]]], on_result: Calla
         # spawn: workers start clean (no forked locks or threads); numba loads its cached machine code.
         ctx = multiprocessing.get_context("spawn")
         q = ctx.Queue()
-        executor = ProcessPoolExecutor(max_workers=min(jobs, len(trials)), mp_context=ctx,
-                                       initializer=_init_worker, initargs=(q, os.getpid()))
+        executor = ProcessPoolExecutor(
+            max_workers=min(jobs, len(trials)), mp_context=ctx, initializer=_init_worker, initargs=(q, os.getpid())
+        )
     finished = False
     try:
         with _script_not_reimported():

@@ -20,8 +20,8 @@ import numpy as np
 from .. import __version__, models, tasks
 from ..identity import arguments, canonical, config_key
 from ..models.base import OK
-from ..tasks.criteria import EvalRule
 from ..seeding import check_stream, streams
+from ..tasks.criteria import EvalRule
 
 #: Learning curves are recorded as means over consecutive blocks of this many training sequences.
 CURVE_BLOCK = 1000
@@ -52,22 +52,41 @@ class TrialConfig:
     model_args: dict[str, Any]
 
     def key(self) -> str:
-        return config_key(self.task, self.task_version, self.task_args, self.model, self.model_version,
-                          self.model_args, self.max_sequences, self.n_test)
+        return config_key(
+            self.task,
+            self.task_version,
+            self.task_args,
+            self.model,
+            self.model_version,
+            self.model_args,
+            self.max_sequences,
+            self.n_test,
+        )
 
     @staticmethod
-    def resolve(task: str, task_params: dict[str, Any], model: str, model_params: dict[str, Any],
-                max_sequences: int | None = None, n_test: int | None = None) -> TrialConfig:
+    def resolve(
+        task: str,
+        task_params: dict[str, Any],
+        model: str,
+        model_params: dict[str, Any],
+        max_sequences: int | None = None,
+        n_test: int | None = None,
+    ) -> TrialConfig:
         """Validate names and parameters and fill in every default (paper defaults included)."""
         t = tasks.make(task, **task_params)
         m = models.make(model, t, **model_params)
         proto = t.protocol()
         return TrialConfig(
-            task, dict(t.params), model, dict(m.hp),
+            task,
+            dict(t.params),
+            model,
+            dict(m.hp),
             int(proto.max_sequences if max_sequences is None else max_sequences),
             int(proto.n_test if n_test is None else n_test),
-            int(t.spec.version), int(m.spec.version),
-            arguments(t.spec.params, t.params), arguments(m.spec.params, m.hp, t.model_defaults(m.spec.name)),
+            int(t.spec.version),
+            int(m.spec.version),
+            arguments(t.spec.params, t.params),
+            arguments(m.spec.params, m.hp, t.model_defaults(m.spec.name)),
         )
 
 
@@ -90,15 +109,18 @@ class _Curve:
         full = pending - pending % CURVE_BLOCK
         for a in range(0, full, CURVE_BLOCK):
             self.seen += CURVE_BLOCK
-            self.rows.append((self.seen, float(e[a:a + CURVE_BLOCK].mean()), float(o[a:a + CURVE_BLOCK].mean())))
+            self.rows.append((self.seen, float(e[a : a + CURVE_BLOCK].mean()), float(o[a : a + CURVE_BLOCK].mean())))
         self.err, self.ok = [e[full:]], [o[full:]]
 
 
 def _evaluate(model, state, task, batch) -> tuple[int, float, float]:
     """(wrong sequences, mean per-sequence error, mean absolute error) of ``batch`` under ``state``."""
     out = model.predict(state, batch)
-    return (int((~task.correct(batch, out)).sum()), float(task.error(batch, out).mean()),
-            float(task.abs_error(batch, out).mean()))
+    return (
+        int((~task.correct(batch, out)).sum()),
+        float(task.error(batch, out).mean()),
+        float(task.abs_error(batch, out).mean()),
+    )
 
 
 def _rows_cap(task) -> int:
@@ -121,8 +143,9 @@ def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, r
     return True
 
 
-def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
-              progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+def run_trial(
+    cfg: TrialConfig, seed: int, chunk: int = 256, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     """Run one trial and return its record (a flat dict; see results.schema for the columns).
 
     ``chunk`` is an execution detail: it never changes the result. Window rules are scanned sequence by
@@ -194,8 +217,7 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
         seen += n
         if progress is not None:
             progress(seen)
-    milestones = {rule.name: hit for rule, hit in zip(rules, hits, strict=True)
-                  if hit is not None and hit <= seen}
+    milestones = {rule.name: hit for rule, hit in zip(rules, hits, strict=True) if hit is not None and hit <= seen}
     test = (-1, float("nan"), float("nan"))
     if status != "diverged":
         if proto.test_on_eval:
@@ -210,8 +232,23 @@ def run_trial(cfg: TrialConfig, seed: int, chunk: int = 256,
                 total += mse * len(batch)
                 total_abs += mae * len(batch)
             test = (wrong, total / max(cfg.n_test, 1), total_abs / max(cfg.n_test, 1))
-    return _record(cfg, seed, task, model, status, seen, milestones, test, message, curve.rows,
-                   t0, proto.stop.name, len(eval_set) if proto.test_on_eval else cfg.n_test, "sequences", state)
+    return _record(
+        cfg,
+        seed,
+        task,
+        model,
+        status,
+        seen,
+        milestones,
+        test,
+        message,
+        curve.rows,
+        t0,
+        proto.stop.name,
+        len(eval_set) if proto.test_on_eval else cfg.n_test,
+        "sequences",
+        state,
+    )
 
 
 def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> dict[str, Any]:
@@ -219,18 +256,37 @@ def _search_trial(cfg: TrialConfig, seed: int, task, model, rng, t0: float) -> d
     train_set, test_set = task.search_sets(rng.train, rng.test)
     state, guesses, solved = model.search(task, train_set, rng.model, cfg.max_sequences)
     status = "success" if solved else "budget"
-    return _record(cfg, seed, task, model, status, guesses, {}, _evaluate(model, state, task, test_set), "", [], t0,
-                   "all training sequences correct", len(test_set), "guesses", state)
+    return _record(
+        cfg,
+        seed,
+        task,
+        model,
+        status,
+        guesses,
+        {},
+        _evaluate(model, state, task, test_set),
+        "",
+        [],
+        t0,
+        "all training sequences correct",
+        len(test_set),
+        "guesses",
+        state,
+    )
 
 
 def _check_versions(cfg: TrialConfig, task, model) -> None:
     """A configuration resolved by one version of a task or model must not run on another (e.g. a Dask
     worker with another installation): its results would be stored under the wrong identity."""
-    for kind, name, want, have in (("task", cfg.task, cfg.task_version, task.spec.version),
-                                   ("model", cfg.model, cfg.model_version, model.spec.version)):
+    for kind, name, want, have in (
+        ("task", cfg.task, cfg.task_version, task.spec.version),
+        ("model", cfg.model, cfg.model_version, model.spec.version),
+    ):
         if int(want) != int(have):
-            raise RuntimeError(f"{kind} {name!r} is version {have} here, but the configuration was resolved for "
-                               f"version {want}: install the same lstm97 and plugins on every worker")
+            raise RuntimeError(
+                f"{kind} {name!r} is version {have} here, but the configuration was resolved for "
+                f"version {want}: install the same lstm97 and plugins on every worker"
+            )
 
 
 def protocol_text(task, model) -> str:
@@ -239,8 +295,10 @@ def protocol_text(task, model) -> str:
     proto = task.protocol()
     if getattr(model, "is_search", False):
         n_train = proto.n_train if proto.n_train and proto.n_eval else task.search_set_sizes[0]
-        return (f"guess all weights anew until every one of {n_train} training sequences is correct (§5), "
-                "then test on a separate set")
+        return (
+            f"guess all weights anew until every one of {n_train} training sequences is correct (§5), "
+            "then test on a separate set"
+        )
     return proto.description
 
 
@@ -254,9 +312,23 @@ def _extra_state(state) -> dict[str, Any] | None:
         return None
 
 
-def _record(cfg: TrialConfig, seed: int, task, model, status: str, seen: int, milestones: dict,
-            test: tuple[int, float, float], message: str, curve: list, t0: float, stop_rule: str, n_test: int,
-            unit: str, state) -> dict[str, Any]:
+def _record(
+    cfg: TrialConfig,
+    seed: int,
+    task,
+    model,
+    status: str,
+    seen: int,
+    milestones: dict,
+    test: tuple[int, float, float],
+    message: str,
+    curve: list,
+    t0: float,
+    stop_rule: str,
+    n_test: int,
+    unit: str,
+    state,
+) -> dict[str, Any]:
     task_source, task_source_version = tasks.registry.provenance(cfg.task)
     model_source, model_source_version = models.registry.provenance(cfg.model)
     return {

@@ -12,7 +12,8 @@ from ..registry import Registry
 from .base import Protocol, SequenceBatch, Task, TaskSpec
 
 registry = Registry(
-    "task", "lstm97.tasks",
+    "task",
+    "lstm97.tasks",
     {
         "adding": "lstm97.tasks.adding:Adding",
         "latch": "lstm97.tasks.guessing_tasks:Latch",

@@ -35,15 +35,29 @@ class Adding(Task):
         params=(
             # T >= 20 leaves floor(T/2) - 1 >= 9 pairs for the second mark (sample needs at least 2)
             Param("T", "int", 100, "minimal sequence length (paper: 100, 500, 1000)", low=20, high=1_000_000),
-            Param("first_pair_value", "str", "zero",
-                  "value input when the first pair is marked (X1 = 0): zero | keep", choices=("zero", "keep")),
+            Param(
+                "first_pair_value",
+                "str",
+                "zero",
+                "value input when the first pair is marked (X1 = 0): zero | keep",
+                choices=("zero", "keep"),
+            ),
         ),
         version=1,
     )
     paper_defaults = {
         "lstm": dict(
-            blocks=2, block_size=2, connectivity="F", output_gate=True, bias="all",
-            in_gate_bias=(-3.0, -6.0), out_gate_bias=None, init=0.1, lr=0.5, g="g2", h="h1",
+            blocks=2,
+            block_size=2,
+            connectivity="F",
+            output_gate=True,
+            bias="all",
+            in_gate_bias=(-3.0, -6.0),
+            out_gate_bias=None,
+            init=0.1,
+            lr=0.5,
+            g="g2",
+            h="h1",
         ),
     }
     tolerance = 0.04
@@ -63,7 +77,9 @@ class Adding(Task):
 
     def protocol(self) -> Protocol:
         return Protocol(
-            stop=st3(0.01), max_sequences=5_000_000, n_test=2560,
+            stop=st3(0.01),
+            max_sequences=5_000_000,
+            n_test=2560,
             description="ST3(0.01): mean error of the 2000 most recent sequences < 0.01 and all correct",
         )
 

@@ -65,8 +65,10 @@ class SequenceBatch:
             np.ascontiguousarray(self.targets[index, :length]),
             np.ascontiguousarray(self.mask[index, :length]),
             np.ascontiguousarray(lengths),
-            {k: np.ascontiguousarray(v[index, :length] if _timed(v, self.mask) else v[index])
-             for k, v in self.info.items()},
+            {
+                k: np.ascontiguousarray(v[index, :length] if _timed(v, self.mask) else v[index])
+                for k, v in self.info.items()
+            },
         )
 
     @staticmethod
@@ -190,8 +192,9 @@ class Task:
         steps = np.maximum(batch.mask.sum(axis=1), 1)
         return np.where(batch.mask, ab, 0.0).sum(axis=1) / steps
 
-    def fixed_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
-                   ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
+    def fixed_sets(
+        self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+    ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
         """The trial's fixed training set (if ``protocol().n_train``) and evaluation set (if ``n_eval``).
 
         The default draws them with ``sample``; a task whose test set must exclude the training set
@@ -209,8 +212,9 @@ class Task:
     #: Training and test set sizes for searching models (random weight guessing, PAPER.md §5: 100 and 100).
     search_set_sizes: tuple[int, int] = (100, 100)
 
-    def search_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
-                    ) -> tuple[SequenceBatch, SequenceBatch]:
+    def search_sets(
+        self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+    ) -> tuple[SequenceBatch, SequenceBatch]:
         """Training and test sets for random weight guessing (§5: 100 sequences each, half per class).
 
         A task whose protocol already has fixed training and evaluation sets uses them; otherwise the sets

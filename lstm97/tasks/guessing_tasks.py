@@ -117,12 +117,15 @@ class GuessingTask(Task):
     def protocol(self) -> Protocol:
         return Protocol(
             stop=EvalRule(every=1, sets=("train",), name="all training sequences correct"),
-            max_sequences=MAX_SEQUENCES, n_test=self.test_size, n_train=self.train_size,
-            n_eval=self.test_size, test_on_eval=True,
+            max_sequences=MAX_SEQUENCES,
+            n_test=self.test_size,
+            n_train=self.train_size,
+            n_eval=self.test_size,
+            test_on_eval=True,
             description=f"every one of the {self.train_size} fixed training sequences (half per class) has "
-                        f"absolute error < {self.tolerance:g} at its end, checked after every training "
-                        f"sequence (for the guessing model: after every guess); then the fixed test set of "
-                        f"{self.test_size} (half per class)",
+            f"absolute error < {self.tolerance:g} at its end, checked after every training "
+            f"sequence (for the guessing model: after every guess); then the fixed test set of "
+            f"{self.test_size} (half per class)",
         )
 
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
@@ -136,8 +139,9 @@ class GuessingTask(Task):
         u = rng.random((n, self._width()))
         return self._generate(u, np.arange(n, dtype=np.int64) % 2)
 
-    def fixed_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
-                   ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
+    def fixed_sets(
+        self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+    ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
         """The training set (from ``train_rng``) and the separate test set (from ``eval_rng``), each 50/50."""
         return self.balanced(train_rng, self.train_size), self.balanced(eval_rng, self.test_size)
 
@@ -153,8 +157,7 @@ class GuessingTask(Task):
         return lo + np.floor(u * (hi - lo + 1)).astype(np.int64)
 
     @staticmethod
-    def _batch(values: np.ndarray, lengths: np.ndarray, target: np.ndarray, label: np.ndarray
-               ) -> SequenceBatch:
+    def _batch(values: np.ndarray, lengths: np.ndarray, target: np.ndarray, label: np.ndarray) -> SequenceBatch:
         """A batch from per-position input values [n, L] (zeroed past each length) and end targets [n]."""
         n, L = values.shape
         alive = np.arange(L)[None, :] < lengths[:, None]
@@ -173,18 +176,37 @@ class Latch(GuessingTask):
         title="Latch problem, variants I and II (random weight guessing)",
         paper="PAPER.md §5; [G01] node3 (latch variants I and II), node2 (protocol)",
         params=(
-            Param("variant", "str", "II", "I: tanh targets ±0.8 | II: tanh targets ±1.0 (same inputs)",
-                  choices=("I", "II")),
-            Param("targets", "str", "tanh",
-                  "logistic: 1.0 (class 1) / 0.0 (class 2) | tanh: ±0.8 (variant I) or ±1.0 (variant II)",
-                  choices=("logistic", "tanh")),
-            Param("signal", "float", 1.0, "first element: +signal (class 1) or -signal (class 2)",
-                  low=1e-12, high=1e6),
-            Param("noise_var", "float", LATCH_NOISE_VAR,
-                  "variance of the Gaussian noise on every element but the first (paper: 0.2)", low=0.0, high=1e6),
-            Param("tolerance", "float", 0.1,
-                  "correct when the absolute error at the end is below this (paper protocol: 0.1)",
-                  low=1e-12, high=2.0),
+            Param(
+                "variant",
+                "str",
+                "II",
+                "I: tanh targets ±0.8 | II: tanh targets ±1.0 (same inputs)",
+                choices=("I", "II"),
+            ),
+            Param(
+                "targets",
+                "str",
+                "tanh",
+                "logistic: 1.0 (class 1) / 0.0 (class 2) | tanh: ±0.8 (variant I) or ±1.0 (variant II)",
+                choices=("logistic", "tanh"),
+            ),
+            Param("signal", "float", 1.0, "first element: +signal (class 1) or -signal (class 2)", low=1e-12, high=1e6),
+            Param(
+                "noise_var",
+                "float",
+                LATCH_NOISE_VAR,
+                "variance of the Gaussian noise on every element but the first (paper: 0.2)",
+                low=0.0,
+                high=1e6,
+            ),
+            Param(
+                "tolerance",
+                "float",
+                0.1,
+                "correct when the absolute error at the end is below this (paper protocol: 0.1)",
+                low=1e-12,
+                high=2.0,
+            ),
             *LENGTH_PARAMS,
         ),
         version=1,
@@ -223,9 +245,14 @@ class Parity(GuessingTask):
         title="Parity problem (random weight guessing)",
         paper="PAPER.md §5, §6 item 3; [G01] node4 (parity), node2 (protocol)",
         params=(
-            Param("noise", "float", 0.0,
-                  "half-width of the uniform noise added to every element (paper's noisy variant: 0.2); < 1",
-                  low=0.0, high=1.0),
+            Param(
+                "noise",
+                "float",
+                0.0,
+                "half-width of the uniform noise added to every element (paper's noisy variant: 0.2); < 1",
+                low=0.0,
+                high=1.0,
+            ),
             *LENGTH_PARAMS,
         ),
         version=1,
@@ -238,8 +265,10 @@ class Parity(GuessingTask):
     def validate(self) -> None:
         super().validate()
         if self.params["noise"] >= 1.0:
-            raise UserError(f"parameter noise={self.params['noise']} must be below 1, so that every element "
-                            "keeps the sign of its bit.")
+            raise UserError(
+                f"parameter noise={self.params['noise']} must be below 1, so that every element "
+                "keeps the sign of its bit."
+            )
 
     def _width(self) -> int:
         return 3 + 2 * self.max_length

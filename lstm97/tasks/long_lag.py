@@ -76,27 +76,72 @@ class LongLag(Task):
         title="Noise-free long time lags (Exp 2a / 2b)",
         paper="PAPER.md §3.2, §3.3; Table 2; Table 10 rows 2a, 2b",
         params=(
-            Param("p", "int", 100, "time lag; p+1 symbols, sequences of length p+1 (paper: 4, 10, 100)",
-                  low=2, high=10_000),
-            Param("variant", "str", "a",
-                  "a: the two fixed sequences (Exp 2a) | b: random middle part (Exp 2b)", choices=("a", "b")),
-            Param("check_every", "int", 100, "test on 10,000 fresh sequences after every this many training "
-                  "sequences", low=1, high=10_000_000),
+            Param(
+                "p",
+                "int",
+                100,
+                "time lag; p+1 symbols, sequences of length p+1 (paper: 4, 10, 100)",
+                low=2,
+                high=10_000,
+            ),
+            Param(
+                "variant",
+                "str",
+                "a",
+                "a: the two fixed sequences (Exp 2a) | b: random middle part (Exp 2b)",
+                choices=("a", "b"),
+            ),
+            Param(
+                "check_every",
+                "int",
+                100,
+                "test on 10,000 fresh sequences after every this many training sequences",
+                low=1,
+                high=10_000_000,
+            ),
         ),
         version=1,
     )
     paper_defaults = {
         "lstm": dict(
-            blocks=1, block_size=1, connectivity="B", output_gate=False, bias="none",
-            in_gate_bias=None, out_gate_bias=None, init=0.2, lr=1.0, g="g1", h="id", grow="plateau",
+            blocks=1,
+            block_size=1,
+            connectivity="B",
+            output_gate=False,
+            bias="none",
+            in_gate_bias=None,
+            out_gate_bias=None,
+            init=0.2,
+            lr=1.0,
+            g="g1",
+            h="id",
+            grow="plateau",
         ),
         # §2: the RTRL / BPTT net of Exp 2a: one self-recurrent hidden unit, p+1 non-recurrent outputs, every
         # layer connected to all layers below, logistic units, no biases (36 / 144 / 10404 weights); all units
         # updated synchronously from the previous step (Williams & Zipser's timing; UNSPECIFIED in the paper)
-        "rtrl": dict(arch="layered", hidden=1, recurrence="self", skip=True, outputs_see="previous", bias=False,
-                     act="logistic", init=0.2, lr=1.0),
-        "rnn-bptt": dict(arch="layered", hidden=1, recurrence="self", skip=True, outputs_see="previous",
-                         bias=False, act="logistic", init=0.2, lr=1.0),
+        "rtrl": dict(
+            arch="layered",
+            hidden=1,
+            recurrence="self",
+            skip=True,
+            outputs_see="previous",
+            bias=False,
+            act="logistic",
+            init=0.2,
+            lr=1.0,
+        ),
+        "rnn-bptt": dict(
+            arch="layered",
+            hidden=1,
+            recurrence="self",
+            skip=True,
+            outputs_see="previous",
+            bias=False,
+            act="logistic",
+            init=0.2,
+            lr=1.0,
+        ),
     }
     tolerance = 0.25
 
@@ -112,10 +157,11 @@ class LongLag(Task):
         where = "at every step" if self.params["variant"] == "a" else "at the sequence end"
         every = self.params["check_every"]
         return Protocol(
-            stop=EvalRule(every=every, fresh=10_000, name="ABS(0.25) on 10000"), max_sequences=BUDGET,
+            stop=EvalRule(every=every, fresh=10_000, name="ABS(0.25) on 10000"),
+            max_sequences=BUDGET,
             n_test=N_TEST,
             description=f"after every {every} training sequences, test 10,000 fresh sequences: success when "
-                        f"the max absolute error is < 0.25 {where} in all of them",
+            f"the max absolute error is < 0.25 {where} in all of them",
         )
 
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
@@ -129,8 +175,11 @@ class LongLag(Task):
         seq = np.concatenate([first[:, None], middle, first[:, None]], axis=1).astype(np.int64)
         active = np.ascontiguousarray(seq[:, :-1])
         return SequenceBatch(
-            _one_hot(active, p + 1), _one_hot(seq[:, 1:], p + 1), np.ones((n, p), dtype=bool),
-            np.full(n, p, dtype=np.int64), {"active": active},
+            _one_hot(active, p + 1),
+            _one_hot(seq[:, 1:], p + 1),
+            np.ones((n, p), dtype=bool),
+            np.full(n, p, dtype=np.int64),
+            {"active": active},
         )
 
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
@@ -146,18 +195,39 @@ class LongLagDistractors(Task):
         title="Very long lags with distractors (Exp 2c)",
         paper="PAPER.md §3.4; Table 3; Table 10 rows 2c-1..2c-9",
         params=(
-            Param("q", "int", 50, "minimal time lag - 1: q distractors always follow the class symbol",
-                  low=1, high=100_000),
+            Param(
+                "q",
+                "int",
+                50,
+                "minimal time lag - 1: q distractors always follow the class symbol",
+                low=1,
+                high=100_000,
+            ),
             Param("p", "int", 50, "number of distractor symbols", low=1, high=10_000),
-            Param("check_every", "int", 1000, "test on 10,000 fresh sequences after every this many training "
-                  "sequences", low=1, high=10_000_000),
+            Param(
+                "check_every",
+                "int",
+                1000,
+                "test on 10,000 fresh sequences after every this many training sequences",
+                low=1,
+                high=10_000_000,
+            ),
         ),
         version=1,
     )
     paper_defaults = {
         "lstm": dict(
-            blocks=2, block_size=1, connectivity="F", output_gate=True, bias="none",
-            in_gate_bias=None, out_gate_bias=None, init=0.2, lr=0.01, g="g2", h="h1",
+            blocks=2,
+            block_size=1,
+            connectivity="F",
+            output_gate=True,
+            bias="none",
+            in_gate_bias=None,
+            out_gate_bias=None,
+            init=0.2,
+            lr=0.01,
+            g="g2",
+            h="h1",
         ),
     }
     tolerance = 0.2
@@ -175,10 +245,11 @@ class LongLagDistractors(Task):
     def protocol(self) -> Protocol:
         every = self.params["check_every"]
         return Protocol(
-            stop=EvalRule(every=every, fresh=10_000, name="ABS(0.2) on 10000"), max_sequences=BUDGET,
+            stop=EvalRule(every=every, fresh=10_000, name="ABS(0.2) on 10000"),
+            max_sequences=BUDGET,
             n_test=N_TEST,
             description=f"after every {every} training sequences, test 10,000 fresh sequences: success when "
-                        "the absolute error at the end is < 0.2 on both outputs in all of them",
+            "the absolute error at the end is < 0.2 on both outputs in all of them",
         )
 
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:

@@ -43,18 +43,37 @@ class Multiplication(Adding):
         paper="PAPER.md §3.7; Table 8; Table 10 row 5",
         params=(
             Param("T", "int", 100, "minimal sequence length (paper: 100)", low=20, high=1_000_000),
-            Param("n_seq", "int", 13,
-                  "stop when fewer than n_seq of the 2000 most recent sequences are wrong (paper: 140, 13)",
-                  low=1, high=2000),
-            Param("first_pair_value", "str", "one",
-                  "value input when the first pair is marked (X1 = 1): one | keep", choices=("one", "keep")),
+            Param(
+                "n_seq",
+                "int",
+                13,
+                "stop when fewer than n_seq of the 2000 most recent sequences are wrong (paper: 140, 13)",
+                low=1,
+                high=2000,
+            ),
+            Param(
+                "first_pair_value",
+                "str",
+                "one",
+                "value input when the first pair is marked (X1 = 1): one | keep",
+                choices=("one", "keep"),
+            ),
         ),
         version=1,
     )
     paper_defaults = {
         "lstm": dict(
-            blocks=2, block_size=2, connectivity="F", output_gate=True, bias="all",
-            in_gate_bias=None, out_gate_bias=None, init=0.1, lr=0.1, g="g2", h="h1",
+            blocks=2,
+            block_size=2,
+            connectivity="F",
+            output_gate=True,
+            bias="all",
+            in_gate_bias=None,
+            out_gate_bias=None,
+            init=0.1,
+            lr=0.1,
+            g="g2",
+            h="h1",
         ),
     }
     value_range = (0.0, 1.0)
@@ -68,7 +87,7 @@ class Multiplication(Adding):
         n_seq = self.params["n_seq"]
         return Protocol(
             stop=WindowRule(2000, max_wrong=n_seq - 1, name=f"fewer than {n_seq} of 2000 wrong"),
-            max_sequences=5_000_000, n_test=2560,
-            description=f"fewer than {n_seq} of the 2000 most recent training sequences have "
-                        "absolute error >= 0.04",
+            max_sequences=5_000_000,
+            n_test=2560,
+            description=f"fewer than {n_seq} of the 2000 most recent training sequences have absolute error >= 0.04",
         )

@@ -102,23 +102,37 @@ class Reber(Task):
         title="Embedded Reber grammar (Exp 1)",
         paper="PAPER.md §3.1; Table 1; Table 10 rows 1-1..1-5",
         params=(
-            Param("check_every", "int", 256, "check the criterion on both sets after every this many training "
-                  "strings", low=1, high=10_000_000),
+            Param(
+                "check_every",
+                "int",
+                256,
+                "check the criterion on both sets after every this many training strings",
+                low=1,
+                high=10_000_000,
+            ),
         ),
         version=1,
     )
     paper_defaults = {
         "lstm": dict(
-            blocks=3, block_size=2, connectivity="F", output_gate=True, bias="gates",
-            in_gate_bias=None, out_gate_bias=(-1.0, -2.0, -3.0), init=0.2, lr=0.5, g="g2", h="h1",
+            blocks=3,
+            block_size=2,
+            connectivity="F",
+            output_gate=True,
+            bias="gates",
+            in_gate_bias=None,
+            out_gate_bias=(-1.0, -2.0, -3.0),
+            init=0.2,
+            lr=0.5,
+            g="g2",
+            h="h1",
         ),
         # Table 1: RTRL with 3 hidden units (≈170 weights, lr 0.05; Smith & Zipser's fully recurrent net:
         # exactly 170 without biases)
         "rtrl": dict(arch="wz", hidden=3, bias=False, act="logistic", init=0.2, lr=0.05),
         # Table 1: Elman net with 15 hidden units; without biases it has exactly the paper's ≈435 weights.
         # Its learning rate is UNSPECIFIED (Cleeremans et al.'s results were quoted); 0.1 here.
-        "elman": dict(arch="layered", recurrence="full", hidden=15, bias=False, act="logistic", init=0.2,
-                      lr=0.1),
+        "elman": dict(arch="layered", recurrence="full", hidden=15, bias=False, act="logistic", init=0.2, lr=0.1),
     }
     #: Sizes of the fixed training and test sets (§3.1 "Data").
     train_size = 256
@@ -136,17 +150,25 @@ class Reber(Task):
         every = self.params["check_every"]
         return Protocol(
             stop=EvalRule(every=every, sets=("train", "eval"), name="train+test correct"),
-            max_sequences=BUDGET, n_test=self.test_size, n_train=self.train_size, n_eval=self.test_size,
+            max_sequences=BUDGET,
+            n_test=self.test_size,
+            n_train=self.train_size,
+            n_eval=self.test_size,
             test_on_eval=True,
             description=f"every symbol of every training and test string predicted correctly, checked after "
-                        f"every {every} training strings drawn at random from the {self.train_size}-string set",
+            f"every {every} training strings drawn at random from the {self.train_size}-string set",
         )
 
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
         return self._batch([_draw(rng) for _ in range(n)])
 
-    def make_sets(self, rng: np.random.Generator, n_train: int = 256, n_test: int = 256,
-                  test_rng: np.random.Generator | None = None) -> tuple[SequenceBatch, SequenceBatch]:
+    def make_sets(
+        self,
+        rng: np.random.Generator,
+        n_train: int = 256,
+        n_test: int = 256,
+        test_rng: np.random.Generator | None = None,
+    ) -> tuple[SequenceBatch, SequenceBatch]:
         """A training set of ``n_train`` random strings (duplicates allowed) and a test set of ``n_test``
         random strings none of which occurs in the training set (duplicates among them allowed).
 
@@ -162,8 +184,9 @@ class Reber(Task):
                 test.append(drawn)
         return self._batch(train), self._batch(test)
 
-    def fixed_sets(self, train_rng: np.random.Generator, eval_rng: np.random.Generator
-                   ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
+    def fixed_sets(
+        self, train_rng: np.random.Generator, eval_rng: np.random.Generator
+    ) -> tuple[SequenceBatch | None, SequenceBatch | None]:
         """The trial's 256 training strings (from ``train_rng``) and 256 test strings that exclude them."""
         return self.make_sets(train_rng, self.train_size, self.test_size, test_rng=eval_rng)
 

@@ -61,10 +61,15 @@ class TemporalOrder(Task):
         title="Temporal order (Exp 6a/6b)",
         paper="PAPER.md §3.8; Table 9; Table 10 rows 6a, 6b",
         params=(
-            Param("marks", "int", 2, "number of X/Y positions: 2 (6a, 4 classes) | 3 (6b, 8 classes)",
-                  low=2, high=3),
-            Param("position_base", "int", 1,
-                  "position of the first element E: 1 (t1 in 10-20 is the 10th-20th element) | 0", low=0, high=1),
+            Param("marks", "int", 2, "number of X/Y positions: 2 (6a, 4 classes) | 3 (6b, 8 classes)", low=2, high=3),
+            Param(
+                "position_base",
+                "int",
+                1,
+                "position of the first element E: 1 (t1 in 10-20 is the 10th-20th element) | 0",
+                low=0,
+                high=1,
+            ),
         ),
         version=1,
     )
@@ -100,7 +105,9 @@ class TemporalOrder(Task):
 
     def protocol(self) -> Protocol:
         return Protocol(
-            stop=st3(0.1), max_sequences=5_000_000, n_test=2560,
+            stop=st3(0.1),
+            max_sequences=5_000_000,
+            n_test=2560,
             description="ST3(0.1): mean error of the 2000 most recent sequences < 0.1 and all correct",
         )
 
@@ -110,7 +117,7 @@ class TemporalOrder(Task):
         u = rng.random((n, 1 + 2 * marks + L))
         lengths = MIN_LENGTH + np.floor(u[:, 0] * (MAX_LENGTH - MIN_LENGTH + 1)).astype(np.int64)
         rows = np.arange(n)
-        active = np.asarray(DISTRACTORS, dtype=np.int64)[np.floor(u[:, 1 + 2 * marks:] * 4).astype(np.int64)]
+        active = np.asarray(DISTRACTORS, dtype=np.int64)[np.floor(u[:, 1 + 2 * marks :] * 4).astype(np.int64)]
         label = np.zeros(n, dtype=np.int64)
         for k, (lo, hi) in enumerate(WINDOWS[marks]):
             where = lo - self.params["position_base"] + np.floor(u[:, 1 + 2 * k] * (hi - lo + 1)).astype(np.int64)

@@ -105,22 +105,45 @@ class TwoSequence(Task):
         paper="PAPER.md §3.5; Tables 4-6; Table 10 rows 3a-3c",
         params=(
             Param("T", "int", 100, "minimal sequence length (paper: 100, 1000)", low=2, high=1_000_000),
-            Param("N", "int", 3, "number of information-carrying elements at the start (paper: 1, 3)",
-                  low=1, high=1_000_000),
-            Param("noise", "str", "none",
-                  "none (3a) | signal: noise on the first N elements (3b) | target: noisy targets 0.2/0.8 (3c)",
-                  choices=("none", "signal", "target")),
-            Param("check_every", "int", 1000,
-                  "ST1/ST2 are checked on the 256-sequence test set after every this many training sequences",
-                  low=1, high=1_000_000),
+            Param(
+                "N",
+                "int",
+                3,
+                "number of information-carrying elements at the start (paper: 1, 3)",
+                low=1,
+                high=1_000_000,
+            ),
+            Param(
+                "noise",
+                "str",
+                "none",
+                "none (3a) | signal: noise on the first N elements (3b) | target: noisy targets 0.2/0.8 (3c)",
+                choices=("none", "signal", "target"),
+            ),
+            Param(
+                "check_every",
+                "int",
+                1000,
+                "ST1/ST2 are checked on the 256-sequence test set after every this many training sequences",
+                low=1,
+                high=1_000_000,
+            ),
         ),
         version=1,
     )
     paper_defaults = {
         "lstm": dict(
-            blocks=3, block_size=1, connectivity="F", output_gate=True, bias="hidden",
-            in_gate_bias=(-1.0, -3.0, -5.0), out_gate_bias=(-2.0, -4.0, -6.0), init=0.1, lr=1.0,
-            g="g2", h="h1",
+            blocks=3,
+            block_size=1,
+            connectivity="F",
+            output_gate=True,
+            bias="hidden",
+            in_gate_bias=(-1.0, -3.0, -5.0),
+            out_gate_bias=(-2.0, -4.0, -6.0),
+            init=0.1,
+            lr=1.0,
+            g="g2",
+            h="h1",
         ),
         # §5: random weight guessing with architecture A2 (10 hidden units) and weights in [-100, 100]
         "guess": dict(arch="a2", hidden=10, order="seq", bias=True, act="logistic", range=100.0, net="rnn"),
@@ -165,12 +188,15 @@ class TwoSequence(Task):
     def protocol(self) -> Protocol:
         th, every = self.st_thresholds, self.params["check_every"]
         st1 = EvalRule(every=every, max_wrong=th.st1_max_wrong, name="ST1")
-        st2 = EvalRule(every=every, max_wrong=th.st1_max_wrong, max_mean_abs=th.st2_max_mean_abs_error,
-                       name="ST2")
+        st2 = EvalRule(every=every, max_wrong=th.st1_max_wrong, max_mean_abs=th.st2_max_mean_abs_error, name="ST2")
         return Protocol(
-            stop=st2, milestones=(st1,), max_sequences=MAX_SEQUENCES, n_test=N_TEST, n_eval=th.n_eval,
+            stop=st2,
+            milestones=(st1,),
+            max_sequences=MAX_SEQUENCES,
+            n_test=N_TEST,
+            n_eval=th.n_eval,
             description=f"ST1 then ST2 on a fixed {th.n_eval}-sequence test set, checked every {every} "
-                        f"training sequences; then {N_TEST} fresh test sequences",
+            f"training sequences; then {N_TEST} fresh test sequences",
         )
 
     def ideal_outputs(self, batch: SequenceBatch) -> np.ndarray:

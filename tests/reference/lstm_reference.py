@@ -133,8 +133,9 @@ def n_weights(cfg: Mapping[str, Any]) -> int:
     return sum(int(np.prod(s)) for s in param_shapes(cfg).values())
 
 
-def random_params(cfg: Mapping[str, Any], rng: np.random.Generator, low: float = -1.0,
-                  high: float = 1.0) -> dict[str, np.ndarray]:
+def random_params(
+    cfg: Mapping[str, Any], rng: np.random.Generator, low: float = -1.0, high: float = 1.0
+) -> dict[str, np.ndarray]:
     """Every weight uniform in [low, high]."""
     return {k: rng.uniform(low, high, size=s) for k, s in param_shapes(cfg).items()}
 
@@ -150,7 +151,7 @@ def unflatten(vector: np.ndarray, cfg: Mapping[str, Any]) -> dict[str, np.ndarra
     for k in PARAM_NAMES:
         shape = param_shapes(cfg)[k]
         size = int(np.prod(shape))
-        out[k] = np.array(vector[pos:pos + size], dtype=np.float64).reshape(shape)
+        out[k] = np.array(vector[pos : pos + size], dtype=np.float64).reshape(shape)
         pos += size
     assert pos == vector.size
     return out
@@ -241,9 +242,9 @@ def reference_train(
         s_c = np.zeros(n_cells)
         n_z_ = n_z(cfg)
         ds_dw_in = np.zeros((n_cells, n_z_))  # d s_c / d W_in[block(c), m]   (eq. 25)
-        ds_db_in = np.zeros(n_cells)          # d s_c / d b_in[block(c)]       (eq. 25, source 1)
-        ds_dw_c = np.zeros((n_cells, n_z_))   # d s_c / d W_c[c, m]            (eq. 27)
-        ds_db_c = np.zeros(n_cells)           # d s_c / d b_c[c]               (eq. 27, source 1)
+        ds_db_in = np.zeros(n_cells)  # d s_c / d b_in[block(c)]       (eq. 25, source 1)
+        ds_dw_c = np.zeros((n_cells, n_z_))  # d s_c / d W_c[c, m]            (eq. 27)
+        ds_db_c = np.zeros(n_cells)  # d s_c / d b_c[c]               (eq. 27, source 1)
         summed = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}  # for update == "sequence"
 
         for t in range(int(lengths[i])):
@@ -288,7 +289,7 @@ def reference_train(
             # ---- errors and weight changes, only where there is a target ----
             if learn and mask[i, t]:
                 d = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}
-                e_k = f_prime(net_k) * (targets[i, t] - y_k)                      # eq. 19
+                e_k = f_prime(net_k) * (targets[i, t] - y_k)  # eq. 19
                 # error arriving at each cell output: sum_k w_{k c} e_k
                 back = np.array([np.sum(p["W_k"][:, cell_column(cfg, c)] * e_k) for c in range(n_cells)])
                 e_out = np.zeros(C)
@@ -297,23 +298,22 @@ def reference_train(
                         acc = 0.0
                         for c in range(j * S, (j + 1) * S):
                             acc += h(s_c[c]) * back[c]
-                        e_out[j] = f_prime(net_out[j]) * acc                        # eq. 21
-                e_s = np.array([y_out[block[c]] * h_prime(s_c[c]) * back[c]
-                                for c in range(n_cells)])                           # eq. 23
-                d["W_k"] = lr * np.outer(e_k, ysrc)                                 # eq. 22, l = k
+                        e_out[j] = f_prime(net_out[j]) * acc  # eq. 21
+                e_s = np.array([y_out[block[c]] * h_prime(s_c[c]) * back[c] for c in range(n_cells)])  # eq. 23
+                d["W_k"] = lr * np.outer(e_k, ysrc)  # eq. 22, l = k
                 if has_b_k:
                     d["b_k"] = lr * e_k
                 if has_out_gate:
-                    d["W_out"] = lr * np.outer(e_out, z)                            # eq. 22, l = out_j
+                    d["W_out"] = lr * np.outer(e_out, z)  # eq. 22, l = out_j
                     if has_b_out:
                         d["b_out"] = lr * e_out
                 for j in range(C):
                     for c in range(j * S, (j + 1) * S):
-                        d["W_in"][j] += lr * e_s[c] * ds_dw_in[c]                   # eq. 26
+                        d["W_in"][j] += lr * e_s[c] * ds_dw_in[c]  # eq. 26
                         if has_b_in:
                             d["b_in"][j] += lr * e_s[c] * ds_db_in[c]
                 for c in range(n_cells):
-                    d["W_c"][c] = lr * e_s[c] * ds_dw_c[c]                          # eq. 28
+                    d["W_c"][c] = lr * e_s[c] * ds_dw_c[c]  # eq. 28
                     if has_b_c:
                         d["b_c"][c] = lr * e_s[c] * ds_db_c[c]
                 for k in PARAM_NAMES:
@@ -331,8 +331,14 @@ def reference_train(
     return p, outputs
 
 
-def reference_predict(params: Mapping[str, np.ndarray], cfg: Mapping[str, Any], inputs: np.ndarray,
-                      targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def reference_predict(
+    params: Mapping[str, np.ndarray],
+    cfg: Mapping[str, Any],
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+) -> np.ndarray:
     """Forward pass only: y_k(t) for every step, zeros in the padding."""
     return reference_train(params, cfg, inputs, targets, mask, lengths, learn=False)[1]
 
@@ -343,8 +349,14 @@ def squared_error(outputs: np.ndarray, targets: np.ndarray, mask: np.ndarray) ->
     return float(np.sum(diff * diff))
 
 
-def reference_loss(params: Mapping[str, np.ndarray], cfg: Mapping[str, Any], inputs: np.ndarray,
-                   targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray) -> float:
+def reference_loss(
+    params: Mapping[str, np.ndarray],
+    cfg: Mapping[str, Any],
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+) -> float:
     """Total squared error of a forward pass with fixed weights (for finite differences)."""
     return squared_error(reference_predict(params, cfg, inputs, targets, mask, lengths), targets, mask)
 
@@ -367,8 +379,9 @@ def central_differences(loss: Callable[[np.ndarray], float], w: np.ndarray, eps:
 # --------------------------------------------------------------------------------------------------------
 # Test data
 # --------------------------------------------------------------------------------------------------------
-def random_batch(rng: np.random.Generator, n: int, length: int, n_in: int, n_out: int,
-                 p_target: float = 0.5, min_length: int = 1) -> tuple[np.ndarray, ...]:
+def random_batch(
+    rng: np.random.Generator, n: int, length: int, n_in: int, n_out: int, p_target: float = 0.5, min_length: int = 1
+) -> tuple[np.ndarray, ...]:
     """Random padded sequences: (inputs, targets, mask, lengths).
 
     Lengths uniform in [min_length, length] (the first sequence has the full length); inputs uniform in

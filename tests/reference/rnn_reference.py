@@ -36,9 +36,24 @@ from .lstm_reference import central_differences, random_batch, squared_error
 PARAM_NAMES = ("B", "A", "R", "b")
 
 __all__ = [
-    "PARAM_NAMES", "central_differences", "delta_full", "delta_one_step", "delta_truncated",
-    "delta_truncated_sum", "elman_train", "flatten", "forward", "make_config", "masks", "n_weights",
-    "random_batch", "random_params", "reference_loss", "reference_train", "squared_error", "unflatten",
+    "PARAM_NAMES",
+    "central_differences",
+    "delta_full",
+    "delta_one_step",
+    "delta_truncated",
+    "delta_truncated_sum",
+    "elman_train",
+    "flatten",
+    "forward",
+    "make_config",
+    "masks",
+    "n_weights",
+    "random_batch",
+    "random_params",
+    "reference_loss",
+    "reference_train",
+    "squared_error",
+    "unflatten",
 ]
 
 
@@ -86,27 +101,27 @@ def masks(cfg: Mapping[str, Any]) -> dict[str, np.ndarray]:
     for u in range(U):
         if cfg["arch"] == "layered":
             if hidden[u]:
-                B[u, :] = True                                   # hidden <- inputs
+                B[u, :] = True  # hidden <- inputs
                 if cfg["recurrence"] == "full":
-                    R[u, :] = hidden                             # hidden <- all hidden (t-1): context units
+                    R[u, :] = hidden  # hidden <- all hidden (t-1): context units
                 elif cfg["recurrence"] == "self":
-                    R[u, u] = True                               # hidden <- itself (t-1)
+                    R[u, u] = True  # hidden <- itself (t-1)
             elif cfg["outputs_see"] == "previous":
-                R[u, :] = hidden                                 # output <- hidden (t-1)
+                R[u, :] = hidden  # output <- hidden (t-1)
                 B[u, :] = cfg["skip"]
             else:
-                A[u, :] = hidden                                 # output <- hidden (same step)
-                B[u, :] = cfg["skip"]                            # output <- inputs ("all layers below")
+                A[u, :] = hidden  # output <- hidden (same step)
+                B[u, :] = cfg["skip"]  # output <- inputs ("all layers below")
         elif cfg["arch"] == "wz":
-            B[u, :] = True                                       # every unit <- inputs
-            R[u, :] = True                                       # every unit <- every unit (t-1)
+            B[u, :] = True  # every unit <- inputs
+            R[u, :] = True  # every unit <- every unit (t-1)
         else:  # a2
             B[u, :] = True
             if hidden[u]:
-                R[u, u] = True                                   # itself
-                R[u, U - 1] = True                               # the output unit
+                R[u, u] = True  # itself
+                R[u, U - 1] = True  # the output unit
             else:
-                R[u, :] = True                                   # the output unit sees all other units
+                R[u, :] = True  # the output unit sees all other units
                 R[u, u] = False
     if cfg["arch"] != "layered" and cfg.get("order", "sync") == "seq":
         for u in range(U):  # units in turn: the ones before u are already updated at step t
@@ -122,8 +137,9 @@ def n_weights(cfg: Mapping[str, Any]) -> int:
     return int(sum(m.sum() for m in masks(cfg).values()))
 
 
-def random_params(cfg: Mapping[str, Any], rng: np.random.Generator, low: float = -1.0,
-                  high: float = 1.0) -> dict[str, np.ndarray]:
+def random_params(
+    cfg: Mapping[str, Any], rng: np.random.Generator, low: float = -1.0, high: float = 1.0
+) -> dict[str, np.ndarray]:
     """Every present weight uniform in [low, high]; absent ones 0."""
     return {k: rng.uniform(low, high, size=m.shape) * m for k, m in masks(cfg).items()}
 
@@ -137,7 +153,7 @@ def unflatten(vector: np.ndarray, cfg: Mapping[str, Any]) -> dict[str, np.ndarra
     """Inverse of :func:`flatten` (copies)."""
     out, pos = {}, 0
     for k, m in masks(cfg).items():
-        out[k] = np.array(vector[pos:pos + m.size], dtype=np.float64).reshape(m.shape)
+        out[k] = np.array(vector[pos : pos + m.size], dtype=np.float64).reshape(m.shape)
         pos += m.size
     assert pos == vector.size
     return out
@@ -188,12 +204,12 @@ def _backprop(p, cfg, ys, x, targets, inject, t0, t1):
     for s in range(t1, t0 - 1, -1):
         e_y = np.zeros(U)  # -1/2 dE/dy_u(s)
         if s in inject:
-            e_y[U - K:] += targets[s] - ys[s + 1, U - K:]
+            e_y[U - K :] += targets[s] - ys[s + 1, U - K :]
         if s < t1:
             e_y += p["R"].T @ delta_next  # through y(s) -> net(s+1)
         delta = np.zeros(U)
         for u in range(U - 1, -1, -1):  # through y_u(s) -> net_w(s) of the higher units w
-            delta[u] = dsquash(ys[s + 1, u], cfg["act"]) * (e_y[u] + p["A"][u + 1:, u] @ delta[u + 1:])
+            delta[u] = dsquash(ys[s + 1, u], cfg["act"]) * (e_y[u] + p["A"][u + 1 :, u] @ delta[u + 1 :])
         grad["B"] += np.outer(delta, x[s])
         grad["A"] += np.outer(delta, ys[s + 1])
         grad["R"] += np.outer(delta, ys[s])
@@ -235,13 +251,17 @@ def delta_one_step(p, cfg, x_t, y_prev, target_t) -> dict[str, np.ndarray]:
     U = cfg["hidden"] + K
     y = step(p, cfg, x_t, y_prev)
     err = np.zeros(U)
-    err[U - K:] = target_t - y[U - K:]
+    err[U - K :] = target_t - y[U - K :]
     e = np.zeros(U)
     for u in range(U - 1, -1, -1):  # eq. 19 for the output units, eq. 20 for the units feeding them
         e[u] = dsquash(y[u], cfg["act"]) * (err[u] + p["A"][:, u] @ e)
     m = masks(cfg)
-    return {"B": np.outer(e, x_t) * m["B"], "A": np.outer(e, y) * m["A"], "R": np.outer(e, y_prev) * m["R"],
-            "b": e * m["b"]}
+    return {
+        "B": np.outer(e, x_t) * m["B"],
+        "A": np.outer(e, y) * m["A"],
+        "R": np.outer(e, y_prev) * m["R"],
+        "b": e * m["b"],
+    }
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -290,8 +310,9 @@ def reference_train(params, cfg, inputs, targets, mask, lengths, one_step=None):
 
 def elman_train(params, cfg, inputs, targets, mask, lengths):
     """On-line training with Elman's one-step rule (:func:`delta_one_step`) after every target step."""
-    return reference_train(params, make_config(cfg, truncate=1), inputs, targets, mask, lengths,
-                           one_step=delta_one_step)
+    return reference_train(
+        params, make_config(cfg, truncate=1), inputs, targets, mask, lengths, one_step=delta_one_step
+    )
 
 
 def reference_loss(p, cfg, inputs, targets, mask, lengths) -> float:
@@ -300,7 +321,7 @@ def reference_loss(p, cfg, inputs, targets, mask, lengths) -> float:
     for i in range(len(lengths)):
         T = int(lengths[i])
         ys = forward(p, cfg, inputs[i, :T])
-        total += squared_error(ys[1:, -cfg["n_out"]:], targets[i, :T], mask[i, :T])
+        total += squared_error(ys[1:, -cfg["n_out"] :], targets[i, :T], mask[i, :T])
     return total
 
 

@@ -28,9 +28,17 @@ import numpy as np
 PARAM_NAMES = ("B", "A", "R", "b")
 
 
-def make_masks(n_in: int, n_out: int, arch: str = "layered", hidden: int = 3, recurrence: str = "full",
-               skip: bool = False, bias: bool = True, order: str = "sync",
-               outputs_see: str = "current") -> dict[str, np.ndarray]:
+def make_masks(
+    n_in: int,
+    n_out: int,
+    arch: str = "layered",
+    hidden: int = 3,
+    recurrence: str = "full",
+    skip: bool = False,
+    bias: bool = True,
+    order: str = "sync",
+    outputs_see: str = "current",
+) -> dict[str, np.ndarray]:
     """Boolean masks of the present weights: B [U, n_in], A [U, U], R [U, U], b [U] (U = hidden + n_out).
 
     layered: hidden units see the inputs and (recurrence) all / their own / no hidden units of the previous
@@ -84,14 +92,15 @@ def unflatten(vector: np.ndarray, masks: Mapping[str, np.ndarray]) -> dict[str, 
     out, pos = {}, 0
     for k in PARAM_NAMES:
         size = masks[k].size
-        out[k] = np.array(vector[pos:pos + size], dtype=np.float64).reshape(masks[k].shape)
+        out[k] = np.array(vector[pos : pos + size], dtype=np.float64).reshape(masks[k].shape)
         pos += size
     assert pos == vector.size
     return out
 
 
-def random_params(masks: Mapping[str, np.ndarray], rng: np.random.Generator, low: float = -1.0,
-                  high: float = 1.0) -> dict[str, np.ndarray]:
+def random_params(
+    masks: Mapping[str, np.ndarray], rng: np.random.Generator, low: float = -1.0, high: float = 1.0
+) -> dict[str, np.ndarray]:
     """Every present weight uniform in [low, high], absent weights 0."""
     return {k: rng.uniform(low, high, size=masks[k].shape) * masks[k] for k in PARAM_NAMES}
 
@@ -105,10 +114,18 @@ def _f_prime(net: float, act: str) -> float:
     return y * (1.0 - y) if act == "logistic" else 1.0 - y * y
 
 
-def reference_train(params: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray], inputs: np.ndarray,
-                    targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray, act: str = "logistic",
-                    lr: float = 1.0, update: str = "step", learn: bool = True,
-                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def reference_train(
+    params: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+    act: str = "logistic",
+    lr: float = 1.0,
+    update: str = "step",
+    learn: bool = True,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Run the sequences one after another (on-line), learning by RTRL if ``learn``.
 
     Returns (new_params, outputs): the weights after the last sequence and y_k(t) of every step as computed
@@ -140,9 +157,9 @@ def reference_train(params: Mapping[str, np.ndarray], masks: Mapping[str, np.nda
                 net = v["B"][u] @ x + v["A"][u] @ y + v["R"][u] @ y_prev + v["b"][u]
                 y[u] = _f(net, act)
                 explicit = np.zeros(n_w)  # d net_u / dw with every y fixed
-                explicit[off_B + u * n_in: off_B + (u + 1) * n_in] = x
-                explicit[off_A + u * U: off_A + (u + 1) * U] = y * (np.arange(U) < u)  # lower units only
-                explicit[off_R + u * U: off_R + (u + 1) * U] = y_prev
+                explicit[off_B + u * n_in : off_B + (u + 1) * n_in] = x
+                explicit[off_A + u * U : off_A + (u + 1) * U] = y * (np.arange(U) < u)  # lower units only
+                explicit[off_R + u * U : off_R + (u + 1) * U] = y_prev
                 explicit[off_b + u] = 1.0
                 explicit *= present
                 p[u] = _f_prime(net, act) * (explicit + v["A"][u] @ p + v["R"][u] @ p_prev)
@@ -159,17 +176,29 @@ def reference_train(params: Mapping[str, np.ndarray], masks: Mapping[str, np.nda
     return unflatten(w, masks), outputs
 
 
-def reference_predict(params: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray], inputs: np.ndarray,
-                      targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray, act: str = "logistic",
-                      ) -> np.ndarray:
+def reference_predict(
+    params: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+    act: str = "logistic",
+) -> np.ndarray:
     """Forward pass only: y_k(t) for every step, zeros in the padding."""
     return reference_train(params, masks, inputs, targets, mask, lengths, act=act, learn=False)[1]
 
 
-def reference_loss(params: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray], inputs: np.ndarray,
-                   targets: np.ndarray, mask: np.ndarray, lengths: np.ndarray, act: str = "logistic") -> float:
+def reference_loss(
+    params: Mapping[str, np.ndarray],
+    masks: Mapping[str, np.ndarray],
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    mask: np.ndarray,
+    lengths: np.ndarray,
+    act: str = "logistic",
+) -> float:
     """E = sum over target steps of sum_k (t_k - y_k)^2, weights fixed (for finite differences)."""
     out = reference_predict(params, masks, inputs, targets, mask, lengths, act)
     diff = (targets - out) * np.asarray(mask, dtype=bool)[..., None]
     return float(np.sum(diff * diff))
-
