@@ -250,20 +250,23 @@ def execute(
 
 
 class _signals_as_interrupts:
-    """While a campaign runs in the main thread, SIGTERM raises :class:`Interrupted` like Ctrl-C does."""
+    """While a campaign runs in the main thread, SIGINT (Ctrl-C) and SIGTERM raise :class:`Interrupted`, whatever
+    disposition the process inherited (a process started with SIGINT ignored, as background jobs of a
+    non-interactive shell are, would otherwise not stop on Ctrl-C); the old handlers come back afterwards."""
 
     def __enter__(self) -> None:
-        self.old = None
+        self.old: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
 
             def handler(signum, frame):
                 raise Interrupted(0, signum)
 
-            self.old = signal.signal(signal.SIGTERM, handler)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.old[signum] = signal.signal(signum, handler)
 
     def __exit__(self, *exc: object) -> None:
-        if self.old is not None:
-            signal.signal(signal.SIGTERM, self.old)
+        for signum, old in self.old.items():
+            signal.signal(signum, old)
 
 
 def trials_of(jobs: Sequence[Job], store: str | Path = DEFAULT_STORE) -> pd.DataFrame:

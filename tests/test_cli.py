@@ -87,8 +87,15 @@ def test_corrupt_store_message(tmp_path):
     assert path.read_text() == "garbage" * 200
 
 
-def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path):
-    """Ctrl-C a real run after its first trial is stored; re-running completes it, no duplicates."""
+def _sigint(disposition):
+    """Start the child with SIGINT as given (a CI step in the background inherits it ignored)."""
+    return lambda: signal.signal(signal.SIGINT, disposition)
+
+
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"])
+def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, inherited):
+    """Ctrl-C a real run after its first trial is stored; re-running completes it, no duplicates. The run
+    reacts to Ctrl-C whatever SIGINT disposition it inherited."""
     store = tmp_path / "s.sqlite"
     cmd = [
         sys.executable,
@@ -107,7 +114,14 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path):
         "--store",
         str(store),
     ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        start_new_session=True,
+        preexec_fn=_sigint(inherited),
+    )
     deadline = time.time() + 120
     stored = 0
     while time.time() < deadline and proc.poll() is None:

@@ -13,11 +13,13 @@ Writes to the output directory:
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
+from ..errors import UserError
 from ..paper.tables import SPECS, TABLES, Figure, TableSpec
 from ..results import Store
 from ..results.export import to_csv
@@ -239,11 +241,31 @@ def _figures(
     return out
 
 
-def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> list[Path]:
-    """Write the report for every preset from the store at ``store_path``; return the files written."""
+#: The file that marks a directory as written by ``lstm97 report`` (it lists the files written there).
+MARKER = ".lstm97-report"
+
+
+def check_out_dir(out: Path, force: bool = False) -> None:
+    """UserError unless ``out`` is missing, empty, or a report directory written before (:data:`MARKER`):
+    a report never overwrites files it did not write, unless ``force``."""
+    if force or not out.exists():
+        return
+    if not out.is_dir():
+        raise UserError(f"--out {str(out)!r} is a file; give a directory for the report.")
+    if any(out.iterdir()) and not (out / MARKER).exists():
+        raise UserError(
+            f"--out {str(out)!r} holds files that lstm97 report did not write; give a new or empty directory, "
+            "or --force to write into it anyway (files of the same names are replaced)."
+        )
+
+
+def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, force: bool = False) -> list[Path]:
+    """Write the report for every preset from the store at ``store_path``; return the files written. The
+    directory must be new, empty or an earlier report's (:func:`check_out_dir`) unless ``force``."""
     out = Path(out_dir)
     fig_dir = out / "figures"
     written: list[Path] = []
+    check_out_dir(out, force)
     with Store(store_path, create=False) as db:
         out.mkdir(parents=True, exist_ok=True)
         df = db.trials()
@@ -295,12 +317,13 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
     name = Path(store_path).name
     commands = regenerate_commands(rows, df, name)
     md += regenerate(commands, name)
+    here = Path(os.path.relpath(Path(store_path).resolve(), out.resolve())).as_posix()  # the store, from out
     script = [
         "#!/bin/sh",
         "# The runs behind this report (written by lstm97 report). Run from this folder.",
         "set -e",
-        *commands,
-        f"lstm97 report --store {name} --out .",
+        *(regenerate_commands(rows, df, here) if here != name else commands),
+        f"lstm97 report --store {here} --out .",
     ]
     (out / "regenerate.sh").write_text("\n".join(script) + "\n")
     written.append(out / "regenerate.sh")
@@ -308,4 +331,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True) -> 
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
     written += [out / "trials.csv", out / "README.md"]
+    listing = sorted(p.relative_to(out).as_posix() for p in written)
+    note = "Written by lstm97 report; lstm97 report may write here again."
+    (out / MARKER).write_text("\n".join([note, *listing]) + "\n")
     return written

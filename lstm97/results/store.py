@@ -48,6 +48,7 @@ class Store:
 
     def __init__(self, path: str | Path = DEFAULT_STORE, create: bool = True) -> None:
         self.path = Path(path)
+        self.create = create
         self.readonly = False  # opened for reading only (a read-only file migrated in memory)
         name = repr(str(self.path))
         if not self.path.exists() and not create:
@@ -84,6 +85,8 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise _NotAStore(str(exc)) from None
         if not tables:
+            if not self.create:
+                raise _NotAStore("it is empty" if self.path.stat().st_size == 0 else "it holds no tables")
             self._create()
             return
         version = self._version(tables)
