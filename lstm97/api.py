@@ -154,6 +154,32 @@ def paper_budget(preset) -> int | None:
         return None
 
 
+def seconds_per_sequence(cfg: TrialConfig, budget_seconds: float = 0.2) -> float | None:
+    """Measured seconds of training per sequence of ``cfg`` on this machine (the kernel on fresh sequences of a
+    throwaway stream, after one untimed call that compiles or loads numba's cache; stopping checks and tests
+    not included); None for a searching model (random guessing), whose cost is per guess."""
+    import numpy as np
+
+    from . import models, tasks
+
+    task = tasks.make(cfg.task, **cfg.task_params)
+    model = models.make(cfg.model, task, **cfg.model_params)
+    if getattr(model, "is_search", False):
+        return None
+    rng = np.random.default_rng(0)
+    state = model.init_state(rng)
+    model.train_chunk(state, task.sample(rng, 1))
+    n, elapsed = 4, 0.0
+    while True:
+        batch = task.sample(rng, n)
+        t0 = time.perf_counter()
+        model.train_chunk(state, batch)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= budget_seconds / 4 or n >= 4096:
+            return elapsed / n
+        n *= 4
+
+
 # -- planning and running -----------------------------------------------------------------------------------
 def plan(
     work: Iterable[tuple[TrialConfig, Sequence[int]] | tuple[TrialConfig, Sequence[int], str]],
@@ -388,6 +414,7 @@ __all__ = [
     "reproduce",
     "run",
     "select_presets",
+    "seconds_per_sequence",
     "seeds_for",
     "trials_of",
 ]

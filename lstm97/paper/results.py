@@ -1,9 +1,9 @@
 """The paper's reported numbers as data, with their table, row and a flag for uncertain values.
 
 Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of Tables 1 and 2 that the paper
-copied from other papers or ran itself) and §5 (random weight guessing). ``find`` matches a stored
-configuration to the rows whose task, model and listed task and model parameters agree. Rows of methods this
-package does not implement (RCC, the chunker CH) name a model that is not registered; they are listed in the
+copied from other papers or ran itself) and §5 (random weight guessing); ``get`` finds a row by table and
+row. Which stored configuration is a row's is the presets' business (lstm97.paper.presets, lstm97.report.match).
+Rows of methods this package does not implement (RCC, the chunker CH) name a model that is not registered; they are listed in the
 reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
 """
 
@@ -507,19 +507,3 @@ def get(table: str, row: str) -> PaperResult:
         if r.table == table and r.row == row:
             return r
     raise KeyError(f"no paper row {row!r} in table {table!r}")
-
-
-def find(
-    task: str, params: dict[str, Any], model: str, model_params: dict[str, Any] | None = None
-) -> PaperResult | None:
-    """The paper's row for this configuration, if it reports one."""
-    model_params = model_params or {}
-    for r in RESULTS:
-        if (
-            r.task == task
-            and r.model == model
-            and all(params.get(k) == v for k, v in r.params.items())
-            and all(model_params.get(k) == v for k, v in r.model_params.items())
-        ):
-            return r
-    return None

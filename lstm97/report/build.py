@@ -259,6 +259,43 @@ def check_out_dir(out: Path, force: bool = False) -> None:
         )
 
 
+OTHERS_NOTE = """\
+Stored configurations that are no row of the paper's tables and no evidence run of the accounts: runs with
+other settings, and the tasks and models of plugins. One line per configuration, with its arguments (the
+parameters that differ from the defaults) and its budget where it is not the task's; no paper column."""
+
+
+def others(rows: list[Row], df: pd.DataFrame) -> list[str]:
+    """Markdown lines: the summary of every stored configuration that neither a row nor an evidence run of the
+    accounts stands for (nothing when there is none)."""
+    from ..paper.evidence import RUNS
+    from ..paper.presets import PRESETS
+    from . import match as matching
+    from .tables import summary as run_summary
+
+    used = {k for r in rows for k in r.trials["config_key"]} if len(df) else set()
+    configs = matching.stored(df)
+    for p in PRESETS:  # a preset's configurations at its paper or quick settings, with any budget
+        for quick in (False, True):
+            if quick and p.quick is None:
+                continue
+            task_params, model_params, _, _ = p.settings(quick)
+            found = matching.select(configs, p.task, task_params, p.model, model_params, matching.ANY_BUDGET)
+            used |= {c.key for c in found}
+    for e in RUNS:
+        used |= set(accounts.evidence_trials(e, df)["config_key"])
+    rest = df[~df["config_key"].isin(used)] if len(df) else df
+    if not len(rest):
+        return []
+    metrics = {task: ("test_wrong", "test_mse") for task in set(rest["task"])}
+    table = run_summary(rest, metrics)
+    return [
+        "## Other stored configurations\n",
+        OTHERS_NOTE + "\n",
+        table.to_markdown(index=False, disable_numparse=True) + "\n",
+    ]
+
+
 def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, force: bool = False) -> list[Path]:
     """Write the report for every preset from the store at ``store_path``; return the files written. The
     directory must be new, empty or an earlier report's (:func:`check_out_dir`) unless ``force``."""
@@ -328,6 +365,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
     (out / "regenerate.sh").write_text("\n".join(script) + "\n")
     written.append(out / "regenerate.sh")
     md += gaps
+    md += others(rows, df)
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
     written += [out / "trials.csv", out / "README.md"]

@@ -21,6 +21,7 @@ FACTOR = 2.0
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_RUN = "not run"
+INCONCLUSIVE = "inconclusive"
 NOT_IMPLEMENTED = "not implemented"
 REDUCED = "reduced settings (no verdict)"
 
@@ -38,6 +39,7 @@ preset) with the paper's figures:
   2. *sequences to success*: our mean over the successful trials is within a factor {FACTOR:g} of the paper's
      mean (from {1 / FACTOR:g}× to {FACTOR:g}×). Not applied where the paper reports no success (">5,000,000").
 * **{NOT_REPRODUCED}** when either fails (the reason is given).
+* **{INCONCLUSIVE}**: a single trial at the paper's settings, too little to judge.
 * **{NOT_RUN}**: no stored trials for the preset. **{REDUCED}**: trials only at reduced settings (`--quick`,
   a budget override): shown, never judged. **{NOT_IMPLEMENTED}**: a method lstm97 does not provide.
 
@@ -80,6 +82,8 @@ def verdict(ref: PaperResult, baseline: bool, n: int, k: int, mean_sequences: fl
     sequences to success, against the paper's row ``ref`` (see VERDICT_RULE)."""
     if n == 0:
         return NOT_RUN, ""
+    if n == 1:
+        return INCONCLUSIVE, "a single trial"
     reasons = []
     ok = True
     p0 = ref.implied_rate

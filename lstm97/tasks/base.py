@@ -250,6 +250,10 @@ class Task:
     #: Threshold of the default ABS criterion ("absolute error of all outputs below beta").
     tolerance: float = 0.0
 
+    #: The stored test statistics the run summary shows for this task: any of "test_wrong" (wrong test
+    #: sequences of the test set), "test_mse" (mean per-sequence error) and "test_abs" (mean absolute error).
+    summary_metrics: ClassVar[tuple[str, ...]] = ("test_wrong",)
+
     def describe(self) -> str:
         return f"{self.spec.name}({', '.join(f'{k}={v}' for k, v in self.params.items())})"
 
