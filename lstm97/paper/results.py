@@ -3,8 +3,8 @@
 Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of Tables 1 and 2 that the paper
 copied from other papers or ran itself) and §5 (random weight guessing); ``get`` finds a row by table and
 row. Which stored configuration is a row's is the presets' business (lstm97.paper.presets, lstm97.report.match).
-Rows of methods this package does not implement (RCC, the chunker CH) name a model that is not registered; they are listed in the
-reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
+Rows of methods this package does not implement (RCC, the chunker CH) name a model that is not registered;
+they are listed in the reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
 """
 
 from __future__ import annotations
