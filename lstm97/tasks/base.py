@@ -21,7 +21,8 @@ class SequenceBatch:
     """A chunk of ``n`` sequences, padded to a common length ``L``.
 
     ``inputs`` float64 [n, L, n_in]; ``targets`` float64 [n, L, n_out]; ``mask`` bool [n, L] (a target exists
-    at that step); ``lengths`` int64 [n]. Steps at or beyond a sequence's length are zero and unmasked.
+    at that step); ``lengths`` int64 [n]. Steps at or beyond a sequence's length are zero and unmasked, and
+    targets are zero wherever the mask is False (``lstm97 check`` enforces both).
     ``info`` holds optional per-sequence task arrays (leading dimension n), e.g. noise-free targets.
     """
 
