@@ -32,66 +32,314 @@ def main() -> None:
 
 
 _params_option = click.option(
-    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
     help="Task parameter (repeatable), e.g. -p T=1000. See 'lstm97 tasks'.",
 )
 _store_option = click.option(
-    "--store", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_STORE, show_default=True,
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_STORE,
+    show_default=True,
     help="SQLite results store.",
 )
 
 
 @main.command("tasks")
-def tasks_cmd() -> None:
-    """List the tasks, their parameters (type, default, allowed values) and paper references."""
+@click.argument("name", required=False)
+@_params_option
+def tasks_cmd(name: str | None, params: tuple[str, ...]) -> None:
+    """List the tasks, their parameters (type, default, allowed values) and paper references.
+
+    With NAME, one task in detail: its parameters (set them with -p), protocol (stopping rule, budget, test),
+    paper defaults per model and the range of its targets.
+    """
     from . import tasks
 
-    _list_registry(tasks.registry)
+    if name is None:
+        if params:
+            raise UserError("-p/--param needs a task: lstm97 tasks NAME -p NAME=VALUE.")
+        _list_registry(tasks.registry)
+        return
+    _show_task(tasks.registry, name, parse_assignments(params))
 
 
 @main.command("models")
-def models_cmd() -> None:
-    """List the models and their hyperparameters."""
+@click.argument("name", required=False)
+@click.option(
+    "--task",
+    "task_name",
+    default=None,
+    metavar="TASK",
+    help="With NAME: show the hyperparameters in effect on TASK (its paper defaults over the declared ones).",
+)
+@_params_option
+def models_cmd(name: str | None, task_name: str | None, params: tuple[str, ...]) -> None:
+    """List the models and their hyperparameters.
+
+    With NAME, one model in detail; with --task TASK (and its -p parameters) the values in effect there.
+    """
     from . import models
 
-    _list_registry(models.registry)
+    if name is None:
+        if task_name is not None or params:
+            raise UserError("--task and -p/--param need a model: lstm97 models NAME --task TASK.")
+        _list_registry(models.registry)
+        return
+    if params and task_name is None:
+        raise UserError("-p/--param sets task parameters: give the task with --task TASK.")
+    _show_model(models.registry, name, task_name, parse_assignments(params))
 
 
 def _list_registry(registry) -> None:
-    """Each entry with its source, title, paper reference and parameters; broken plugins with their error."""
+    """Each entry under the name to type, with its source, title, paper reference and parameters; broken
+    entries with their error and the fix. Each entry is described on its own: a broken one never hides the
+    others, and the listing succeeds whatever the plugins do."""
+    import dataclasses
+
+    broken = 0
     for entry in registry.entries():
-        if entry.error is not None:
-            click.echo(f"{entry.name}  [from {entry.source}]  BROKEN: {entry.error}\n")
+        text = None
+        if entry.error is None:
+            try:
+                text = _describe_entry(registry, entry)
+            except Exception as exc:  # a plugin that passed the checks on loading but still cannot be described
+                entry = dataclasses.replace(entry, error=f"cannot describe it: {type(exc).__name__}: {exc}")
+        if text is None:
+            broken += 1
+            click.echo(f"{entry.name}{_source_label(registry, entry)}  BROKEN: {registry.broken_message(entry)}\n")
             continue
-        spec = entry._obj.spec
-        source = "" if entry.source == "lstm97" else f"  [from {entry.source}]"
-        click.echo(f"{spec.name}{source}: {spec.title} — {spec.paper}")
-        for p in spec.params:
-            click.echo(f"    {p.name} = {p.default!r:<10} {p.describe():<28} {p.doc}")
-        click.echo()
+        click.echo(text)
+    if broken:
+        click.echo(
+            f"{broken} broken {registry.kind} entr{'y' if broken == 1 else 'ies'} (BROKEN above); "
+            "every other one works.",
+            err=True,
+        )
+
+
+def _source_label(registry, entry) -> str:
+    """``  [from my-plugin 1.0]`` for a plugin, ``  [registered in-process]``, nothing for a built-in."""
+    if entry.registered:
+        return "  [registered in-process]"
+    if entry.source == "lstm97":
+        return ""
+    version = registry.provenance(entry.name)[1] if not entry.clash else ""
+    return f"  [from {entry.source}{' ' + version if version else ''}]"
+
+
+def _heading(registry, entry) -> str:
+    """``name (spec name 'x')  [from dist]: title — paper``."""
+    spec = entry._obj.spec
+    alias = "" if spec.name == entry.name else f" (spec name {spec.name!r})"
+    return f"{entry.name}{alias}{_source_label(registry, entry)}: {spec.title} — {spec.paper}"
+
+
+def _param_line(p, value=None, note: str = "") -> str:
+    value = p.default if value is None and note == "" else value
+    return f"    {p.name} = {value!r:<10} {p.describe():<28} {p.doc}{note}"
+
+
+def _describe_entry(registry, entry) -> str:
+    lines = [_heading(registry, entry)]
+    lines += [_param_line(p) for p in entry._obj.spec.params]
+    return "\n".join(lines) + "\n"
+
+
+def _loaded(registry, name: str):
+    """The entry ``name``, or the UserError of an unknown (with "did you mean") or broken one."""
+    entry = registry.entry(name)
+    if entry.error is not None:
+        raise UserError(registry.broken_message(entry))
+    return entry
+
+
+def _rule_text(rule) -> str:
+    """A stopping rule of :mod:`lstm97.tasks.criteria` in words."""
+    import math
+
+    from .tasks.criteria import EvalRule, WindowRule
+
+    if isinstance(rule, WindowRule):
+        wrong = "all" if rule.max_wrong == 0 else f"all but at most {rule.max_wrong}"
+        text = (
+            f"{rule.name}: holds after the training sequence at which {wrong} of the {rule.window:,} most recent "
+            "training sequences were correct"
+        )
+        if not math.isinf(rule.max_mean_error):
+            text += f" and their mean error is below {rule.max_mean_error:g}"
+        return text
+    if isinstance(rule, EvalRule):
+        on = f"{rule.fresh:,} fresh sequences" if rule.fresh else " and ".join(f"the fixed {s} set" for s in rule.sets)
+        text = f"{rule.name}: checked every {rule.every:,} training sequences on {on}: at most {rule.max_wrong} wrong"
+        if not math.isinf(rule.max_mean_abs) and not rule.fresh:
+            text += f" and mean absolute error below {rule.max_mean_abs:g}"
+        return text
+    return f"{rule.name} ({type(rule).__name__})"
+
+
+#: Sequences sampled (stream seed 0) by ``lstm97 tasks NAME`` to show the range of the targets.
+_RANGE_SAMPLE = 32
+
+
+def _show_task(registry, name: str, params: dict[str, str]) -> None:
+    """``lstm97 tasks NAME``: parameters, protocol, correctness, paper defaults per model, target range."""
+    from . import models
+    from .tasks.base import Task
+
+    entry = _loaded(registry, name)
+    cls = entry._obj
+    task = cls(**params)
+    proto = task.protocol()
+    batch = task.sample(np.random.default_rng(0), _RANGE_SAMPLE)
+    targets = batch.targets[batch.mask]
+    click.echo(_heading(registry, entry))
+    click.echo(f"  class {entry.target}, version {cls.spec.version}; {_units(task.n_in, task.n_out)}")
+    click.echo(
+        f"  targets in [{targets.min():g}, {targets.max():g}] (at the target steps of {_RANGE_SAMPLE} "
+        "sampled sequences)"
+    )
+    if type(task).correct is Task.correct:
+        click.echo(f"  correct: |target - output| < {task.tolerance:g} at every target step and output")
+    else:
+        doc = (type(task).correct.__doc__ or "").strip().splitlines()
+        click.echo(f"  correct: {type(task).__qualname__}.correct{': ' + doc[0] if doc else ''}")
+    click.echo("parameters:")
+    for p in cls.spec.params:
+        value = task.params[p.name]
+        click.echo(_param_line(p, value, "" if value == p.parse(p.default) else f"  (default {p.default!r})"))
+    click.echo("protocol:")
+    click.echo(f"    {proto.description}")
+    for rule in (*proto.milestones, proto.stop):
+        kind = "stop" if rule is proto.stop else "milestone"
+        click.echo(f"    {kind}: {_rule_text(rule)}")
+    click.echo(f"    budget: {proto.max_sequences:,} training sequences")
+    if proto.n_train:
+        click.echo(f"    training: exemplars drawn at random from a fixed set of {proto.n_train:,} sequences")
+    if proto.n_eval:
+        click.echo(f"    evaluation set: {proto.n_eval:,} sequences drawn once per trial")
+    test = (
+        f"the evaluation set ({proto.n_eval:,} sequences)"
+        if proto.test_on_eval
+        else f"{proto.n_test:,} fresh sequences"
+    )
+    click.echo(f"    final test: {test}")
+    click.echo("paper defaults per model:")
+    shown = 0
+    for model in sorted(set(models.names()) | set(cls.paper_defaults)):
+        hp = task.model_defaults(model)
+        if hp:
+            shown += 1
+            click.echo(f"    {model}: " + ", ".join(f"{k}={v!r}" for k, v in hp.items()))
+    if not shown:
+        click.echo("    (none: every model uses its declared defaults)")
+
+
+def _show_model(registry, name: str, task_name: str | None, params: dict[str, str]) -> None:
+    """``lstm97 models NAME [--task TASK]``: hyperparameters, with the values in effect on TASK."""
+    from . import tasks
+
+    entry = _loaded(registry, name)
+    cls = entry._obj
+    spec = cls.spec
+    task = None if task_name is None else tasks.make(task_name, **params)  # mistakes before any output
+    click.echo(_heading(registry, entry))
+    click.echo(f"  class {entry.target}, version {spec.version}")
+    defaults = {} if task is None else task.model_defaults(spec.name)
+    where = "" if task is None else f" on {task.describe()} (its paper defaults over the declared ones)"
+    click.echo(f"hyperparameters{where}:")
+    for p in spec.params:
+        if p.name not in defaults:
+            click.echo(_param_line(p))
+            continue
+        try:
+            value = p.parse(defaults[p.name])
+        except UserError as exc:
+            click.echo(_param_line(p, defaults[p.name], f"  [{task_name}'s paper default is invalid: {exc}]"))
+            continue
+        declared = "" if value == p.parse(p.default) else f"; declared {p.default!r}"
+        click.echo(_param_line(p, value, f"  [{task_name}'s paper default{declared}]"))
+    if task is None:
+        return
+    declared = {p.name for p in spec.params}
+    extra = sorted(set(defaults) - declared)
+    if extra:
+        click.echo(
+            f"  warning: {task_name}'s paper defaults for {spec.name!r} name unknown hyperparameters: "
+            f"{', '.join(extra)}"
+        )
+    try:
+        model = cls.for_task(task)
+    except UserError as exc:
+        click.echo(f"  cannot be built for {task.describe()}: {exc}")
+        return
+    click.echo(f"  {model.n_weights:,} weights for {task.describe()} ({_units(task.n_in, task.n_out)})")
+
+
+def _units(n_in: int, n_out: int) -> str:
+    return f"{n_in} input{'s' * (n_in != 1)}, {n_out} output{'s' * (n_out != 1)}"
+
+
+@main.command("check")
+@click.argument("name", required=False)
+@click.option("--task", "task_name", default=None, metavar="TASK", help="Check this task (and MODEL on it).")
+@click.option("--model", "model_name", default=None, metavar="MODEL", help="Check this model (on TASK, or every task).")
+@_params_option
+@click.option("--hp", "hps", multiple=True, metavar="NAME=VALUE", help="Model hyperparameter (repeatable).")
+def check_cmd(
+    name: str | None, task_name: str | None, model_name: str | None, params: tuple[str, ...], hps: tuple[str, ...]
+) -> None:
+    """Run the plugin contract (lstm97.checks) on a registered task or model: one line per check.
+
+    NAME is a task (checked, then the models its paper defaults name are checked on it) or a model (checked on
+    every registered task); or give --task and/or --model. Prints "ok CHECK" or "FAIL CHECK: what to fix" for
+    every check ("skip CHECK: why" where one does not apply). Exit code 0 when all pass, 1 when any fails, 2
+    for an unknown name or parameter.
+    """
+    from . import checks
+
+    selected = checks.select(name, task_name, model_name, parse_assignments(params), parse_assignments(hps))
+    outcomes = checks.run_checks(selected)
+    for outcome in outcomes:
+        click.echo(outcome.line)
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "FAIL", "skip")}
+    summary = f"{len(outcomes)} checks: {counts['ok']} ok, {counts['FAIL']} failed, {counts['skip']} skipped"
+    click.echo(summary, err=True)
+    if counts["FAIL"]:
+        sys.exit(1)
 
 
 @main.command("sample")
 @click.argument("task")
 @_params_option
 @click.option("--n", "n", type=click.IntRange(1), default=10, show_default=True, help="Number of sequences.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
-              help="Trial seed: the sequences come from that trial's training-data stream (for most tasks its "
-                   "first training sequences; not for tasks that train on a fixed set drawn from that stream, "
-                   "such as reber, latch and parity).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output .npz file (arrays inputs, targets, mask, lengths).")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Trial seed: the sequences come from that trial's training-data stream (for most tasks its "
+    "first training sequences; not for tasks that train on a fixed set drawn from that stream, "
+    "such as reber, latch and parity).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Output .npz file (arrays inputs, targets, mask, lengths).",
+)
 def sample_cmd(task: str, params: tuple[str, ...], n: int, seed: int, out: Path) -> None:
     """Write N sequences of TASK to an .npz file."""
     from . import tasks
+    from .files import write_atomic
     from .seeding import streams
 
     t = tasks.make(task, **parse_assignments(params))
     batch = t.sample(streams(seed).train, n)
-    try:
-        np.savez(out, **batch.arrays())
-    except OSError as exc:
-        raise UserError(f"cannot write {str(out)!r}: {exc.strerror}.") from None
+    write_atomic(out, lambda f: np.savez(f, **batch.arrays()))  # exactly OUT, whole or not at all
     click.echo(f"wrote {n} sequences of {t.describe()} to {out}")
 
 
@@ -102,46 +350,124 @@ _SEED = click.IntRange(0, 2**63 - 1)
 @click.argument("task")
 @_params_option
 @click.option("--model", default="lstm", show_default=True, help="Model name (see 'lstm97 models').")
-@click.option("--hp", "hps", multiple=True, metavar="NAME=VALUE",
-              help="Model hyperparameter overriding the paper default (repeatable), e.g. --hp lr=0.1.")
+@click.option(
+    "--hp",
+    "hps",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Model hyperparameter overriding the paper default (repeatable), e.g. --hp lr=0.1.",
+)
 @click.option("--trials", type=click.IntRange(1), default=10, show_default=True, help="Number of trials.")
-@click.option("--seed", type=_SEED, default=0, show_default=True,
-              help="Seed of the first trial; trial i uses seed+i.")
+@click.option("--seed", type=_SEED, default=0, show_default=True, help="Seed of the first trial; trial i uses seed+i.")
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
 @_store_option
-@click.option("--max-sequences", type=click.IntRange(1, 2**63 - 1), default=None,
-              help="Training-sequence budget per trial [default: the task's paper budget].")
-@click.option("--chunk", type=click.IntRange(1), default=256, show_default=True,
-              help="Sequences per kernel call (speed only; never changes results).")
-@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
-              help="Run trials on a Dask distributed cluster (scheduler address) instead of local processes.")
-def run_cmd(task: str, params: tuple[str, ...], model: str, hps: tuple[str, ...], trials: int, seed: int,
-            jobs: int | None, store: Path, max_sequences: int | None, chunk: int,
-            dask_address: str | None) -> None:
+@click.option(
+    "--max-sequences",
+    type=click.IntRange(1, 2**63 - 1),
+    default=None,
+    help="Training-sequence budget per trial [default: the task's paper budget].",
+)
+@click.option(
+    "--chunk",
+    type=click.IntRange(1),
+    default=256,
+    show_default=True,
+    help="Sequences per kernel call (speed only; never changes results).",
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Run trials on a Dask distributed cluster (scheduler address) instead of local processes.",
+)
+def run_cmd(
+    task: str,
+    params: tuple[str, ...],
+    model: str,
+    hps: tuple[str, ...],
+    trials: int,
+    seed: int,
+    jobs: int | None,
+    store: Path,
+    max_sequences: int | None,
+    chunk: int,
+    dask_address: str | None,
+) -> None:
     """Run TRIALS independent trials of MODEL on TASK, store them, and print a paper-style summary.
 
     Trials already in the store are skipped, so re-running an interrupted command resumes it.
     """
     from . import api
-    from .report.tables import summary_markdown
 
     cfg = api.configure(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
     (job,) = api.plan([(cfg, api.seeds_for(seed, trials))], store)
     executor = None if dask_address is None else _dask_executor(dask_address)
     jobs = api.default_jobs() if jobs is None else jobs
-    click.echo(f"{task} {' '.join(params)} with {model}: {len(job.todo)} trials to run "
-               f"({len(job.seeds) - len(job.todo)} already stored in {store}), "
-               f"{min(jobs, max(len(job.todo), 1))} worker(s), budget {cfg.max_sequences:,} sequences", err=True)
+    workers = min(jobs, max(len(job.todo), 1))
+    click.echo(
+        f"{task} {' '.join(params)} with {model}: {len(job.todo)} trials to run "
+        f"({len(job.seeds) - len(job.todo)} already stored in {store}), {workers} worker(s), "
+        f"budget {cfg.max_sequences:,} sequences",
+        err=True,
+    )
+    click.echo("task parameters: " + _values(cfg.task_params, cfg.task_args), err=True)
+    click.echo(
+        "hyperparameters: " + _values(cfg.model_params, cfg.model_args) + f" (the paper's for {task} unless marked *)",
+        err=True,
+    )
+    if job.todo:
+        _estimate(api, cfg, len(job.todo), workers)
     _execute([job], store, jobs, chunk, executor)
     df = api.trials_of([job], store)
     _warn_diverged(df)
-    click.echo(summary_markdown(df))
+    click.echo(_summary(df))
+
+
+def _values(values: dict, args: dict) -> str:
+    """``name=value`` for every value in effect, those that are not the defaults marked with *."""
+    from .identity import canonical
+    from .report.tables import args_text
+
+    return " ".join(args_text(canonical({k: v})) + ("*" if k in args else "") for k, v in values.items()) or "(none)"
+
+
+def _estimate(api, cfg, trials: int, workers: int) -> None:
+    """Print the measured training time per sequence and what a trial costs if it uses its whole budget."""
+    per = api.seconds_per_sequence(cfg)
+    if per is None:
+        return
+    worst = per * cfg.max_sequences
+    total = worst * trials / max(1, min(workers, trials))
+    click.echo(
+        f"cost: {per * 1e3:.3g} ms of training per sequence here (measured); a trial that uses its whole "
+        f"budget takes at least {_duration(worst)}, all {trials} at least {_duration(total)} on {workers} "
+        "worker(s); trials that succeed stop earlier",
+        err=True,
+    )
+
+
+def _summary(df) -> str:
+    """The run summary of ``df``, with each registered task's own test metrics."""
+    from . import tasks
+    from .report.tables import summary_text
+
+    metrics = {}
+    for name in set(df["task"]):
+        try:
+            metrics[name] = tuple(tasks.get(name).summary_metrics)
+        except (UserError, AttributeError, TypeError):  # not installed here, or a broken plugin: the default
+            pass
+    return summary_text(df, metrics)
 
 
 def _warn_diverged(df) -> None:
     for _, row in df[df["status"] == "diverged"].iterrows():
-        click.echo(f"warning: trial seed {row['seed']} of {row['task']} with {row['model']} diverged: "
-                   f"{row['message']}; try a smaller lr.", err=True)
+        click.echo(
+            f"warning: trial seed {row['seed']} of {row['task']} with {row['model']} diverged: "
+            f"{row['message']}; try a smaller lr.",
+            err=True,
+        )
 
 
 def _execute(jobs, store: Path, workers: int, chunk: int, executor=None) -> int:
@@ -153,13 +479,16 @@ def _execute(jobs, store: Path, workers: int, chunk: int, executor=None) -> int:
 
     bar = _Bar() if sys.stderr.isatty() else None
     try:
-        stored = api.execute(jobs, store, workers=workers, chunk=chunk, executor=executor,
-                             progress=None if bar is None else bar.update)
+        stored = api.execute(
+            jobs, store, workers=workers, chunk=chunk, executor=executor, progress=None if bar is None else bar.update
+        )
     except api.Interrupted as exc:
         if bar is not None:
             bar.close()
-        click.echo(f"\ninterrupted: {exc.stored} new trial(s) stored in {store}; run the same command again "
-                   "to resume.", err=True)
+        click.echo(
+            f"\ninterrupted: {exc.stored} new trial(s) stored in {store}; run the same command again to resume.",
+            err=True,
+        )
         sys.exit(143 if exc.signum == signal.SIGTERM else 130)
     if bar is not None:
         bar.close()
@@ -177,11 +506,18 @@ class _Bar:
 
     def update(self, p) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=max(p.budget, 1), file=sys.stderr, show_eta=True,
-                                         label="sequences", item_show_func=lambda text: text)
+            self.bar = click.progressbar(
+                length=max(p.budget, 1),
+                file=sys.stderr,
+                show_eta=True,
+                label="sequences",
+                item_show_func=lambda text: text,
+            )
             self.bar.__enter__()
-        text = (f"{p.finished}/{p.trials} trials, {_si(p.sequences)} sequences, {_si(p.rate)}/s "
-                f"(ETA: if every trial used its budget)")
+        text = (
+            f"{p.finished}/{p.trials} trials, {_si(p.sequences)} sequences, {_si(p.rate)}/s "
+            f"(ETA: if every trial used its budget)"
+        )
         self.bar.update(max(0, p.retired - self.pos), text)
         self.pos = max(self.pos, p.retired)
 
@@ -211,26 +547,48 @@ def _dask_executor(address: str):
 
 @main.command("results")
 @_store_option
-@click.option("--format", "fmt", type=click.Choice(["summary", "markdown", "csv"]), default="summary",
-              show_default=True, help="summary: one row per configuration; markdown/csv: one row per trial.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
-def results_cmd(store: Path, fmt: str, out: Path | None) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["summary", "markdown", "csv"]),
+    default="summary",
+    show_default=True,
+    help="summary: one row per configuration; markdown/csv: one row per trial.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+@click.option("--task", "task_names", multiple=True, metavar="TASK", help="Only trials of this task (repeatable).")
+@click.option("--model", "model_names", multiple=True, metavar="MODEL", help="Only trials of this model (repeatable).")
+def results_cmd(
+    store: Path, fmt: str, out: Path | None, task_names: tuple[str, ...], model_names: tuple[str, ...]
+) -> None:
     """Show or export the trials in the store."""
-    from .report.tables import summary_markdown
+    from .errors import unknown
     from .results import Store
     from .results.export import to_csv, to_markdown
 
     with Store(store, create=False) as db:
         df = db.trials()
+    for column, names in (("task", task_names), ("model", model_names)):
+        for name in names:
+            if name not in set(df[column]):
+                raise unknown(f"{column} in {str(store)!r}", name, set(df[column]))
+        if names:
+            df = df[df[column].isin(names)]
     if df.empty:
         text = "(no trials stored)"
     else:
-        text = {"summary": summary_markdown, "markdown": to_markdown, "csv": to_csv}[fmt](df)
+        text = {"summary": _summary, "markdown": to_markdown, "csv": to_csv}[fmt](df)
     if out is None:
         click.echo(text)
     else:
-        out.write_text(text if text.endswith("\n") else text + "\n")
+        from .files import write_text
+
+        write_text(out, text)
         click.echo(f"wrote {len(df)} trials to {out}", err=True)
 
 
@@ -244,24 +602,57 @@ _QUICK_HELP = (
 
 @main.command("reproduce")
 @click.argument("ids", nargs=-1, metavar="[ID]...")
-@click.option("--list", "show_list", is_flag=True, help="List the presets (id, table, description, trials, "
-              "estimated cost) and exit; with IDs or --table only those.")
-@click.option("--table", "tables", multiple=True, metavar="N",
-              help="Every preset of paper table N: 1-9, 2b (the Task 2b text) or RS (§5 guessing); repeatable.")
-@click.option("--all", "run_all", is_flag=True, help="Every preset (methods lstm97 does not implement are listed, "
-              "never run).")
+@click.option(
+    "--list",
+    "show_list",
+    is_flag=True,
+    help="List the presets (id, table, description, trials, estimated cost) and exit; with IDs or --table only those.",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="N",
+    help="Every preset of paper table N: 1-9, 2b (the Task 2b text) or RS (§5 guessing); repeatable.",
+)
+@click.option(
+    "--all", "run_all", is_flag=True, help="Every preset (methods lstm97 does not implement are listed, never run)."
+)
 @click.option("--quick", is_flag=True, help=_QUICK_HELP)
-@click.option("--trials", type=click.IntRange(1), default=None,
-              help="Trials per preset (seeds 0..N-1) [default: the paper's, e.g. 30 for Table 1; 2 with --quick].")
+@click.option(
+    "--trials",
+    type=click.IntRange(1),
+    default=None,
+    help="Trials per preset (seeds 0..N-1) [default: the paper's, e.g. 30 for Table 1; 2 with --quick].",
+)
 @click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
 @_store_option
-@click.option("--max-sequences", type=click.IntRange(1, 2**63 - 1), default=None,
-              help="Budget per trial for every selected preset [default: the preset's]. A different budget is a "
-                   "different configuration, stored apart and reported as reduced settings.")
-@click.option("--chunk", type=click.IntRange(1), default=256, show_default=True,
-              help="Sequences per kernel call (speed only; never changes results).")
-def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...], run_all: bool, quick: bool,
-                  trials: int | None, jobs: int | None, store: Path, max_sequences: int | None, chunk: int) -> None:
+@click.option(
+    "--max-sequences",
+    type=click.IntRange(1, 2**63 - 1),
+    default=None,
+    help="Budget per trial for every selected preset [default: the preset's]. A different budget is a "
+    "different configuration, stored apart and reported as reduced settings.",
+)
+@click.option(
+    "--chunk",
+    type=click.IntRange(1),
+    default=256,
+    show_default=True,
+    help="Sequences per kernel call (speed only; never changes results).",
+)
+def reproduce_cmd(
+    ids: tuple[str, ...],
+    show_list: bool,
+    tables: tuple[str, ...],
+    run_all: bool,
+    quick: bool,
+    trials: int | None,
+    jobs: int | None,
+    store: Path,
+    max_sequences: int | None,
+    chunk: int,
+) -> None:
     """Run the paper's experiments: the presets ID... (see --list), a whole paper table, or all of them.
 
     Each preset is one row of the paper's Tables 1-9 (ids follow Table 10: 1-1 ... 1-5, 2a, 2b, 2c-1 ... 2c-9,
@@ -278,8 +669,10 @@ def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...]
         click.echo(_preset_list(chosen, quick))
         return
     if not (ids or tables or run_all):
-        raise UserError("name the presets to run (lstm97 reproduce 6a 4-1), a paper table (--table 7) or --all; "
-                        "'lstm97 reproduce --list' lists them.")
+        raise UserError(
+            "name the presets to run (lstm97 reproduce 6a 4-1), a paper table (--table 7) or --all; "
+            "'lstm97 reproduce --list' lists them."
+        )
     chosen = api.select_presets(ids, tables, everything=run_all)
     explicit = set(ids)
     runnable = []
@@ -293,22 +686,34 @@ def reproduce_cmd(ids: tuple[str, ...], show_list: bool, tables: tuple[str, ...]
             click.echo(f"skipped {p.id}: {why}", err=True)
     jobs = api.default_jobs() if jobs is None else jobs
     if quick:
-        click.echo("quick mode: REDUCED settings (fewer trials, shorter lags, smaller budgets), not the paper's; "
-                   "the report shows them without a verdict.", err=True)
+        click.echo(
+            "quick mode: REDUCED settings (fewer trials, shorter lags, smaller budgets), not the paper's; "
+            "the report shows them without a verdict.",
+            err=True,
+        )
     if max_sequences is not None:
-        click.echo(f"budget override: {max_sequences:,} sequences per trial instead of the preset's; stored as a "
-                   "different configuration and reported as reduced settings.", err=True)
+        click.echo(
+            f"budget override: {max_sequences:,} sequences per trial instead of the preset's; stored as a "
+            "different configuration and reported as reduced settings.",
+            err=True,
+        )
     planned = api.plan_presets(runnable, store, quick=quick, trials=trials, max_sequences=max_sequences)
     seconds = 0.0
     for p, job in zip(runnable, planned, strict=True):
         per_trial = p.quick_cost if quick and p.quick else p.cost
         seconds += per_trial * len(job.todo)
         reduced = f"; quick: {p.reduced(api.paper_budget(p))}" if quick else ""
-        click.echo(f"{p.id:<16} Table {p.table:<3} {len(job.todo):>3} to run ({len(job.seeds) - len(job.todo)} "
-                   f"stored), budget {job.config.max_sequences:,}{reduced}", err=True)
+        click.echo(
+            f"{p.id:<16} Table {p.table:<3} {len(job.todo):>3} to run ({len(job.seeds) - len(job.todo)} "
+            f"stored), budget {job.config.max_sequences:,}{reduced}",
+            err=True,
+        )
     n_todo = sum(len(job.todo) for job in planned)
-    click.echo(f"{n_todo} trials on {min(jobs, max(n_todo, 1))} worker(s) into {store}; estimated "
-               f"{_duration(seconds / max(1, min(jobs, n_todo)))}", err=True)
+    click.echo(
+        f"{n_todo} trials on {min(jobs, max(n_todo, 1))} worker(s) into {store}; estimated "
+        f"{_duration(seconds / max(1, min(jobs, n_todo)))}",
+        err=True,
+    )
     _execute(planned, store, jobs, chunk)
     df = api.trials_of(planned, store)
     _warn_diverged(df)
@@ -346,23 +751,32 @@ def _preset_list(chosen, quick: bool) -> str:
         rows.append((p.id, p.table, n, _duration(cost), _duration(n * cost), p.description + extra))
     table = pd.DataFrame(rows, columns=["id", "table", "trials", "cost/trial", "total", "description"])
     mode = "quick settings (reduced)" if quick else "the paper's settings"
-    return (table.to_markdown(index=False, tablefmt="plain", colalign=("left",) * 6) +
-            f"\n\nestimated total at {mode}: {_duration(total)} of one core "
-            "(2-core development machine; divide by --jobs)")
+    return (
+        table.to_markdown(index=False, tablefmt="plain", colalign=("left",) * 6)
+        + f"\n\nestimated total at {mode}: {_duration(total)} of one core "
+        "(2-core development machine; divide by --jobs)"
+    )
 
 
 @main.command("report")
 @_store_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for README.md, the tables (.csv, .tex), trials.csv and figures/.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for README.md, the tables (.csv, .tex), trials.csv and figures/.",
+)
 @click.option("--no-figures", is_flag=True, help="Tables only.")
-def report_cmd(store: Path, out_dir: Path, no_figures: bool) -> None:
+@click.option("--force", is_flag=True, help="Write into a directory that holds files lstm97 report did not write.")
+def report_cmd(store: Path, out_dir: Path, no_figures: bool, force: bool) -> None:
     """Build the reproduction report from the store alone (never trains): every paper table beside ours,
-    with intervals and a verdict per row, as Markdown, LaTeX and CSV, plus figures."""
+    with intervals and a verdict per row, as Markdown, LaTeX and CSV, plus figures. OUT must be new, empty or
+    an earlier report's directory (unless --force)."""
     from .report.build import build
 
     try:
-        written = build(store, out_dir, figures=not no_figures)
+        written = build(store, out_dir, figures=not no_figures, force=force)
     except OSError as exc:
         raise UserError(f"cannot write the report to {str(out_dir)!r}: {exc.strerror}.") from None
     click.echo(f"wrote {len(written)} files to {out_dir} (start with {out_dir / 'README.md'})", err=True)

@@ -42,7 +42,7 @@ def test_run_resume_and_results(tmp_path):
     base = ["run", "adding", "-p", "T=20", "--max-sequences", "300", "--jobs", "1", "--store", store]
     res = invoke(*base, "--trials", "2")
     assert res.exit_code == 0, res.output
-    assert "| adding" in res.output and "% success" in res.output
+    assert "adding T=20 · lstm · budget 300" in res.output and "success" in res.output
     res = invoke(*base, "--trials", "3")
     assert res.exit_code == 0, res.output
     assert "1 trials to run (2 already stored" in res.output
@@ -144,3 +144,31 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, inherited)
     assert f"{4 - len(kept)} trials to run ({len(kept)} already stored".encode() in done.stderr
     with Store(store) as s:
         assert sorted(s.trials()["seed"]) == [0, 1, 2, 3]
+
+
+def test_run_header_shows_the_values_in_effect_and_a_cost(tmp_path):
+    res = invoke(
+        "run",
+        "long-lag",
+        "-p",
+        "p=4",
+        "--model",
+        "rtrl",
+        "--hp",
+        "lr=2",
+        "--trials",
+        "1",
+        "--jobs",
+        "1",
+        "--max-sequences",
+        "300",
+        "--store",
+        str(tmp_path / "s.sqlite"),
+    )
+    assert res.exit_code == 0, res.output
+    header = res.output.split("\n")
+    hp = next(line for line in header if line.startswith("hyperparameters: "))
+    assert "hidden=1 " in hp and "lr=2.0*" in hp  # the task's paper default (not the model's 3), the override
+    cost = next(line for line in header if line.startswith("cost: "))
+    assert "ms of training per sequence here (measured)" in cost
+    assert "long-lag p=4 · rtrl lr=2.0 ·" in res.output  # the summary names the override

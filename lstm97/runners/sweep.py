@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from typing import Any
 
+from .. import registry
 from .trial import TrialConfig, run_trial
 
 #: Seconds between two progress reports of one trial from a worker.
@@ -57,9 +58,10 @@ def run_sweep(
     return run_many([(cfg, seeds)], on_result, jobs, chunk, executor, on_progress)
 
 
-def _init_worker(q, parent: int) -> None:
+def _init_worker(q, parent: int, registrations=()) -> None:
     global _QUEUE, _PARENT
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates the workers
+    registry.restore(registrations)  # the parent's in-process registrations (registry.register)
     _QUEUE, _PARENT = q, parent
 
 
@@ -80,7 +82,8 @@ def _reporter(index: int) -> Callable[[int], None] | None:
     return report
 
 
-def _trial(index: int, cfg: TrialConfig, seed: int, chunk: int) -> tuple[int, dict[str, Any]]:
+def _trial(index: int, cfg: TrialConfig, seed: int, chunk: int, registrations=()) -> tuple[int, dict[str, Any]]:
+    registry.restore(registrations)  # on an executor that ran no _init_worker (Dask); a no-op when restored
     return index, run_trial(cfg, seed, chunk, _reporter(index))
 
 
@@ -106,17 +109,22 @@ def run_many(
         return done
     own = executor is None
     q = None
+    carried = registry.registrations()  # in-process registrations, for the workers
     if own:
         # spawn: workers start clean (no forked locks or threads); numba loads its cached machine code.
         ctx = multiprocessing.get_context("spawn")
         q = ctx.Queue()
         executor = ProcessPoolExecutor(
-            max_workers=min(jobs, len(trials)), mp_context=ctx, initializer=_init_worker, initargs=(q, os.getpid())
+            max_workers=min(jobs, len(trials)),
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(q, os.getpid(), carried),
         )
     finished = False
     try:
         with _script_not_reimported():
-            pending = {executor.submit(_trial, i, cfg, seed, chunk) for i, (cfg, seed) in enumerate(trials)}
+            extra = () if own else (carried,)  # a foreign executor's workers ran no _init_worker
+            pending = {executor.submit(_trial, i, cfg, seed, chunk, *extra) for i, (cfg, seed) in enumerate(trials)}
         while pending:
             ready, pending = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_COMPLETED)
             _drain(q, on_progress)
