@@ -22,9 +22,13 @@ def invoke(*args):
 
 
 def fake_entry_points(monkeypatch, items):
-    """Replace the installed entry points by ``items``: (name, value, distribution)."""
+    """Replace the installed entry points of lstm97's groups by ``items``: (name, value, distribution); other
+    groups (numba's extensions) are left as they are."""
+    real = registry_module.metadata.entry_points
 
-    def entry_points(group):
+    def entry_points(group=None, **kwargs):
+        if group not in ("lstm97.tasks", "lstm97.models"):
+            return real(**kwargs) if group is None else real(group=group, **kwargs)
         return [types.SimpleNamespace(name=n, value=v, dist=types.SimpleNamespace(name=d)) for n, v, d in items]
 
     monkeypatch.setattr(registry_module.metadata, "entry_points", entry_points)
@@ -224,3 +228,29 @@ def test_detail_mistakes_are_one_line_and_exit_2(args, words):
     res = invoke(*args)
     assert res.exit_code == 2, res.output
     assert words in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_every_other_command_works_beside_broken_plugins(fresh, monkeypatch, tmp_path):
+    """With broken task and model plugins installed, running, listing, checking and reporting still work."""
+    fake_module(monkeypatch, "broken_plugin2", make_task=make_task, NoSpec=NoSpec, BadParams=BadParams)
+    fake_entry_points(
+        monkeypatch,
+        [
+            ("a-function", "broken_plugin2:make_task", "plugin-a"),
+            ("b-params", "broken_plugin2:BadParams", "plugin-e"),
+            ("a-missing-module", "no_such_module:Task", "plugin-b"),
+        ],
+    )
+    store = str(tmp_path / "s.sqlite")
+    for args in (
+        ["tasks"],
+        ["models"],
+        ["run", "temporal-order", "--trials", "1", "--jobs", "1", "--max-sequences", "500", "--store", store],
+        ["results", "--store", store],
+        ["check", "latch"],
+        ["report", "--store", store, "--out", str(tmp_path / "r"), "--no-figures"],
+        ["reproduce", "--list"],
+    ):
+        res = invoke(*args)
+        assert res.exit_code == 0, (args, res.output)
+        assert "Traceback" not in res.output
