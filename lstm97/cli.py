@@ -46,6 +46,16 @@ _store_option = click.option(
     show_default=True,
     help="SQLite results store.",
 )
+_chunk_option = click.option(
+    "--chunk",
+    type=click.IntRange(1),
+    default=256,
+    show_default=True,
+    help="Sequences per kernel call (speed only; never changes results).",
+)
+_jobs_option = click.option(
+    "--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores]."
+)
 
 
 @main.command("tasks")
@@ -359,7 +369,7 @@ _SEED = click.IntRange(0, 2**63 - 1)
 )
 @click.option("--trials", type=click.IntRange(1), default=10, show_default=True, help="Number of trials.")
 @click.option("--seed", type=_SEED, default=0, show_default=True, help="Seed of the first trial; trial i uses seed+i.")
-@click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
+@_jobs_option
 @_store_option
 @click.option(
     "--max-sequences",
@@ -367,13 +377,7 @@ _SEED = click.IntRange(0, 2**63 - 1)
     default=None,
     help="Training-sequence budget per trial [default: the task's paper budget].",
 )
-@click.option(
-    "--chunk",
-    type=click.IntRange(1),
-    default=256,
-    show_default=True,
-    help="Sequences per kernel call (speed only; never changes results).",
-)
+@_chunk_option
 @click.option(
     "--dask",
     "dask_address",
@@ -625,7 +629,7 @@ _QUICK_HELP = (
     default=None,
     help="Trials per preset (seeds 0..N-1) [default: the paper's, e.g. 30 for Table 1; 2 with --quick].",
 )
-@click.option("--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores].")
+@_jobs_option
 @_store_option
 @click.option(
     "--max-sequences",
@@ -634,13 +638,7 @@ _QUICK_HELP = (
     help="Budget per trial for every selected preset [default: the preset's]. A different budget is a "
     "different configuration, stored apart and reported as reduced settings.",
 )
-@click.option(
-    "--chunk",
-    type=click.IntRange(1),
-    default=256,
-    show_default=True,
-    help="Sequences per kernel call (speed only; never changes results).",
-)
+@_chunk_option
 def reproduce_cmd(
     ids: tuple[str, ...],
     show_list: bool,
