@@ -391,6 +391,123 @@ def reproduce(
     return trials_of(jobs_, store)
 
 
+# -- ablations ------------------------------------------------------------------------------------------------
+def parse_vary(items: Iterable[str]) -> dict[str, list[str]]:
+    """``["reset=0,0.5", "in_gate_bias=-1,-2;-3,-6"]`` as ``{name: [values]}``: values split at ";" when there is
+    one (for parameters whose values hold commas), else at ","."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        name = name.strip()
+        parts = [v.strip() for v in values.split(";" if ";" in values else ",") if v.strip()]
+        if not sep or not name or not parts:
+            raise UserError(f"--vary {item!r} is not of the form NAME=V1,V2 (for example reset=0,0.5).")
+        if name in out:
+            raise UserError(f"--vary {name} is given twice; give every value in one --vary.")
+        out[name] = parts
+    return out
+
+
+@dataclass
+class Ablation:
+    """A preset and its variants (one configuration each, paired seeds 0 … n-1), as planned and recorded."""
+
+    name: str
+    preset: str
+    jobs: list[Job]  # one per distinct configuration; job.label is its first variant's label
+    variants: list[tuple[str, str]]  # (variant label, configuration key); the baseline first
+
+
+def plan_ablation(
+    preset_id: str,
+    vary: dict[str, Sequence[Any]],
+    *,
+    grid: bool = False,
+    trials: int | None = None,
+    quick: bool = False,
+    max_sequences: int | None = None,
+    store: str | Path = DEFAULT_STORE,
+) -> Ablation:
+    """The preset ``preset_id`` and one variant per value of each varied task parameter or model hyperparameter
+    (one at a time; every combination with ``grid``), all with the same seeds, so that each variant sees the
+    same data streams as the preset's own trials (paired comparisons)."""
+    import itertools
+
+    from . import models, tasks
+    from .errors import unknown
+
+    (preset,) = select_presets([preset_id])
+    task_params, model_params, budget, n = preset.settings(quick)
+    budget = budget if max_sequences is None else max_sequences
+    base = preset_config(preset, quick, max_sequences)
+    task_names = {p.name for p in tasks.get(preset.task).spec.params}
+    model_names = {p.name for p in models.get(preset.model).spec.params}
+    for name in vary:
+        if name in task_names and name in model_names:
+            raise UserError(f"--vary {name}: both task {preset.task!r} and model {preset.model!r} have it.")
+        if name not in task_names | model_names:
+            raise unknown(
+                f"parameter of task {preset.task!r} or model {preset.model!r}", name, task_names | model_names
+            )
+    names = list(vary)
+    settings = (
+        [dict(zip(names, combo, strict=True)) for combo in itertools.product(*vary.values())]
+        if grid
+        else [{name: value} for name in names for value in vary[name]]
+    )
+    seeds = seeds_for(0, trials if trials is not None else n)
+    variants, work = [("baseline", base.key())], [(base, seeds, "baseline")]
+    for change in settings:
+        tp = {**task_params, **{k: v for k, v in change.items() if k in task_names}}
+        mp = {**model_params, **{k: v for k, v in change.items() if k in model_names}}
+        cfg = configure(preset.task, tp, preset.model, mp, budget)
+        label = " ".join(f"{k}={v}" for k, v in change.items())
+        variants.append((label, cfg.key()))
+        if cfg.key() not in {c.key() for c, _, _ in work}:
+            work.append((cfg, seeds, label))
+    name = f"{preset.id}: {' × '.join(names) if grid else ', '.join(names)}"
+    name += (" (grid)" if grid else "") + (" quick" if quick else "")
+    name += f", budget {budget:,}" if max_sequences is not None else ""
+    return Ablation(name, preset.id, plan(work, store), variants)
+
+
+def ablate(
+    preset_id: str,
+    vary: dict[str, Sequence[Any]],
+    *,
+    grid: bool = False,
+    trials: int | None = None,
+    quick: bool = False,
+    max_sequences: int | None = None,
+    store: str | Path = DEFAULT_STORE,
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> pd.DataFrame:
+    """Run an ablation (:func:`plan_ablation`) into ``store``, record it there for ``lstm97 report``, and return
+    the trials of every variant with a ``variant`` column (a configuration shared by several variants, such
+    as a value equal to the preset's, is listed under each)."""
+    ab = plan_ablation(preset_id, vary, grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store)
+    record_ablation(ab, store)
+    execute(ab.jobs, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    return ablation_trials(ab, store)
+
+
+def record_ablation(ab: Ablation, store: str | Path = DEFAULT_STORE) -> None:
+    """Record the ablation's variants in the store (before running: a part-run ablation shows as such)."""
+    with Store(store) as db:
+        db.check_writable()
+        db.add_ablation(ab.name, ab.preset, ab.variants)
+
+
+def ablation_trials(ab: Ablation, store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
+    """The stored trials of each variant of ``ab`` (its seeds), with a ``variant`` column."""
+    df = trials_of(ab.jobs, store)
+    parts = [df[df["config_key"] == key].assign(variant=label) for label, key in ab.variants]
+    return pd.concat(parts, ignore_index=True) if parts else df
+
+
 def load(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
     """Every trial of an existing store as a DataFrame (one row per trial)."""
     with Store(store, create=False) as db:
@@ -398,7 +515,13 @@ def load(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
 
 
 __all__ = [
+    "Ablation",
     "Interrupted",
+    "ablate",
+    "ablation_trials",
+    "parse_vary",
+    "plan_ablation",
+    "record_ablation",
     "Job",
     "Progress",
     "configure",

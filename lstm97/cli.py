@@ -756,6 +756,79 @@ def _preset_list(chosen, quick: bool) -> str:
     )
 
 
+@main.command("ablate")
+@click.argument("preset")
+@click.option(
+    "--vary",
+    "varies",
+    multiple=True,
+    required=True,
+    metavar="NAME=V1,V2",
+    help="A task parameter or model hyperparameter and its values (repeatable; ';' separates values "
+    "that hold commas, e.g. in_gate_bias=-1,-2;-3,-6).",
+)
+@click.option("--grid", is_flag=True, help="Every combination of the varied values, not one option at a time.")
+@click.option(
+    "--trials", type=click.IntRange(1), default=None, help="Trials per variant (seeds 0..N-1) [default: the preset's]."
+)
+@click.option("--quick", is_flag=True, help="Vary the preset's quick (reduced) settings instead of the paper's.")
+@click.option(
+    "--max-sequences",
+    type=click.IntRange(1, 2**63 - 1),
+    default=None,
+    help="Budget per trial for every variant [default: the preset's].",
+)
+@_jobs_option
+@_store_option
+@_chunk_option
+def ablate_cmd(
+    preset: str,
+    varies: tuple[str, ...],
+    grid: bool,
+    trials: int | None,
+    quick: bool,
+    max_sequences: int | None,
+    jobs: int | None,
+    store: Path,
+    chunk: int,
+) -> None:
+    """Run PRESET and its variants with paired seeds (every variant sees the same data streams), store them, and
+    print the ablation table; 'lstm97 report' shows it too. Resumes like 'run'.
+
+    Example: lstm97 ablate 6a --vary reset=0,0.5 --trials 2
+    """
+    from . import api
+    from .report.ablations import tables
+
+    ab = api.plan_ablation(
+        preset, api.parse_vary(varies), grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store
+    )
+    api.record_ablation(ab, store)
+    jobs = api.default_jobs() if jobs is None else jobs
+    todo = sum(len(j.todo) for j in ab.jobs)
+    click.echo(
+        f"ablation {ab.name}: {len(ab.variants)} variants in {len(ab.jobs)} configurations, "
+        f"{len(ab.jobs[0].seeds)} paired seeds each; {todo} trials to run on {min(jobs, max(todo, 1))} "
+        f"worker(s) into {store}",
+        err=True,
+    )
+    _execute(ab.jobs, store, jobs, chunk)
+    df = api.trials_of(ab.jobs, store)
+    ((_, _, table, _),) = tables(df, _ablation_rows(ab))
+    click.echo(table.to_markdown(index=False, tablefmt="simple", disable_numparse=True))
+
+
+def _ablation_rows(ab):
+    import pandas as pd
+
+    return pd.DataFrame(
+        [
+            {"ablation": ab.name, "preset": ab.preset, "variant": v, "config_key": k, "created": ""}
+            for v, k in ab.variants
+        ]
+    )
+
+
 @main.command("report")
 @_store_option
 @click.option(

@@ -25,6 +25,7 @@ from ..results import Store
 from ..results.export import to_csv
 from ..results.nets import stored_net
 from . import accounts, plots, stats
+from .ablations import section as ablation_section
 from .reproduction import Row, match, summary, tables
 
 
@@ -265,9 +266,9 @@ other settings, and the tasks and models of plugins. One line per configuration,
 parameters that differ from the defaults) and its budget where it is not the task's; no paper column."""
 
 
-def others(rows: list[Row], df: pd.DataFrame) -> list[str]:
-    """Markdown lines: the summary of every stored configuration that neither a row nor an evidence run of the
-    accounts stands for (nothing when there is none)."""
+def others(rows: list[Row], df: pd.DataFrame, ablations: pd.DataFrame | None = None) -> list[str]:
+    """Markdown lines: the summary of every stored configuration that neither a row, an evidence run of the
+    accounts nor a recorded ablation stands for (nothing when there is none)."""
     from ..paper.evidence import RUNS
     from ..paper.presets import PRESETS
     from . import match as matching
@@ -284,6 +285,8 @@ def others(rows: list[Row], df: pd.DataFrame) -> list[str]:
             used |= {c.key for c in found}
     for e in RUNS:
         used |= set(accounts.evidence_trials(e, df)["config_key"])
+    if ablations is not None:
+        used |= set(ablations["config_key"])
     rest = df[~df["config_key"].isin(used)] if len(df) else df
     if not len(rest):
         return []
@@ -307,6 +310,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
         out.mkdir(parents=True, exist_ok=True)
         df = db.trials()
         curves = db.curves()
+        recorded = db.ablations()
         rows = match(df)
         traces = (
             {
@@ -365,7 +369,10 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
     (out / "regenerate.sh").write_text("\n".join(script) + "\n")
     written.append(out / "regenerate.sh")
     md += gaps
-    md += others(rows, df)
+    ablated, figs = ablation_section(df, recorded, fig_dir if figures else None)
+    md += ablated
+    written += figs
+    md += others(rows, df, recorded)
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
     written += [out / "trials.csv", out / "README.md"]

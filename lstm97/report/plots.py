@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,12 +54,20 @@ def sequences_figure(title: str, rows: list[Row], path: Path) -> Path | None:
     rows = [r for r in rows if len(r.trials)]
     if not rows:
         return None
-    fig = _figure(8, 1.2 + 0.45 * len(rows))
+    reduced = any(r.mode != "paper" for r in rows)
+    items = [(_label(r), r.trials, r.preset.paper) for r in rows]
+    unit = rows[0].stats.get("unit") or "sequences"
+    return dots_figure(title + ("  (* reduced settings)" if reduced else ""), items, path, unit)
+
+
+def dots_figure(title: str, items: list[tuple[str, pd.DataFrame, Any]], path: Path, unit: str = "sequences") -> Path:
+    """One line per (label, trials, paper row or None): the trials' sequences until the stopping rule held (dots:
+    successes, crosses: failures, bar: the mean of the successes) and the paper's mean, on a log scale."""
+    fig = _figure(8, 1.2 + 0.45 * len(items))
     ax = fig.add_subplot()
     rng = np.random.default_rng(0)  # vertical jitter only
-    for i, row in enumerate(rows):
-        g = row.trials
-        y = len(rows) - 1 - i
+    for i, (_, g, ref) in enumerate(items):
+        y = len(items) - 1 - i
         ok = g[g["success"]]["sequences"].to_numpy(dtype=float)
         bad = g[~g["success"]]["sequences"].to_numpy(dtype=float)
         ax.scatter(
@@ -79,8 +88,7 @@ def sequences_figure(title: str, rows: list[Row], path: Path) -> Path | None:
         )
         if ok.size:
             ax.plot([ok.mean()] * 2, [y - 0.3, y + 0.3], color="tab:blue", lw=2)
-        ref = row.preset.paper
-        if ref.sequences:
+        if ref is not None and ref.sequences:
             ax.scatter(
                 [ref.sequences],
                 [y],
@@ -90,11 +98,10 @@ def sequences_figure(title: str, rows: list[Row], path: Path) -> Path | None:
                 zorder=3,
                 label="paper: mean" if i == 0 else None,
             )
-    ax.set_yticks(range(len(rows)), [_label(r) for r in reversed(rows)])
+    ax.set_yticks(range(len(items)), [label for label, _, _ in reversed(items)])
     ax.set_xscale("log")
-    unit = rows[0].stats.get("unit") or "sequences"
     ax.set_xlabel(f"{unit} until the stopping rule held (bar: our mean)")
-    ax.set_title(title + ("  (* reduced settings)" if any(r.mode != "paper" for r in rows) else ""), fontsize=10)
+    ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
     ax.grid(axis="x", which="both", alpha=0.3)
     return _save(fig, path)

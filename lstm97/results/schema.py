@@ -1,7 +1,8 @@
 """The store's schema and version (asv-style: every store carries the version it was written with).
 
 One row per trial in ``trials`` (UNIQUE on config key and seed, so a trial is never stored twice), its
-learning curve in ``curves``, and ``meta`` holding ``schema_version``. The trial's final weight vector is kept
+learning curve in ``curves``, ``meta`` holding ``schema_version``, and ``ablations`` naming the configurations
+of each ablation (``lstm97 ablate``: a preset and its variants, one configuration key per variant). The trial's final weight vector is kept
 in ``trials.weights`` (little-endian float64 bytes, NULL when the record has none); it is read only by
 ``Store.weights``, never into the trial tables.
 
@@ -82,4 +83,14 @@ CREATE TABLE IF NOT EXISTS curves (
     frac_correct REAL,
     PRIMARY KEY (trial_id, sequences)
 );
+CREATE TABLE IF NOT EXISTS ablations (
+    ablation TEXT NOT NULL,
+    preset TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    config_key TEXT NOT NULL,
+    created TEXT,
+    PRIMARY KEY (ablation, variant)
+);
 """
+#: Tables a version-2 store has beyond those of version 1 (created when a version-1 store is migrated).
+V2_TABLES = ("ablations",)

@@ -164,6 +164,9 @@ class Store:
         for name, kind in TRIAL_COLUMNS:
             if name not in cols:
                 self.db.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
+        for statement in DDL.split(";"):  # the tables version 2 added (IF NOT EXISTS: the others are skipped)
+            if statement.strip():
+                self.db.execute(statement)
         self.db.execute("UPDATE trials SET identity = 1")
         migrate.rekey(self.db)
         self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
@@ -266,6 +269,18 @@ class Store:
             raise UserError(self._explain(exc, "write") + " The trials stored before are kept.") from None
         return True
 
+    def add_ablation(self, ablation: str, preset: str, variants: list[tuple[str, str]]) -> None:
+        """Record which configuration (key) stands for each variant of an ablation, in one transaction."""
+        try:
+            with self._write():
+                self.db.execute(DDL[DDL.index("CREATE TABLE IF NOT EXISTS ablations") :].rstrip().rstrip(";"))
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO ablations VALUES (?, ?, ?, ?, ?)",
+                    [(ablation, preset, variant, key, _now()) for variant, key in variants],
+                )
+        except sqlite3.Error as exc:
+            raise UserError(self._explain(exc, "write")) from None
+
     # -- reading --------------------------------------------------------------------------------------
     def _read(self, query: str, args: tuple[Any, ...] = ()) -> pd.DataFrame:
         try:
@@ -307,6 +322,13 @@ class Store:
         if row is None:
             raise KeyError(f"no trial with id {trial_id}")
         return None if row[0] is None else np.frombuffer(row[0], dtype="<f8").astype(np.float64)
+
+    def ablations(self) -> pd.DataFrame:
+        """The recorded ablations: ablation, preset, variant, config_key, created (in the order recorded)."""
+        columns = ["ablation", "preset", "variant", "config_key", "created"]
+        if "ablations" not in self._tables():  # a store of an early version 2, before the table existed
+            return pd.DataFrame(columns=columns)
+        return self._read(f"SELECT {', '.join(columns)} FROM ablations ORDER BY rowid")
 
     def curves(self, trial_ids: list[int] | None = None) -> pd.DataFrame:
         """Learning curves: trial_id, sequences, mean_error, frac_correct."""

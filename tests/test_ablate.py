@@ -1,0 +1,112 @@
+"""lstm97 ablate: a preset and its variants with paired seeds, resumable, recorded in the store, reported."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from lstm97 import api
+from lstm97.cli import main
+from lstm97.errors import UserError
+from lstm97.report.ablations import tables, variant_row
+from lstm97.results import Store
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_plan_one_option_at_a_time_and_as_a_grid(tmp_path):
+    store = tmp_path / "s.sqlite"
+    ab = api.plan_ablation("4-1", {"lr": [0.5, 0.1], "T": [100, 50]}, trials=3, max_sequences=100, store=store)
+    labels = [v for v, _ in ab.variants]
+    assert labels == ["baseline", "lr=0.5", "lr=0.1", "T=100", "T=50"]
+    keys = dict(ab.variants)
+    assert keys["lr=0.5"] == keys["baseline"] == keys["T=100"]  # the preset's own values: the same configuration
+    assert len(ab.jobs) == 3 and all(job.seeds == [0, 1, 2] for job in ab.jobs)  # paired seeds
+    grid = api.plan_ablation("4-1", {"lr": [0.1, 0.2], "init": [0.1, 0.2]}, grid=True, trials=2, store=store)
+    assert [v for v, _ in grid.variants][1:] == [
+        "lr=0.1 init=0.1",
+        "lr=0.1 init=0.2",
+        "lr=0.2 init=0.1",
+        "lr=0.2 init=0.2",
+    ]
+    assert "(grid)" in grid.name
+
+
+def test_mistakes_are_user_errors(tmp_path):
+    with pytest.raises(UserError, match="Did you mean 'lr'"):
+        api.plan_ablation("4-1", {"lrr": [0.1]}, store=tmp_path / "s.sqlite")
+    with pytest.raises(UserError, match="NAME=V1,V2"):
+        api.parse_vary(["lr"])
+    assert api.parse_vary(["in_gate_bias=-1,-2;-3,-6", "lr=0.1,0.2"]) == {
+        "in_gate_bias": ["-1,-2", "-3,-6"],
+        "lr": ["0.1", "0.2"],
+    }
+    res = invoke("ablate", "6a", "--vary", "g=g7", "--store", tmp_path / "s.sqlite")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_ablate_runs_resumes_and_is_reported(tmp_path):
+    store = tmp_path / "s.sqlite"
+    args = [
+        "ablate",
+        "6a",
+        "--vary",
+        "g=g1,g2",
+        "--trials",
+        "2",
+        "--max-sequences",
+        "3000",
+        "--jobs",
+        "1",
+        "--store",
+        store,
+    ]
+    res = invoke(*args)
+    assert res.exit_code == 0, res.output
+    assert "baseline" in res.output and "g=g1" in res.output and "paired" in res.output
+    again = invoke(*args)
+    assert again.exit_code == 0 and "0 trials to run" in again.output  # resumed: nothing left to run
+    with Store(store) as db:
+        recorded = db.ablations()
+        assert list(recorded["variant"]) == ["baseline", "g=g1", "g=g2"]
+        assert len(db.trials()) == 4  # g=g2 is the preset's own g: no extra trials
+    out = tmp_path / "report"
+    res = invoke("report", "--store", store, "--out", out)
+    assert res.exit_code == 0, res.output
+    readme = (out / "README.md").read_text()
+    assert "## Ablations" in readme and "### 6a: g, budget 3,000" in readme
+    assert (out / "figures" / "ablation_1.png").exists()
+    assert "Other stored configurations" not in readme  # the variants belong to the ablation
+
+
+def test_variant_row_pairs_by_seed():
+    def trials(rows):
+        return pd.DataFrame(rows, columns=["seed", "success", "sequences"])
+
+    base = trials([(0, True, 100), (1, True, 200), (2, False, 1000), (3, True, 300)])
+    var = trials([(0, True, 150), (1, False, 1000), (2, True, 400), (3, True, 330)])
+    row = variant_row("x=1", var, base)
+    assert row["success"].startswith("3/4")
+    assert row["paired: only this / only baseline"] == "+1 / −1"
+    assert row["paired: Δ sequences (95 % CI)"].startswith("+40")  # seeds 0 and 3: +50, +30
+    assert variant_row("baseline", base, base)["paired: only this / only baseline"] == ""
+
+
+def test_tables_read_only_the_store():
+    df = pd.DataFrame(
+        {"config_key": ["a", "a", "b"], "seed": [0, 1, 0], "success": [True, False, True], "sequences": [10, 99, 20]}
+    )
+    rec = pd.DataFrame(
+        {
+            "ablation": ["6a: g"] * 2,
+            "preset": ["6a"] * 2,
+            "variant": ["baseline", "g=g1"],
+            "config_key": ["a", "b"],
+            "created": ["", ""],
+        }
+    )
+    ((name, preset, table, items),) = tables(df, rec)
+    assert (name, preset) == ("6a: g", "6a") and list(table["variant"]) == ["baseline", "g=g1"]
