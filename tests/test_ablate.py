@@ -110,3 +110,31 @@ def test_tables_read_only_the_store():
     )
     ((name, preset, table, items),) = tables(df, rec)
     assert (name, preset) == ("6a: g", "6a") and list(table["variant"]) == ["baseline", "g=g1"]
+
+
+def test_findings_say_which_measured_option_closes_a_gap():
+    from test_report_tables import fake
+
+    from lstm97.report.ablations import findings
+    from lstm97.report.reproduction import match
+
+    variant = api.configure("adding", {"T": 100}, "lstm", {"lr": 0.2})
+    base = [fake("4-1", s, True, 700_000 + s) for s in range(4)]
+    better = [fake("4-1", s, True, 80_000 + 1000 * s, cfg=variant) for s in range(4)]
+    df = pd.DataFrame(base + better).assign(test_abs=0.0).reset_index(names="id")
+    rows = match(df)
+    assert next(r for r in rows if r.preset.id == "4-1").stats["verdict"] == "not reproduced"
+    key_base = df["config_key"].iloc[0]
+    rec = pd.DataFrame(
+        {
+            "ablation": ["4-1: lr"] * 2,
+            "preset": ["4-1"] * 2,
+            "variant": ["baseline", "lr=0.2"],
+            "config_key": [key_base, variant.key()],
+            "created": ["", ""],
+        }
+    )
+    text = findings(rows, df, rec)
+    assert text.startswith("Not reproduced: 1 row (4-1).")
+    assert "lr=0.2 closes the gap of 4-1 (4/4 succeed, mean 81,500 against the paper's 74,000" in text
+    assert "No ablation is stored yet" in findings(rows, df, rec.iloc[0:0])

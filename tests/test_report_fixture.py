@@ -21,6 +21,12 @@ EXPECTED = DATA / "report_v1"
 FIXED = [
     ("with g in [-1, 1] (g2; not the paper's g)", "with g in [-2, 2] (g2; not the paper's g)"),
     (
+        "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 1 not reproduced, 1 reproduced.\n",
+        "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 1 not reproduced, 1 reproduced.\n\n"
+        "Reproduced at the paper's settings: 1 row (6a); not reproduced: 1 row (3a-1); only at reduced settings (no "
+        "verdict): 42. No ablation is stored yet, so no option is measured to explain a gap (`lstm97 ablate`).\n",
+    ),
+    (
         "* **not run**: no stored trials for the preset.",
         "* **inconclusive**: a single trial at the paper's settings, too little to judge.\n"
         "* **not run**: no stored trials for the preset.",

@@ -62,13 +62,13 @@ def variant_row(label: str, g: pd.DataFrame, base: pd.DataFrame) -> dict[str, st
     diff = (a.loc[both, "sequences"] - b.loc[both, "sequences"]).to_numpy(dtype=np.float64)
     dci = stats.bootstrap_mean_ci(diff)
     row["paired: only this / only baseline"] = f"+{int((sa & ~sb).sum())} / −{int((~sa & sb).sum())}"
-    row["paired: Δ sequences (95 % CI)"] = (
-        "–"
-        if not diff.size
-        else f"{_signed(diff.mean())} ({_signed(dci[0])} to {_signed(dci[1])})"
-        if diff.size >= 2
-        else f"{_signed(diff.mean())}"
-    )
+    if not diff.size:
+        delta = "–"
+    elif diff.size < MIN_CI:
+        delta = _signed(diff.mean())
+    else:
+        delta = f"{_signed(diff.mean())} ({_signed(dci[0])} to {_signed(dci[1])})"
+    row["paired: Δ sequences (95 % CI)"] = delta
     return row
 
 
@@ -110,3 +110,70 @@ def section(df: pd.DataFrame, ablations: pd.DataFrame, fig_dir: Path | None) -> 
             written.append(path)
             md.append(f"![ablation {name}](figures/{path.name})\n")
     return md, written
+
+
+def _ids(rows, verdict: str) -> list[str]:
+    return [r.preset.id for r in rows if r.stats.get("verdict") == verdict]
+
+
+def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
+    """Sentences on what each recorded variant of ``row``'s preset measurably changed (nothing: none)."""
+    from .match import has_budget
+
+    out = []
+    ref = row.preset.paper
+    for name, preset, _, items in tables(df, recorded[recorded["preset"] == row.preset.id]):
+        base = dict(items).get("baseline")
+        for label, g in items:
+            if label == "baseline" or not len(g) or base is None:
+                continue
+            k, n = int(g["success"].sum()), len(g)
+            ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
+            at_budget = has_budget(g.iloc[0], row.preset.max_sequences)
+            verdict = stats.verdict(ref, row.preset.model != "lstm", n, k, ok.mean() if k else np.nan)[0]
+            if at_budget and row.stats.get("verdict") == stats.NOT_REPRODUCED and verdict == stats.REPRODUCED:
+                out.append(
+                    f"{label} closes the gap of {preset} ({k}/{n} succeed, mean {_count(ok.mean())} "
+                    f"against the paper's {_count(ref.sequences)}; ablation '{name}')"
+                )
+                continue
+            paired = variant_row(label, g, base)
+            delta = paired["paired: Δ sequences (95 % CI)"]
+            if "(" in delta:
+                lo, hi = (float(x.replace(",", "")) for x in delta[delta.index("(") + 1 : -1].split(" to "))
+                if lo > 0 or hi < 0:
+                    out.append(
+                        f"{label} changes {preset}'s sequences to success by {delta} over the seeds both "
+                        f"solved (ablation '{name}')"
+                    )
+    return out
+
+
+def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
+    """The report's first paragraph, generated from its own figures: which rows reproduce at the paper's
+    settings, which do not, which are inconclusive or ran at reduced settings only, and what the recorded
+    ablations measured (an option "closes a gap" when its variant, at the preset's budget, meets the verdict
+    rule that the preset's own trials fail; it "changes" the sequences to success when the paired interval
+    excludes zero)."""
+    parts = []
+    for verdict, words in (
+        (stats.REPRODUCED, "Reproduced at the paper's settings"),
+        (stats.NOT_REPRODUCED, "not reproduced"),
+        (stats.INCONCLUSIVE, "inconclusive"),
+    ):
+        ids = _ids(rows, verdict)
+        if ids:
+            parts.append(f"{words}: {len(ids)} row{'s' * (len(ids) != 1)} ({', '.join(ids)})")
+    reduced = _ids(rows, stats.REDUCED)
+    if reduced:
+        parts.append(f"only at reduced settings (no verdict): {len(reduced)}")
+    text = "; ".join(parts) + "." if parts else "No row has stored trials yet."
+    text = text[0].upper() + text[1:]
+    effects = [e for r in rows for e in _effects(r, df, recorded)] if len(recorded) else []
+    if effects:
+        text += " Measured options: " + "; ".join(effects) + "."
+    elif len(recorded):
+        text += " No recorded ablation changes a row measurably (see Ablations)."
+    else:
+        text += " No ablation is stored yet, so no option is measured to explain a gap (`lstm97 ablate`)."
+    return text

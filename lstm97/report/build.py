@@ -25,6 +25,7 @@ from ..results import Store
 from ..results.export import to_csv
 from ..results.nets import stored_net
 from . import accounts, plots, stats
+from .ablations import findings
 from .ablations import section as ablation_section
 from .reproduction import Row, match, summary, tables
 
@@ -334,6 +335,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
         f"Built by `lstm97 report` from `{Path(store_path).name}` ({len(df)} stored trials); it reads the "
         "store only and never trains. Each row is a preset of `lstm97 reproduce --list`.\n",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in tally.most_common()) + ".\n",
+        findings(rows, df, recorded) + "\n",
         "## Summary\n",
         SUMMARY_NOTE + "\n",
         summary_md + "\n",
