@@ -35,16 +35,23 @@ e_{s_c}                  e_s[c]                    y_out h'(s) ec, eq. 23
 g f'_{in}, g' y^{in}     a1, a2                    trace increments per unit source, eqs. 25, 27
 ds_c/dw_{in_j m}         ds_in[c, m]               eq. 25 (reset per sequence; m = n_z: the bias)
 ds_c/dw_{c m}            ds_c[c, m]                eq. 27
-alpha                    lr                        (the factor 2 of dE/dy is inside lr)
+alpha                    lr                        (the factor 2 of dE/dy is inside lr; error_factor=2
+                                                   reaches the kernel as lr doubled)
 Delta w                  d * source                eqs. 22, 26, 28, added (if ``learn``) by
                                                    :func:`_changes` to dW_*, db_*: the weights W_*, b_*
-                                                   themselves (``per_step``) or the sequence's sums
+                                                   themselves (``per_step``) or their sums over an
+                                                   epoch of ``epoch`` sequences (1: a sequence)
 =======================  ========================  ==================================================
 
-Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the outputs see y_c(t); under B, z = [x]
-and the outputs see [x, y_c(t)]. Bias arrays of size 0 mean "no bias". ``per_step`` applies each step's
-changes at once (online, RTRL style); otherwise they are summed over the sequence in arrays shaped like the
-weights and added at its end (:func:`_apply`). A non-finite value stops the chunk with status NONFINITE.
+Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the outputs see y_c(t); under "cells"
+(``conn_f`` and not ``gate_rec``), z = [x, y_c(t-1)]; under B, z = [x] and the outputs see [x, y_c(t)]. At
+sequence start the previous-step activations of the active cells and gates are ``y0`` (0, or 0.5 as in the
+JKU simulator). Bias arrays of size 0 mean "no bias". ``per_step`` applies each step's changes at once
+(online, RTRL style; the caller passes the weights themselves as dW_*, db_*); otherwise they are summed in
+the caller's arrays dW_*, db_* (shaped like the weights) and added at the end of every sequence i with
+(pos0 + i + 1) % epoch == 0 (:func:`_apply`): epoch = 1 for update=sequence, and for update=epoch the sums
+and the position pos0 in the epoch are carried from chunk to chunk by the caller. A non-finite value stops
+the chunk with status NONFINITE.
 """
 
 from __future__ import annotations
@@ -62,17 +69,19 @@ HID = 1
 
 
 @njit(inline="always")
-def _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og):
-    """Activations, states and traces at the start of a sequence (§1.3)."""
+def _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og, S, CA, y0):
+    """Activations, states and traces at the start of a sequence (§1.3): states and traces 0, the previous-step
+    activations of the active blocks' cells and gates ``y0`` (0, or 0.5 as in the JKU simulator, §10.1); absent
+    blocks output 0, and y_out is 1.0 without output gates."""
     for c in range(s.shape[0]):
         s[c] = 0.0
-        y_c[c] = 0.0
+        y_c[c] = y0 if c < CA * S else 0.0
         for m in range(ds_in.shape[1]):
             ds_in[c, m] = 0.0
             ds_c[c, m] = 0.0
     for j in range(y_in.shape[0]):
-        y_in[j] = 0.0
-        y_out[j] = 1.0 if not has_og else 0.0
+        y_in[j] = y0 if j < CA else 0.0
+        y_out[j] = 1.0 if not has_og else (y0 if j < CA else 0.0)
 
 
 @njit(inline="always")
@@ -242,6 +251,18 @@ def lstm_chunk(
     learn,
     per_step,
     outputs,
+    y0,
+    gate_rec,
+    epoch,
+    pos0,
+    dW_in,
+    dW_out,
+    dW_c,
+    db_in,
+    db_out,
+    db_c,
+    dW_k,
+    db_k,
 ):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
@@ -279,15 +300,8 @@ def lstm_chunk(
     e_k = np.zeros(n_out)
     ds_in = np.zeros((CS, n_z + 1))
     ds_c = np.zeros((CS, n_z + 1))
-    if per_step:  # each step's changes go straight into the weights
-        dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k = W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k
-    else:  # ... or into their sums over the sequence
-        dW_in, dW_out, dW_c = np.zeros_like(W_in), np.zeros_like(W_out), np.zeros_like(W_c)
-        db_in, db_out, db_c = np.zeros_like(b_in), np.zeros_like(b_out), np.zeros_like(b_c)
-        dW_k, db_k = np.zeros_like(W_k), np.zeros_like(b_k)
-
     for i in range(n):
-        _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og)
+        _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og, S, CA, y0)
         hot = -1
         for t in range(lengths[i]):
             # 1. sources: current input, previous cell and gate activations
@@ -303,11 +317,12 @@ def lstm_chunk(
             if conn_f:
                 for c in range(CS):
                     z[n_in + c] = y_c[c]
-                for j in range(C):
-                    z[n_in + CS + j] = y_in[j]
-                if has_og:
+                if gate_rec:
                     for j in range(C):
-                        z[n_in + CS + C + j] = y_out[j]
+                        z[n_in + CS + j] = y_in[j]
+                    if has_og:
+                        for j in range(C):
+                            z[n_in + CS + C + j] = y_out[j]
             # 2.-3. gates, cells and their traces
             _gates(W_in, W_out, b_in, b_out, z, hot, sparse, r0, CA, y_in, y_out)
             _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c, ds_in, ds_c)
@@ -356,7 +371,7 @@ def lstm_chunk(
             )
         if sparse and hot >= 0:
             z[hot] = 0.0
-        if learn and not per_step:
+        if learn and not per_step and (pos0 + i + 1) % epoch == 0:
             _apply(W_in, dW_in)
             _apply(W_out, dW_out)
             _apply(W_c, dW_c)

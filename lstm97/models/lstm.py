@@ -5,13 +5,23 @@ Hyperparameters (paper defaults per task come from the task, Table 10):
 
 * ``blocks``, ``block_size``: C blocks of S cells sharing one input and one output gate.
 * ``connectivity``: ``F`` (cells and gates see the inputs and all cells and gates of the previous step; the
-  outputs see the cells) or ``B`` (each layer sees all layers below, no recurrence but the CEC; Exp 2a/2b).
+  outputs see the cells), ``B`` (each layer sees all layers below, no recurrence but the CEC; Exp 2a/2b) or
+  ``cells`` (cells and gates see the inputs and the previous step's cell outputs, no gate-to-gate recurrence;
+  the outputs see the cells: the IDSIA code's default, PAPER.md §10.2; fewer weights than Table 10).
 * ``output_gate``: whether blocks have output gates (not in Exp 2a/2b).
 * ``bias``: ``none`` | ``gates`` (Table 10 "ga") | ``hidden`` ("b1": cells and gates) | ``all`` (every
   non-input unit).
 * ``in_gate_bias``, ``out_gate_bias``: initial gate biases, one per block, or ``None`` (random, like every
   other weight).
 * ``init``: all weights start uniform in [-init, init].
+* ``bias_init``: ``exact`` (a configured gate bias replaces the random bias weight) or ``jitter`` (it is added
+  to it, as in the JKU simulator, PAPER.md §10.1).
+* ``r_bias``: interval of the random gate biases, ``init`` ([-init, init]) or ``0.1`` ([-0.1, 0.1], Table
+  10's caption, §1.8 CONFLICT); a jittered bias adds to this random value.
+* ``reset``: the previous-step activation of every cell and gate at sequence start (0; 0.5 in the JKU
+  simulator, §10.1); states and traces always start at 0.
+* ``error_factor``: e_k = error_factor f'(net_k)(t_k - y_k); 1 (eq. 19: the factor 2 of dE/dy is inside
+  ``lr``, as in both authors' codes, §10) or 2.
 * ``g``: ``g2`` (4/(1+e^-x) - 2, range [-2, 2]) or ``g1`` (logistic); ``h``: ``h1`` (2/(1+e^-x) - 1) or
   ``id``.
 * ``grow``: sequential network construction (§1.8 remedy 1, used in Exp 2a/2b; the rule is UNSPECIFIED in
@@ -21,11 +31,15 @@ Hyperparameters (paper defaults per task come from the task, Table 10):
   ``grow_window``, so they do not depend on the chunk size.
 * ``update``: ``step`` applies each step's weight change at once (online, RTRL style), ``sequence`` sums the
   changes over the sequence. PAPER.md §1.9 leaves this open; it matters only for tasks with targets at
-  several steps (Exp 1, 2a, 2b). See docs/deviations.md.
+  several steps (Exp 1, 2a, 2b). ``epoch`` sums them over ``epoch`` training sequences and applies them at the
+  end of each such epoch (the JKU simulator, §10.1; without its quirk of applying them one step into the
+  next sequence); the sums and the position in the epoch live in ``state.extra`` (``acc``, ``pos``), so the
+  result does not depend on the chunk size. See docs/deviations.md.
 
 Weight layout, one flat float64 vector: W_in [C, n_z], W_out [C, n_z], W_c [C*S, n_z], b_in, b_out, b_c,
-W_k [n_out, n_src], b_k, where n_z = n_in + C*S + 2C under F (n_in + C*S + C without output gates) and n_in
-under B; n_src = C*S under F and n_in + C*S under B. A bias vector has length 0 when absent.
+W_k [n_out, n_src], b_k, where n_z = n_in + C*S + 2C under F (n_in + C*S + C without output gates), n_in + C*S
+under cells and n_in under B; n_src = C*S under F and cells and n_in + C*S under B. A bias vector has length 0
+when absent.
 """
 
 from __future__ import annotations
@@ -59,8 +73,10 @@ class LSTM(Model):
                 "connectivity",
                 "str",
                 "F",
-                "F (recurrent hidden layer) | B (layered, no recurrence)",
-                choices=("F", "B"),
+                "F (recurrent hidden layer: cells and gates see the previous cells and gates) | B (layered, no "
+                "recurrence) | cells (cells and gates see the previous cell outputs only, no gate-to-gate "
+                "recurrence; the IDSIA code, PAPER.md §10.2)",
+                choices=("F", "B", "cells"),
             ),
             Param("output_gate", "bool", True, "blocks have output gates"),
             Param("bias", "str", "all", "units with bias weights", choices=tuple(_BIASED)),
@@ -83,10 +99,61 @@ class LSTM(Model):
                 high=1e3,
             ),
             Param("init", "float", 0.1, "initial weights uniform in [-init, init]", low=0.0, high=1e3),
+            Param(
+                "bias_init",
+                "str",
+                "exact",
+                "how a configured gate bias is set: exact (it replaces the random bias weight) | jitter (it is "
+                "added to the random bias weight, as in the JKU simulator, PAPER.md §10.1)",
+                choices=("exact", "jitter"),
+            ),
+            Param(
+                "r_bias",
+                "str",
+                "init",
+                "interval of the random ('r') gate biases: init ([-init, init] like every weight) | 0.1 "
+                "([-0.1, 0.1], Table 10's caption; PAPER.md §1.8 CONFLICT)",
+                choices=("init", "0.1"),
+            ),
+            Param(
+                "reset",
+                "float",
+                0.0,
+                "previous-step activation of every cell and gate at sequence start (states and traces are 0): "
+                "0 (PAPER.md §1.3) or 0.5 (the JKU simulator, §10.1)",
+                low=0.0,
+                high=1.0,
+            ),
+            Param(
+                "error_factor",
+                "int",
+                1,
+                "factor of the output error e_k = factor f'(net_k)(t_k - y_k): 1 (the factor 2 of dE/dy is "
+                "inside lr, PAPER.md §1.5; the JKU and IDSIA codes, §10) | 2 (the full derivative of the squared "
+                "error)",
+                low=1,
+                high=2,
+            ),
             Param("lr", "float", 0.5, "learning rate alpha", low=0.0, high=1e3),
             Param("g", "str", "g2", "cell-input squashing: g2 in [-2,2] | g1 logistic", choices=("g2", "g1")),
             Param("h", "str", "h1", "cell-output squashing: h1 in [-1,1] | id", choices=("h1", "id")),
-            Param("update", "str", "step", "when weights change: step | sequence", choices=("step", "sequence")),
+            Param(
+                "update",
+                "str",
+                "step",
+                "when weights change: step | sequence | epoch (summed over `epoch` sequences, applied at the end "
+                "of each; the JKU simulator, PAPER.md §10.1)",
+                choices=("step", "sequence", "epoch"),
+            ),
+            Param(
+                "epoch",
+                "int",
+                1000,
+                "update=epoch: training sequences per epoch (for a fixed training set, set it to the set's size, "
+                "e.g. reber's); ignored otherwise",
+                low=1,
+                high=1_000_000_000,
+            ),
             Param(
                 "grow",
                 "str",
@@ -139,6 +206,9 @@ class LSTM(Model):
         if self.hp["connectivity"] == "F":
             n_z = self.n_in + C * S + C + (C if og else 0)
             n_src = C * S
+        elif self.hp["connectivity"] == "cells":
+            n_z = self.n_in + C * S
+            n_src = C * S
         else:
             n_z = self.n_in
             n_src = self.n_in + C * S
@@ -171,22 +241,33 @@ class LSTM(Model):
         n_z, n_src, K = sh["W_c"][1], sh["W_k"][1], self.n_out
         traces = 2 * CS * (n_z + 1)
         work = n_z + n_src + 6 * CS + 4 * C + 2 * K
-        sums = W if self.hp["update"] == "sequence" else 0
+        sums = W if self.hp["update"] in ("sequence", "epoch") else 0
         return Footprint(
             bytes=8 * (3 * W + sums + traces + work),
             flops_per_step=4 * W + 2 * traces + 2 * K * CS + 30 * CS + 20 * (C + K),
         )
 
     def init_state(self, rng: np.random.Generator) -> TrainState:
+        """Every weight uniform in [-init, init]; with r_bias=0.1 the gate biases are then drawn again from
+        [-0.1, 0.1]; a configured gate bias replaces its random value (bias_init=exact) or is added to it
+        (jitter). With update=epoch, ``extra`` also holds the epoch's summed changes ``acc`` (shaped like the
+        flat weight vector) and the number ``pos`` of sequences of the epoch done."""
         r = self.hp["init"]
         w = rng.uniform(-r, r, self.layout.size)
         v = self.views(w)
-        if self.hp["in_gate_bias"] is not None:
-            v["b_in"][:] = self.hp["in_gate_bias"]
-        if self.hp["out_gate_bias"] is not None:
-            v["b_out"][:] = self.hp["out_gate_bias"]
+        for key, name in (("in_gate_bias", "b_in"), ("out_gate_bias", "b_out")):
+            if self.hp["r_bias"] == "0.1" and v[name].size:
+                v[name][:] = rng.uniform(-0.1, 0.1, v[name].size)
+            if self.hp[key] is not None:
+                if self.hp["bias_init"] == "jitter":
+                    v[name][:] += self.hp[key]
+                else:
+                    v[name][:] = self.hp[key]
         growing = self.hp["grow"] == "plateau"
-        return TrainState(w, {"n_act": 0 if growing else self.hp["blocks"], "pending": [], "prev": None})
+        extra = {"n_act": 0 if growing else self.hp["blocks"], "pending": [], "prev": None}
+        if self.hp["update"] == "epoch":
+            extra.update(acc=np.zeros(self.layout.size), pos=0)
+        return TrainState(w, extra)
 
     @property
     def period(self) -> int:
@@ -215,6 +296,16 @@ class LSTM(Model):
         self.check_batch(batch)
         v = self.views(state.w)
         outputs = np.zeros(batch.targets.shape)
+        update, ex = self.hp["update"], state.extra
+        epoch, pos = 1, 0
+        if update == "step":  # the changes go straight into the weights
+            d = v
+        elif update == "sequence":  # ... or into their sums over a sequence
+            d = self.views(np.zeros(self.layout.size))
+        else:  # ... or over an epoch, carried over from chunk to chunk
+            ex["acc"] = np.ascontiguousarray(ex["acc"], dtype=np.float64)
+            d = self.views(ex["acc"])
+            epoch, pos = self.hp["epoch"], int(ex["pos"])
         status, n_done = lstm_chunk(
             state.w,
             v["W_in"],
@@ -231,15 +322,22 @@ class LSTM(Model):
             batch.mask,
             batch.lengths,
             self.hp["block_size"],
-            self.hp["blocks"] if state.extra is None else state.extra["n_act"],
-            self.hp["connectivity"] == "F",
+            self.hp["blocks"] if ex is None else ex["n_act"],
+            self.hp["connectivity"] != "B",
             G2 if self.hp["g"] == "g2" else G1,
             H1 if self.hp["h"] == "h1" else HID,
-            self.hp["lr"],
+            self.hp["lr"] * self.hp["error_factor"],  # exact: the factor is 1 or 2
             learn,
-            self.hp["update"] == "step",
+            update == "step",
             outputs,
+            self.hp["reset"],
+            self.hp["connectivity"] == "F",
+            epoch,
+            pos,
+            *(d[name] for name in ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k")),
         )
+        if learn and update == "epoch":
+            ex["pos"] = (pos + int(n_done)) % epoch
         return ChunkResult(int(status), int(n_done), outputs)
 
     def train_chunk(self, state: TrainState, batch) -> ChunkResult:
@@ -265,7 +363,8 @@ class LSTM(Model):
         v = self.views(state.w)
         C, S = self.hp["blocks"], self.hp["block_size"]
         n_act = C if state.extra is None else int(state.extra["n_act"])
-        og, conn_f = self.hp["output_gate"], self.hp["connectivity"] == "F"
+        og, conn = self.hp["output_gate"], self.hp["connectivity"]
+        conn_f = conn != "B"  # the outputs see the cells only
         L = int(batch.lengths[0])
         x = batch.inputs[0, :L]
 
@@ -279,14 +378,18 @@ class LSTM(Model):
         active = np.arange(C) < n_act
         cells = np.repeat(active, S)
         block = np.arange(C * S) // S
-        y_in, y_out = np.zeros(C), np.full(C, 0.0 if og else 1.0)
-        s, y_c = np.zeros(C * S), np.zeros(C * S)
+        y0 = self.hp["reset"]
+        y_in, y_out = np.where(active, y0, 0.0), np.where(active, y0, 0.0) if og else np.ones(C)
+        s, y_c = np.zeros(C * S), np.where(cells, y0, 0.0)
         out = {
             k: np.zeros((L, n))
             for k, n in (("y_in", C), ("y_out", C), ("s_c", C * S), ("y_c", C * S), ("outputs", self.n_out))
         }
         for t in range(L):
-            z = np.concatenate([x[t], y_c, y_in, y_out if og else []]) if conn_f else x[t]
+            if conn == "F":
+                z = np.concatenate([x[t], y_c, y_in, y_out if og else []])
+            else:
+                z = np.concatenate([x[t], y_c]) if conn == "cells" else x[t]
             y_in = np.where(active, f(v["W_in"] @ z + b_in), y_in)
             if og:
                 y_out = np.where(active, f(v["W_out"] @ z + b_out), y_out)

@@ -12,7 +12,14 @@ Implements, one time step at a time and one equation per line, PAPER.md:
   forward derivative traces ds_dw_in, ds_dw_c (eqs. 25, 27, accumulated at every step, reset at sequence
   start) and the updates of input-gate and cell-input weights (eqs. 26, 28);
 * §1.9 the two readings of "on-line": ``update="step"`` applies each step's deltas at once,
-  ``update="sequence"`` sums them and applies them at the sequence end.
+  ``update="sequence"`` sums them and applies them at the sequence end; and the JKU simulator's
+  ``update="epoch"`` (§10.1), which sums them over ``epoch`` sequences (counted from the first sequence
+  given) and applies them at the end of each epoch;
+* the protocol options of the authors' codes (§10): ``reset`` (the previous-step activation of every cell
+  and gate at sequence start: 0, or the JKU simulator's 0.5; states and traces stay 0), ``error_factor``
+  (e_k = error_factor f'(net_k)(t_k - y_k): 1 as in the paper's eq. 19, 2 for the full derivative of the
+  squared error) and connectivity ``"cells"`` (§10.2: cells and gates see the inputs and the previous cell
+  outputs, not the gates).
 
 There are no conventional hidden units (eqs. 11, 20 are not needed). Deliberately slow and obvious: loops
 over sequences, time steps, blocks and cells; no numba. ``lstm97.models.lstm`` is tested against it.
@@ -22,8 +29,8 @@ Layout (shared with the kernel, which gives the same arrays as named views of it
 * cells c = 0..C*S-1, cell c belongs to block j = c // S; block j has input gate in_j and, if
   ``output_gate``, output gate out_j;
 * hidden source vector z(t): connectivity "F": [x(t), y_c(t-1), y_in(t-1), y_out(t-1) (if output gate)];
-  connectivity "B": x(t). All previous activations are 0 at t = 0;
-* output source vector ysrc(t): "F": y_c(t); "B": [x(t), y_c(t)];
+  "cells": [x(t), y_c(t-1)]; "B": x(t). All previous activations are ``reset`` (default 0) at t = 0;
+* output source vector ysrc(t): "F" and "cells": y_c(t); "B": [x(t), y_c(t)];
 * ``W_in`` [C, n_z], ``W_out`` [C, n_z] ([0, n_z] without output gate), ``W_c`` [C*S, n_z],
   ``W_k`` [n_out, n_ysrc]; biases ``b_in`` [C], ``b_out`` [C], ``b_c`` [C*S], ``b_k`` [n_out], each of
   length 0 when absent. bias "none": no biases; "gates": b_in, b_out; "hidden": b_in, b_out, b_c;
@@ -54,8 +61,10 @@ _BIASED = {
 def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     """A complete, checked configuration dict.
 
-    Keys: n_in, n_out, blocks (C), block_size (S), connectivity ("F"/"B"), output_gate (bool),
-    bias ("none"/"gates"/"hidden"/"all"), g ("g2"/"g1"), h ("h1"/"id"), lr, update ("step"/"sequence").
+    Keys: n_in, n_out, blocks (C), block_size (S), connectivity ("F"/"B"/"cells"), output_gate (bool),
+    bias ("none"/"gates"/"hidden"/"all"), g ("g2"/"g1"), h ("h1"/"id"), lr, update
+    ("step"/"sequence"/"epoch"), epoch (sequences per epoch, default 1), reset (previous-step activations at
+    sequence start, default 0), error_factor (1 or 2, default 1).
     ``C`` and ``S`` are accepted as aliases of ``blocks`` and ``block_size``.
     """
     merged = dict(cfg or {})
@@ -76,12 +85,16 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "h": str(merged.get("h", "h1")),
         "lr": float(merged.get("lr", 0.1)),
         "update": str(merged.get("update", "step")),
+        "epoch": int(merged.get("epoch", 1)),
+        "reset": float(merged.get("reset", 0.0)),
+        "error_factor": float(merged.get("error_factor", 1.0)),
     }
-    assert out["connectivity"] in ("F", "B"), out["connectivity"]
+    assert out["connectivity"] in ("F", "B", "cells"), out["connectivity"]
     assert out["bias"] in _BIASED, out["bias"]
     assert out["g"] in ("g2", "g1"), out["g"]
     assert out["h"] in ("h1", "id"), out["h"]
-    assert out["update"] in ("step", "sequence"), out["update"]
+    assert out["update"] in ("step", "sequence", "epoch"), out["update"]
+    assert out["epoch"] >= 1
     assert out["blocks"] >= 1 and out["block_size"] >= 1
     return out
 
@@ -91,18 +104,20 @@ def n_z(cfg: Mapping[str, Any]) -> int:
     C, S = cfg["blocks"], cfg["block_size"]
     if cfg["connectivity"] == "B":
         return cfg["n_in"]
+    if cfg["connectivity"] == "cells":
+        return cfg["n_in"] + C * S
     return cfg["n_in"] + C * S + C + (C if cfg["output_gate"] else 0)
 
 
 def n_ysrc(cfg: Mapping[str, Any]) -> int:
     """Length of the output source vector ysrc(t)."""
     n_cells = cfg["blocks"] * cfg["block_size"]
-    return n_cells if cfg["connectivity"] == "F" else cfg["n_in"] + n_cells
+    return cfg["n_in"] + n_cells if cfg["connectivity"] == "B" else n_cells
 
 
 def cell_column(cfg: Mapping[str, Any], c: int) -> int:
     """col(c): the column of cell c's output y_c in ysrc (and so in W_k)."""
-    return c if cfg["connectivity"] == "F" else cfg["n_in"] + c
+    return cfg["n_in"] + c if cfg["connectivity"] == "B" else c
 
 
 def recurrent_columns(cfg: Mapping[str, Any]) -> slice:
@@ -234,18 +249,19 @@ def reference_train(
     assert inputs.shape == (n, L, n_in) and targets.shape == (n, L, n_out) and lengths.shape == (n,)
     outputs = np.zeros((n, L, n_out))
 
+    summed = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}  # for update == "sequence" or "epoch"
     for i in range(n):
-        # Reset activations, internal states and traces at sequence start (§1.3).
-        y_c_prev = np.zeros(n_cells)
-        y_in_prev = np.zeros(C)
-        y_out_prev = np.zeros(C)
+        # Reset activations, internal states and traces at sequence start (§1.3); the JKU simulator sets the
+        # previous-step activations to 0.5 instead of 0 (§10.1).
+        y_c_prev = np.full(n_cells, cfg["reset"])
+        y_in_prev = np.full(C, cfg["reset"])
+        y_out_prev = np.full(C, cfg["reset"])
         s_c = np.zeros(n_cells)
         n_z_ = n_z(cfg)
         ds_dw_in = np.zeros((n_cells, n_z_))  # d s_c / d W_in[block(c), m]   (eq. 25)
         ds_db_in = np.zeros(n_cells)  # d s_c / d b_in[block(c)]       (eq. 25, source 1)
         ds_dw_c = np.zeros((n_cells, n_z_))  # d s_c / d W_c[c, m]            (eq. 27)
         ds_db_c = np.zeros(n_cells)  # d s_c / d b_c[c]               (eq. 27, source 1)
-        summed = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}  # for update == "sequence"
 
         for t in range(int(lengths[i])):
             x = inputs[i, t]
@@ -253,6 +269,8 @@ def reference_train(
             if cfg["connectivity"] == "F":
                 parts = [x, y_c_prev, y_in_prev] + ([y_out_prev] if has_out_gate else [])
                 z = np.concatenate(parts)
+            elif cfg["connectivity"] == "cells":
+                z = np.concatenate([x, y_c_prev])
             else:
                 z = x.copy()
 
@@ -273,7 +291,7 @@ def reference_train(
                 s_c_new[c] = s_c[c] + y_in[j] * g(net_c[c])
                 y_c[c] = y_out[j] * h(s_c_new[c])
             s_c = s_c_new
-            ysrc = y_c.copy() if cfg["connectivity"] == "F" else np.concatenate([x, y_c])
+            ysrc = np.concatenate([x, y_c]) if cfg["connectivity"] == "B" else y_c.copy()
             net_k = p["W_k"] @ ysrc + (p["b_k"] if has_b_k else 0.0)
             y_k = f(net_k)
             outputs[i, t] = y_k
@@ -289,7 +307,7 @@ def reference_train(
             # ---- errors and weight changes, only where there is a target ----
             if learn and mask[i, t]:
                 d = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}
-                e_k = f_prime(net_k) * (targets[i, t] - y_k)  # eq. 19
+                e_k = cfg["error_factor"] * f_prime(net_k) * (targets[i, t] - y_k)  # eq. 19 (factor 1 there)
                 # error arriving at each cell output: sum_k w_{k c} e_k
                 back = np.array([np.sum(p["W_k"][:, cell_column(cfg, c)] * e_k) for c in range(n_cells)])
                 e_out = np.zeros(C)
@@ -325,9 +343,10 @@ def reference_train(
             y_c_prev, y_in_prev = y_c, y_in
             y_out_prev = y_out if has_out_gate else np.zeros(C)
 
-        if cfg["update"] == "sequence":
+        if cfg["update"] == "sequence" or (cfg["update"] == "epoch" and (i + 1) % cfg["epoch"] == 0):
             for k in PARAM_NAMES:
                 p[k] += summed[k]
+                summed[k][...] = 0.0
     return p, outputs
 
 
