@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm97.tasks.criteria import WindowRule, st3
+from lstm97.tasks.criteria import WindowRule, all_correct, st3
 
 
 def first_hold_bruteforce(rule, errors, correct):
@@ -71,3 +71,21 @@ def test_chunked_scan_equals_bruteforce(seed, window, max_wrong, beta, sizes):
 @pytest.mark.parametrize("beta", [0.01, 0.1])
 def test_st3_name(beta):
     assert st3(beta).name == f"ST3({beta:g})" and st3(beta).window == 2000
+
+
+@pytest.mark.parametrize("sizes", [[25_000], [1] * 50 + [24_950], [256] * 98, [9_999, 1, 1, 15_000], [4096] * 7])
+def test_exp2_window_stops_at_the_first_10000_correct_in_a_row(sizes):
+    """Exp 2 ``success=window``: all_correct(10_000) holds at the first sequence that completes 10,000
+    correct training sequences in a row (hand-made: the last wrong one at index 7_321 -> stop at 17_321)."""
+    rule = all_correct(10_000, name="w")
+    assert (rule.window, rule.max_wrong, rule.max_mean_error, rule.name) == (10_000, 0, math.inf, "w")
+    correct = np.ones(25_000, bool)
+    correct[[0, 17, 5_000, 7_321]] = False
+    errors = np.full(25_000, 9.9)  # the error is not looked at
+    assert scan_in_chunks(rule, errors, correct, sizes) == 7_321 + 10_000
+    correct[:] = True  # all correct from the start: the first full window, sequence 10,000 (index 9,999)
+    assert scan_in_chunks(rule, errors, correct, sizes) == 9_999
+    correct[[9_998, 19_998]] = False  # every full window (ending at 9_999..24_999) holds one of them
+    assert scan_in_chunks(rule, errors, correct, sizes) == -1
+    correct[19_998] = True  # the window 9_999..19_998 is the first without a wrong one
+    assert scan_in_chunks(rule, errors, correct, sizes) == 9_998 + 10_000

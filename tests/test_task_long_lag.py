@@ -100,7 +100,7 @@ def test_2a_2b_correct():
 @pytest.mark.parametrize("variant", ["a", "b"])
 def test_long_lag_spec_protocol_weights(variant):
     task = LongLag(variant=variant)
-    assert task.params == {"p": 100, "variant": variant, "check_every": 100}
+    assert task.params == {"p": 100, "variant": variant, "check_every": 100, "success": "frozen"}
     assert task.n_in == 101 and task.n_out == 101 and task.tolerance == 0.25 and task.spec.version == 1
     assert "§3.2" in task.spec.paper and "§3.3" in task.spec.paper and "Table 10" in task.spec.paper
     proto = task.protocol()
@@ -220,7 +220,7 @@ def test_2c_correct_is_abs_02_at_the_end():
 
 def test_2c_spec_protocol_weights():
     task = LongLagDistractors()
-    assert task.params == {"q": 50, "p": 50, "check_every": 1000}
+    assert task.params == {"q": 50, "p": 50, "check_every": 1000, "success": "frozen"}
     assert task.n_in == 54 and task.n_out == 2 and task.tolerance == 0.2 and task.spec.version == 1
     assert "§3.4" in task.spec.paper and "Table 3" in task.spec.paper
     proto = task.protocol()

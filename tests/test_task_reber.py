@@ -268,7 +268,8 @@ def test_contract():
 
 def test_spec_and_weight_counts():
     task = Reber()
-    assert task.name == "reber" and task.spec.version == 1 and [p.name for p in task.spec.params] == ["check_every"]
+    assert task.name == "reber" and task.spec.version == 1
+    assert [p.name for p in task.spec.params] == ["check_every", "targets", "order", "success", "beta"]
     assert task.n_in == 7 and task.n_out == 7
     assert "§3.1" in task.spec.paper and "Table 10" in task.spec.paper
     assert LSTM.for_task(task).n_weights == 276  # row 1-5: 3 blocks of size 2

@@ -176,6 +176,8 @@ def run_trial(
         n = min(chunk, cfg.max_sequences - seen, *(p - seen % p for p in periods))
         if train_set is None:
             batch = task.sample(rng.train, n)
+        elif proto.order == "file":  # the training set in its order, epoch after epoch (JKU, §10.1)
+            batch = train_set.take((seen + np.arange(n, dtype=np.int64)) % len(train_set))
         else:  # "t1": exemplars drawn at random from the fixed training set
             batch = train_set.take(np.floor(rng.train.random(n) * len(train_set)).astype(np.int64))
         before = state.copy()

@@ -118,6 +118,10 @@ class TaskSpec:
     version: int = 1
 
 
+#: How exemplars are taken from a fixed training set (:attr:`Protocol.order`).
+ORDERS = ("random", "file")
+
+
 @dataclass(frozen=True)
 class Protocol:
     """How a trial of this task is run (PAPER.md Table 11).
@@ -126,7 +130,10 @@ class Protocol:
     recorded too (e.g. ST1 before ST2). ``max_sequences`` is the budget, ``n_test`` the size of the final
     test on fresh sequences. ``n_eval`` is the size of a fixed evaluation set drawn once per trial (used by
     EvalRule); with ``test_on_eval`` the final test is that set instead of fresh sequences. With
-    ``n_train`` > 0, training exemplars are drawn at random from a fixed training set of that size ("t1").
+    ``n_train`` > 0, training exemplars come from a fixed training set of that size ("t1"): with ``order``
+    "random" (the paper's "t1", Table 11) each is drawn at random, with replacement; with "file" (the JKU
+    simulator, PAPER.md §10.1) the set is presented in its order, epoch after epoch (training sequence s,
+    counting from 0, is exemplar s mod n_train).
     """
 
     stop: StopRule
@@ -137,6 +144,11 @@ class Protocol:
     n_eval: int = 0
     n_train: int = 0
     test_on_eval: bool = False
+    order: str = "random"
+
+    def __post_init__(self) -> None:
+        if self.order not in ORDERS:
+            raise ValueError(f"Protocol.order must be one of {ORDERS}, got {self.order!r}")
 
 
 class Task:

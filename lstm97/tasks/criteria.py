@@ -23,7 +23,10 @@ The paper's rules:
   cannot hold before 2000 sequences have been seen (Exps 4, 6).
 * Exp 5's "fewer than n_seq of the 2000 most recent sequences have absolute error > 0.04":
   ``WindowRule(2000, max_wrong=n_seq - 1)``.
-* Exp 2's "10,000 successive randomly chosen sequences" correct: ``EvalRule(every, fresh=10_000)``.
+* Exp 2's "10,000 successive randomly chosen sequences" correct: ``EvalRule(every, fresh=10_000)`` (a frozen
+  net tested on fresh sequences); the other reading, the 10,000 most recent *training* sequences all processed
+  correctly, is :func:`all_correct` ``(10_000)`` = ``WindowRule(10_000, max_wrong=0)`` (task option
+  ``success=window``).
 * Exp 3's ST1 and ST2 on a fixed 256-sequence test set: ``EvalRule(every, max_wrong, max_mean_abs)``.
 * Exp 1's "training and test set correctly predicted": ``EvalRule(every, sets=("train", "eval"))``.
 """
@@ -89,6 +92,11 @@ class WindowRule(StopRule):
 def st3(beta: float, window: int = 2000) -> WindowRule:
     """ST3(beta): mean training error below beta and the ``window`` most recent sequences all correct."""
     return WindowRule(window=window, max_wrong=0, max_mean_error=beta, name=f"ST3({beta:g})")
+
+
+def all_correct(window: int, name: str = "window") -> WindowRule:
+    """The ``window`` most recent training sequences all processed correctly (no bound on the error)."""
+    return WindowRule(window=window, max_wrong=0, name=name)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,15 @@ the k most active outputs are exactly the k legal next symbols (k is 1 or 2).
 Choices where PAPER.md is open (see docs/deviations.md):
 
 * Target encoding (UNSPECIFIED, §9): the one-hot code of the actual next symbol (as PAPER.md assumes).
+  Option ``targets=legal`` (the IDSIA generator, §10.2): every legal next symbol is 1 ("two-hot" where there
+  are two), the others 0. It changes the targets, hence what the net is trained on and the error
+  (``Task.error``, ``abs_error``), but not the success test, which reads ``info["legal"]`` in both cases; the
+  ideal outputs are then the targets themselves.
+* Success test option ``success=abs`` (with ``targets=legal`` only): ABS(``beta``), the misclassification rule
+  of the JKU simulator (§10.1, "the largest absolute output error exceeds a threshold") and of the IDSIA code
+  (§10.2, "every output's absolute error below a threshold"), neither of which has the "k most active" rule.
+  ``beta`` is not in PAPER.md; its default 0.5 makes the rule "every legal output above 0.5 and every illegal
+  one below", which implies the top-k rule. NaN outputs are wrong.
 * Ties in the success test: "the k most active outputs" is ambiguous when a legal and an illegal output are
   exactly equal; a step is correct only when every legal output is strictly above every illegal one (ties
   count as wrong, so constant outputs, e.g. a net saturated at 1.0, are never correct; nor are NaN outputs).
@@ -38,7 +47,9 @@ Choices where PAPER.md is open (see docs/deviations.md):
   reaches a multiple of ``check_every`` (how often the paper checked is UNSPECIFIED; default 256), the runner
   evaluates the current weights on both fixed sets (``EvalRule(sets=("train", "eval"))``) and stops at the
   first check at which every string of both is correct; "success after" is that count. The final test is
-  the 256-string test set itself (``test_on_eval``).
+  the 256-string test set itself (``test_on_eval``). Option ``order=file`` (the JKU simulator, §10.1, which
+  has no random exemplar selection): the training set is presented in its order, epoch after epoch
+  (training string s, counting from 0, is set element s mod 256); it consumes no random numbers.
 """
 
 from __future__ import annotations
@@ -47,8 +58,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import UserError
 from ..params import Param
-from .base import Protocol, SequenceBatch, Task, TaskSpec
+from .base import Protocol, SequenceBatch, Task, TaskSpec, max_abs_error
 from .criteria import EvalRule
 
 #: Training budget in string presentations (the paper gives none; about 25x its slowest LSTM mean, 39,740).
@@ -110,6 +122,39 @@ class Reber(Task):
                 low=1,
                 high=10_000_000,
             ),
+            Param(
+                "targets",
+                "str",
+                "next",
+                "next: one-hot code of the actual next symbol (PAPER.md §3.1, §9) | legal: every legal next "
+                "symbol set to 1, 'two-hot' (the IDSIA Reber generator, PAPER.md §10.2)",
+                choices=("next", "legal"),
+            ),
+            Param(
+                "order",
+                "str",
+                "random",
+                "random: training strings drawn at random from the fixed set ('t1', PAPER.md §3.1, Table 11) | "
+                "file: the fixed set presented in order, epoch after epoch (the JKU simulator, PAPER.md §10.1)",
+                choices=("random", "file"),
+            ),
+            Param(
+                "success",
+                "str",
+                "top-k",
+                "top-k: at every step the k legal next symbols are the k most active outputs (PAPER.md §3.1) | "
+                "abs: ABS(beta), every output within beta of its target at every step (the JKU and IDSIA "
+                "programs' misclassification rule, PAPER.md §10.1, §10.2; needs targets=legal)",
+                choices=("top-k", "abs"),
+            ),
+            Param(
+                "beta",
+                "float",
+                0.5,
+                "success=abs: the largest absolute output error allowed (not given in PAPER.md)",
+                low=1e-6,
+                high=1.0,
+            ),
         ),
         version=1,
     )
@@ -148,6 +193,11 @@ class Reber(Task):
 
     def protocol(self) -> Protocol:
         every = self.params["check_every"]
+        order = self.params["order"]
+        drawn = "drawn at random from" if order == "random" else "presented in order (epoch after epoch) from"
+        how = ""
+        if self.params["success"] == "abs":
+            how = f" (ABS({self.params['beta']:g}): every output within {self.params['beta']:g} of its target)"
         return Protocol(
             stop=EvalRule(every=every, sets=("train", "eval"), name="train+test correct"),
             max_sequences=BUDGET,
@@ -155,12 +205,13 @@ class Reber(Task):
             n_train=self.train_size,
             n_eval=self.test_size,
             test_on_eval=True,
-            description=f"every symbol of every training and test string predicted correctly, checked after "
-            f"every {every} training strings drawn at random from the {self.train_size}-string set",
+            order=order,
+            description=f"every symbol of every training and test string predicted correctly{how}, checked after "
+            f"every {every} training strings {drawn} the {self.train_size}-string set",
         )
 
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
-        return self._batch([_draw(rng) for _ in range(n)])
+        return self._batch([_draw(rng) for _ in range(n)], self.params["targets"])
 
     def make_sets(
         self,
@@ -182,7 +233,8 @@ class Reber(Task):
             drawn = _draw(test_rng)
             if drawn[0] not in seen:
                 test.append(drawn)
-        return self._batch(train), self._batch(test)
+        mode = self.params["targets"]
+        return self._batch(train, mode), self._batch(test, mode)
 
     def fixed_sets(
         self, train_rng: np.random.Generator, eval_rng: np.random.Generator
@@ -190,7 +242,16 @@ class Reber(Task):
         """The trial's 256 training strings (from ``train_rng``) and 256 test strings that exclude them."""
         return self.make_sets(train_rng, self.train_size, self.test_size, test_rng=eval_rng)
 
+    def validate(self) -> None:
+        if self.params["success"] == "abs" and self.params["targets"] != "legal":
+            raise UserError(
+                "parameter success=abs needs targets=legal: with one-hot next-symbol targets no prediction is "
+                "within beta < 0.5 of the target at a step with two legal symbols (use success=top-k)"
+            )
+
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        if self.params["success"] == "abs":
+            return max_abs_error(batch, outputs) < self.params["beta"]
         L = batch.mask.shape[1]
         legal = batch.info["legal"][:, :L]
         outputs = outputs[:, :L]
@@ -199,12 +260,15 @@ class Reber(Task):
         return np.where(batch.mask, lowest_legal > highest_illegal, True).all(axis=1)
 
     def ideal_outputs(self, batch: SequenceBatch) -> np.ndarray:
-        """The best prediction: probability 1/k for each of the k legal next symbols (0 in padding)."""
+        """The best prediction: probability 1/k for each of the k legal next symbols (0 in padding); with
+        ``targets="legal"`` the targets themselves (1 for every legal next symbol)."""
+        if self.params["targets"] == "legal":
+            return batch.targets
         legal = batch.info["legal"]
         return legal / np.maximum(legal.sum(axis=2), 1)[:, :, None]
 
     @staticmethod
-    def _batch(strings: Sequence[tuple[tuple[int, ...], tuple[int, ...]]]) -> SequenceBatch:
+    def _batch(strings: Sequence[tuple[tuple[int, ...], tuple[int, ...]]], targets: str = "next") -> SequenceBatch:
         n = len(strings)
         lengths = np.array([len(syms) - 1 for syms, _ in strings], dtype=np.int64)
         L = int(lengths.max()) if n else 0
@@ -219,8 +283,11 @@ class Reber(Task):
         mask = active >= 0
         rows, steps = np.nonzero(mask)
         inputs = np.zeros((n, L, 7))
-        targets = np.zeros((n, L, 7))
         inputs[rows, steps, active[rows, steps]] = 1.0
-        targets[rows, steps, following[rows, steps]] = 1.0
         legal_sets = ((bits[:, :, None] >> np.arange(7)) & 1).astype(bool)
-        return SequenceBatch(inputs, targets, mask, lengths, {"legal": legal_sets, "active": active})
+        if targets == "legal":  # "two-hot": every legal next symbol is 1 (0 in padding: no legal symbols there)
+            target = legal_sets.astype(np.float64)
+        else:
+            target = np.zeros((n, L, 7))
+            target[rows, steps, following[rows, steps]] = 1.0
+        return SequenceBatch(inputs, target, mask, lengths, {"legal": legal_sets, "active": active})
