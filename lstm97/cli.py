@@ -228,7 +228,8 @@ def _show_task(registry, name: str, params: dict[str, str]) -> None:
         click.echo(f"    {kind}: {_rule_text(rule)}")
     click.echo(f"    budget: {proto.max_sequences:,} training sequences")
     if proto.n_train:
-        click.echo(f"    training: exemplars drawn at random from a fixed set of {proto.n_train:,} sequences")
+        how = "in the set's order, epoch after epoch," if proto.order == "file" else "at random"
+        click.echo(f"    training: exemplars drawn {how} from a fixed set of {proto.n_train:,} sequences")
     if proto.n_eval:
         click.echo(f"    evaluation set: {proto.n_eval:,} sequences drawn once per trial")
     test = (

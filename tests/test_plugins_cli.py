@@ -197,7 +197,8 @@ def test_model_detail_with_a_tasks_paper_defaults():
     res = invoke("models", "rtrl", "--task", "long-lag")
     assert res.exit_code == 0, res.output
     out = res.output
-    assert "hyperparameters on long-lag(p=100, variant=a, check_every=100) (its paper defaults over" in out
+    header = "hyperparameters on long-lag(p=100, variant=a, check_every=100, success=frozen) (its paper defaults over"
+    assert header in out
     assert "hidden = 1 " in out and "[long-lag's paper default; declared 3]" in out
     assert "update = 'step'" in out and "10,404 weights for long-lag(p=100" in out
     out = invoke("models", "rtrl", "--task", "long-lag", "-p", "p=4").output

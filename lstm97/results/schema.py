@@ -2,9 +2,9 @@
 
 One row per trial in ``trials`` (UNIQUE on config key and seed, so a trial is never stored twice), its
 learning curve in ``curves``, ``meta`` holding ``schema_version``, and ``ablations`` naming the configurations
-of each ablation (``lstm97 ablate``: a preset and its variants, one configuration key per variant). The trial's final weight vector is kept
-in ``trials.weights`` (little-endian float64 bytes, NULL when the record has none); it is read only by
-``Store.weights``, never into the trial tables.
+of each ablation (``lstm97 ablate``: a preset and its variants, one configuration key per variant). The
+trial's final weight vector is kept in ``trials.weights`` (little-endian float64 bytes, NULL when the record
+has none); it is read only by ``Store.weights``, never into the trial tables.
 
 Versions:
 
