@@ -53,6 +53,13 @@ _chunk_option = click.option(
     show_default=True,
     help="Sequences per kernel call (speed only; never changes results).",
 )
+_dask_option = click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Run trials on a Dask distributed cluster (scheduler address) instead of local processes.",
+)
 _jobs_option = click.option(
     "--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores]."
 )
@@ -379,13 +386,7 @@ _SEED = click.IntRange(0, 2**63 - 1)
     help="Training-sequence budget per trial [default: the task's paper budget].",
 )
 @_chunk_option
-@click.option(
-    "--dask",
-    "dask_address",
-    default=None,
-    metavar="ADDRESS",
-    help="Run trials on a Dask distributed cluster (scheduler address) instead of local processes.",
-)
+@_dask_option
 def run_cmd(
     task: str,
     params: tuple[str, ...],
@@ -640,6 +641,7 @@ _QUICK_HELP = (
     "different configuration, stored apart and reported as reduced settings.",
 )
 @_chunk_option
+@_dask_option
 def reproduce_cmd(
     ids: tuple[str, ...],
     show_list: bool,
@@ -651,6 +653,7 @@ def reproduce_cmd(
     store: Path,
     max_sequences: int | None,
     chunk: int,
+    dask_address: str | None,
 ) -> None:
     """Run the paper's experiments: the presets ID... (see --list), a whole paper table, or all of them.
 
@@ -713,7 +716,7 @@ def reproduce_cmd(
         f"{_duration(seconds / max(1, min(jobs, n_todo)))}",
         err=True,
     )
-    _execute(planned, store, jobs, chunk)
+    _execute(planned, store, jobs, chunk, None if dask_address is None else _dask_executor(dask_address))
     df = api.trials_of(planned, store)
     _warn_diverged(df)
     rows = match(df, runnable)
@@ -782,6 +785,7 @@ def _preset_list(chosen, quick: bool) -> str:
 @_jobs_option
 @_store_option
 @_chunk_option
+@_dask_option
 def ablate_cmd(
     preset: str,
     varies: tuple[str, ...],
@@ -792,6 +796,7 @@ def ablate_cmd(
     jobs: int | None,
     store: Path,
     chunk: int,
+    dask_address: str | None,
 ) -> None:
     """Run PRESET and its variants with paired seeds (every variant sees the same data streams), store them, and
     print the ablation table; 'lstm97 report' shows it too. Resumes like 'run'.
@@ -813,7 +818,7 @@ def ablate_cmd(
         f"worker(s) into {store}",
         err=True,
     )
-    _execute(ab.jobs, store, jobs, chunk)
+    _execute(ab.jobs, store, jobs, chunk, None if dask_address is None else _dask_executor(dask_address))
     df = api.trials_of(ab.jobs, store)
     ((_, _, table, _),) = tables(df, _ablation_rows(ab))
     click.echo(table.to_markdown(index=False, tablefmt="simple", disable_numparse=True))

@@ -180,3 +180,32 @@ def test_no_progress_output_when_stderr_is_not_a_terminal(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "sequences/s" not in res.output and "/s (ETA" not in res.output
+
+
+def test_reproduce_and_ablate_on_a_dask_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as c:
+        store = str(tmp_path / "s.sqlite")
+        res = CliRunner().invoke(
+            main,
+            ["reproduce", "guess-latch", "--quick", "--trials", "2", "--store", store, "--dask", c.scheduler_address],
+        )
+        assert res.exit_code == 0, res.output
+        res = CliRunner().invoke(
+            main,
+            [
+                "ablate",
+                "guess-latch",
+                "--quick",
+                "--vary",
+                "range=100,50",
+                "--trials",
+                "2",
+                "--store",
+                store,
+                "--dask",
+                c.scheduler_address,
+            ],
+        )
+        assert res.exit_code == 0, res.output
+    assert len(lstm97.load(store)) == 4  # the baseline's 2 trials ran once, the variant's 2 on the cluster
