@@ -418,10 +418,8 @@ def run_cmd(
         err=True,
     )
     click.echo("task parameters: " + _values(cfg.task_params, cfg.task_args), err=True)
-    click.echo(
-        "hyperparameters: " + _values(cfg.model_params, cfg.model_args) + f" (the paper's for {task} unless marked *)",
-        err=True,
-    )
+    hps_text = _values(cfg.model_params, cfg.model_args)
+    click.echo(f"hyperparameters: {hps_text} ({task}'s defaults for {model} unless marked *)", err=True)
     if job.todo:
         _estimate(api, cfg, len(job.todo), workers)
     _execute([job], store, jobs, chunk, executor)
