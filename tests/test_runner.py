@@ -252,3 +252,42 @@ def test_test_abs_is_the_mean_absolute_error_against_the_noise_free_target():
     ).mean()
     assert rec["test_abs"] == pytest.approx(clean, rel=1e-12) and abs(clean - noisy) > 1e-3
     assert rec["test_wrong"] == int((~task.correct(test, out)).sum())
+
+
+@pytest.mark.parametrize("preset_id, budget", [("1-5", 3_000), ("3a-1", 3_000), ("3b-1", 2_000)])
+def test_early_exit_checks_give_the_trials_of_whole_set_checks(monkeypatch, preset_id, budget):
+    """The fixed-set checks stop predicting at the first excess of wrong sequences; the trial is the same as
+    with every set evaluated whole (benchmarks/bench_checks.py measures the time saved)."""
+    from lstm97 import api
+    from lstm97.paper import presets
+    from lstm97.runners import trial
+
+    cfg = api.preset_config(presets.get(preset_id), max_sequences=budget)
+    early = [run_trial(cfg, s) for s in (0, 1)]
+
+    def whole(model, state, task, rule, batch, rows):
+        w, _, mean_abs = trial._evaluate(model, state, task, batch)
+        return rule.holds(w, mean_abs)
+
+    monkeypatch.setattr(trial, "_fixed_check", whole)
+    for a, s in zip(early, (0, 1), strict=True):
+        b = run_trial(cfg, s)
+        for key in ("status", "sequences", "milestones", "test_wrong", "test_mse", "curve"):
+            assert a[key] == b[key], key
+        np.testing.assert_array_equal(a["weights"], b["weights"])
+
+
+def test_fixed_check_agrees_with_the_whole_set_on_many_nets():
+    from lstm97.runners.trial import _evaluate, _fixed_check
+    from lstm97.tasks.criteria import EvalRule
+
+    task = tasks.make("two-sequence", T=100, N=3, noise="none")
+    model = models.make("lstm", task)
+    batch = task.sample(np.random.default_rng(5), 200)
+    for seed in range(6):
+        state = model.init_state(np.random.default_rng(seed))
+        model.train_chunk(state, task.sample(np.random.default_rng(100 + seed), 300 * seed))
+        w, _, mean_abs = _evaluate(model, state, task, batch)
+        for max_wrong in (0, 3, w, w + 1, 200):
+            rule = EvalRule(every=1, max_wrong=max_wrong, max_mean_abs=0.5)
+            assert _fixed_check(model, state, task, rule, batch, 64) == rule.holds(w, mean_abs)
