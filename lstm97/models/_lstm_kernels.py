@@ -1,4 +1,5 @@
-"""numba kernels of the 1997 LSTM: forward pass and truncated, forward-in-time gradient (PAPER.md §1.3–1.5).
+"""numba kernels of the 1997 LSTM: forward pass and truncated, forward-in-time gradient (PAPER.md §1.3–1.5), with
+the optional forget gates (Gers et al. 2000) and peepholes (Gers et al. 2002) of PAPER.md §11.1-11.2.
 
 One call of :func:`lstm_chunk` processes a whole chunk of sequences online; the small helpers (inlined by
 numba) compute one stage of a time step each, and each update rule is written once, in :func:`_changes`.
@@ -22,7 +23,15 @@ y^{in_j}, y^{out_j}      y_in[j] (yi), y_out[j]    f(net), f logistic, eqs. 6, 7
                                                    output gates, ``has_og`` false)
 f(net_{c_j^v})           q                         g1 = q; g2 = 4q - 2 (``g_kind``)
 g(net_c), g'(net_c)      gc, gp
-s_{c_j^v}                s[c]                      s(t) = s(t-1) + y_in g(net_c) (CEC, no forget gate)
+s_{c_j^v}                s[c]                      s(t) = s(t-1) + y_in g(net_c) (CEC, no forget gate);
+                                                   with forget gates y_phi s(t-1) + y_in g(net_c)
+y^{phi_j}, w_{phi_j m}   y_phi[j], W_phi, b_phi    forget gate (``has_fg``: W_phi has rows), §11.1;
+                                                   the input gate's sources; y_phi = 1.0 without
+ds_c/dw_{phi_j m}        ds_phi[c, m]              y_phi ds_phi(t-1) + s(t-1) f'(net_phi) z[m]
+peephole weights         P_in, P_phi, P_out [c]    ``has_pe``: cell c's state to block c // S's
+                                                   gates, §11.2 (s(t-1) for in/phi, ``s_prev``;
+                                                   s(t) for out, after the state update)
+ds_c/dP_{in,phi}[j S+v]  ds_pin, ds_pphi [c, v]    traces of the peepholes (no error through them)
 h(s), h'(s)              hs[c], hp                 h1 = 2/(1+e^-s) - 1 or identity (``h_kind``)
 y^{c_j^v}                y_c[c]                    y_out h(s), eq. 9
 sources of net_k         ysrc[m]                   F (``conn_f``): y_c(t); B: [x(t), y_c(t)]; cell c is
@@ -69,7 +78,7 @@ HID = 1
 
 
 @njit(inline="always")
-def _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og, S, CA, y0):
+def _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, has_og, S, CA, y0):
     """Activations, states and traces at the start of a sequence (§1.3): states and traces 0, the previous-step
     activations of the active blocks' cells and gates ``y0`` (0, or 0.5 as in the JKU simulator, §10.1); absent
     blocks output 0, and y_out is 1.0 without output gates."""
@@ -79,6 +88,15 @@ def _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og, S, CA, y0):
         for m in range(ds_in.shape[1]):
             ds_in[c, m] = 0.0
             ds_c[c, m] = 0.0
+    for c in range(ds_phi.shape[0]):
+        for m in range(ds_phi.shape[1]):
+            ds_phi[c, m] = 0.0
+    for c in range(ds_pin.shape[0]):
+        for v in range(ds_pin.shape[1]):
+            ds_pin[c, v] = 0.0
+    for c in range(ds_pphi.shape[0]):
+        for v in range(ds_pphi.shape[1]):
+            ds_pphi[c, v] = 0.0
     for j in range(y_in.shape[0]):
         y_in[j] = y0 if j < CA else 0.0
         y_out[j] = 1.0 if not has_og else (y0 if j < CA else 0.0)
@@ -96,19 +114,77 @@ def _net(W, j, bias, hot, sparse, r0, z):
 
 
 @njit(inline="always")
-def _gates(W_in, W_out, b_in, b_out, z, hot, sparse, r0, CA, y_in, y_out):
-    """Input and output gates of the active blocks (eqs. 6, 7)."""
+def _gates(W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, sparse, r0, CA, y_in, y_out, y_phi):
+    """Input, output and (Gers et al. 2000) forget gates of the active blocks (eqs. 6, 7; §11.1). With
+    peepholes (Gers et al. 2002, §11.2; ``P_in`` has entries) the input and forget gates also see their
+    block's states s(t-1), and the output gate is left to :func:`_peep_out`, after the state update."""
     has_og = W_out.shape[0] > 0
+    has_fg = W_phi.shape[0] > 0
+    has_pe = P_in.shape[0] > 0
     for j in range(CA):
-        y_in[j] = 1.0 / (1.0 + math.exp(-_net(W_in, j, b_in, hot, sparse, r0, z)))
-        if has_og:
+        a = _net(W_in, j, b_in, hot, sparse, r0, z)
+        if has_pe:
+            for v in range(S):
+                a += P_in[j * S + v] * s[j * S + v]
+        y_in[j] = 1.0 / (1.0 + math.exp(-a))
+        if has_og and not has_pe:
             y_out[j] = 1.0 / (1.0 + math.exp(-_net(W_out, j, b_out, hot, sparse, r0, z)))
+        if has_fg:
+            a = _net(W_phi, j, b_phi, hot, sparse, r0, z)
+            if has_pe:
+                for v in range(S):
+                    a += P_phi[j * S + v] * s[j * S + v]
+            y_phi[j] = 1.0 / (1.0 + math.exp(-a))
 
 
 @njit(inline="always")
-def _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c, ds_in, ds_c):
-    """Cells of the active blocks: CEC update (eq. 8, 9) and, when learning, the traces (eqs. 25, 27)."""
+def _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c):
+    """Peepholes: the output gates see their block's states s(t) (§11.2), then the cell outputs y_out h(s)."""
+    for j in range(CA):
+        a = _net(W_out, j, b_out, hot, sparse, r0, z)
+        for v in range(S):
+            a += P_out[j * S + v] * s[j * S + v]
+        y_out[j] = 1.0 / (1.0 + math.exp(-a))
+        for v in range(S):
+            y_c[j * S + v] = y_out[j] * hs[j * S + v]
+
+
+@njit(inline="always")
+def _cells(
+    W_c,
+    b_c,
+    z,
+    hot,
+    sparse,
+    r0,
+    S,
+    CSA,
+    g_kind,
+    h_kind,
+    learn,
+    y_in,
+    y_out,
+    y_phi,
+    s,
+    hs,
+    y_c,
+    ds_in,
+    ds_c,
+    ds_phi,
+    s_prev,
+    ds_pin,
+    ds_pphi,
+):
+    """Cells of the active blocks: CEC update (eq. 8, 9) and, when learning, the traces (eqs. 25, 27). With
+    forget gates (``ds_phi`` has rows; Gers et al. 2000, PAPER.md §11.1) s(t) = y_phi s(t-1) + y_in g, every
+    trace is first multiplied by y_phi, and ds_phi gains s(t-1) f'(net_phi) per unit source. The 1997 path is
+    a separate branch, so its arithmetic is untouched; with y_phi = 1 both give the same bits (1 * x = x).
+    With peepholes (``ds_pin`` has rows) the block's states s(t-1) (``s_prev``) are further gate sources: their
+    traces ds_pin, ds_pphi [c, v] grow like the other columns of ds_in, ds_phi (no error flows through them).
+    Without output-gate peepholes y_c is final here; with them :func:`_peep_out` recomputes it."""
     n_z = W_c.shape[1]
+    has_fg = ds_phi.shape[0] > 0
+    has_pe = ds_pin.shape[0] > 0
     for c in range(CSA):
         j = c // S
         q = 1.0 / (1.0 + math.exp(-_net(W_c, c, b_c, hot, sparse, r0, z)))
@@ -119,7 +195,25 @@ def _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_
             gc = q
             gp = q * (1.0 - q)
         yi = y_in[j]
-        s[c] += yi * gc
+        yf = 1.0
+        a3 = 0.0
+        if has_fg:
+            yf = y_phi[j]
+            s_old = s[c]
+            s[c] = yf * s_old + yi * gc
+            if learn:
+                a3 = s_old * yf * (1.0 - yf)
+                for m in range(n_z + 1):  # every column: the zero inputs' traces decay too
+                    ds_in[c, m] *= yf
+                    ds_c[c, m] *= yf
+                    ds_phi[c, m] *= yf
+                if sparse and hot >= 0:
+                    ds_phi[c, hot] += a3
+                for m in range(r0, n_z):
+                    ds_phi[c, m] += a3 * z[m]
+                ds_phi[c, n_z] += a3
+        else:
+            s[c] += yi * gc
         if learn:
             a1 = gc * yi * (1.0 - yi)
             a2 = gp * yi
@@ -131,6 +225,14 @@ def _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_
                 ds_c[c, m] += a2 * z[m]
             ds_in[c, n_z] += a1
             ds_c[c, n_z] += a2
+            if has_pe:
+                for v in range(S):
+                    sp = s_prev[j * S + v]
+                    if has_fg:
+                        ds_pin[c, v] = yf * ds_pin[c, v] + a1 * sp
+                        ds_pphi[c, v] = yf * ds_pphi[c, v] + a3 * sp
+                    else:
+                        ds_pin[c, v] += a1 * sp
         if h_kind == H1:
             hs[c] = 2.0 / (1.0 + math.exp(-s[c])) - 1.0
         else:
@@ -180,6 +282,7 @@ def _changes(
     e_s,
     ds_in,
     ds_c,
+    ds_phi,
     hot,
     sparse,
     conn_f,
@@ -195,10 +298,15 @@ def _changes(
     db_c,
     dW_k,
     db_k,
+    dW_phi,
+    db_phi,
 ):
-    """Add the step's weight changes (eqs. 22, 26, 28) to dW_*, db_*: the weights themselves (update at once)
-    or their sums over the sequence. Arrays are shaped like the weights; a bias of size 0 is absent."""
+    """Add the step's weight changes (eqs. 22, 26, 28; forget gates like input gates, §11.1) to dW_*, db_*:
+    the weights themselves (update at once) or their sums over the sequence. Arrays are shaped like the
+    weights; a bias of size 0 is absent. (At most 30 arguments: CPython passes more as one tuple, which
+    numba cannot inline.)"""
     n_z = dW_c.shape[1]
+    has_fg = dW_phi.shape[0] > 0
     for k in range(e_k.shape[0]):
         _add_delta(dW_k, db_k, k, lr * e_k[k], hot, sparse and not conn_f, o0, ysrc)
     for j in range(CA):
@@ -214,6 +322,29 @@ def _changes(
                 db_in[j] += d * ds_in[c, n_z]
             if db_c.shape[0] > 0:
                 db_c[c] += d * ds_c[c, n_z]
+            if has_fg:
+                for m in range(n_z):
+                    dW_phi[j, m] += d * ds_phi[c, m]
+                if db_phi.shape[0] > 0:
+                    db_phi[j] += d * ds_phi[c, n_z]
+
+
+@njit(inline="always")
+def _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out):
+    """The peepholes' weight changes (§11.2): like the gates' other weights, with the sources s(t-1) (input and
+    forget gates: the traces ds_pin, ds_pphi, eq. 26) and s(t) (output gates, eq. 22)."""
+    for j in range(CA):
+        if dP_out.shape[0] > 0:
+            d_out = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
+            for v in range(S):
+                dP_out[j * S + v] += d_out * s[j * S + v]
+        for v in range(S):
+            c = j * S + v
+            d = lr * e_s[c]
+            for v2 in range(S):
+                dP_in[j * S + v2] += d * ds_pin[c, v2]
+                if dP_phi.shape[0] > 0:
+                    dP_phi[j * S + v2] += d * ds_pphi[c, v2]
 
 
 @njit(inline="always")
@@ -237,6 +368,11 @@ def lstm_chunk(
     b_c,
     W_k,
     b_k,
+    W_phi,
+    b_phi,
+    P_in,
+    P_phi,
+    P_out,
     inputs,
     active,
     targets,
@@ -263,6 +399,11 @@ def lstm_chunk(
     db_c,
     dW_k,
     db_k,
+    dW_phi,
+    db_phi,
+    dP_in,
+    dP_phi,
+    dP_out,
 ):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
@@ -300,8 +441,15 @@ def lstm_chunk(
     e_k = np.zeros(n_out)
     ds_in = np.zeros((CS, n_z + 1))
     ds_c = np.zeros((CS, n_z + 1))
+    has_fg = W_phi.shape[0] > 0
+    y_phi = np.ones(C)
+    ds_phi = np.zeros((CS if has_fg else 0, n_z + 1))  # no rows: no forget gates
+    has_pe = P_in.shape[0] > 0
+    s_prev = np.zeros(CS if has_pe else 0)  # no entries: no peepholes
+    ds_pin = np.zeros((CS if has_pe else 0, S))
+    ds_pphi = np.zeros((CS if has_pe and has_fg else 0, S))
     for i in range(n):
-        _reset(s, y_c, ds_in, ds_c, y_in, y_out, has_og, S, CA, y0)
+        _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, has_og, S, CA, y0)
         hot = -1
         for t in range(lengths[i]):
             # 1. sources: current input, previous cell and gate activations
@@ -324,8 +472,39 @@ def lstm_chunk(
                         for j in range(C):
                             z[n_in + CS + C + j] = y_out[j]
             # 2.-3. gates, cells and their traces
-            _gates(W_in, W_out, b_in, b_out, z, hot, sparse, r0, CA, y_in, y_out)
-            _cells(W_c, b_c, z, hot, sparse, r0, S, CSA, g_kind, h_kind, learn, y_in, y_out, s, hs, y_c, ds_in, ds_c)
+            _gates(
+                W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, sparse, r0, CA, y_in, y_out, y_phi
+            )
+            if has_pe:
+                for c in range(CS):
+                    s_prev[c] = s[c]
+            _cells(
+                W_c,
+                b_c,
+                z,
+                hot,
+                sparse,
+                r0,
+                S,
+                CSA,
+                g_kind,
+                h_kind,
+                learn,
+                y_in,
+                y_out,
+                y_phi,
+                s,
+                hs,
+                y_c,
+                ds_in,
+                ds_c,
+                ds_phi,
+                s_prev,
+                ds_pin,
+                ds_pphi,
+            )
+            if has_pe and has_og:
+                _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c)
             # 4. output units
             if conn_f:
                 for c in range(CS):
@@ -353,6 +532,7 @@ def lstm_chunk(
                 e_s,
                 ds_in,
                 ds_c,
+                ds_phi,
                 hot,
                 sparse,
                 conn_f,
@@ -368,7 +548,11 @@ def lstm_chunk(
                 db_c,
                 dW_k,
                 db_k,
+                dW_phi,
+                db_phi,
             )
+            if has_pe:
+                _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out)
         if sparse and hot >= 0:
             z[hot] = 0.0
         if learn and not per_step and (pos0 + i + 1) % epoch == 0:
@@ -380,6 +564,11 @@ def lstm_chunk(
             _apply(b_c, db_c)
             _apply(W_k, dW_k)
             _apply(b_k, db_k)
+            _apply(W_phi, dW_phi)
+            _apply(b_phi, db_phi)
+            _apply(P_in, dP_in)
+            _apply(P_phi, dP_phi)
+            _apply(P_out, dP_out)
         # a diverging run is reported, never propagated silently
         if not finite(s) or not finite(y_k) or (learn and not finite(w)):
             return 1, i

@@ -1,5 +1,7 @@
 """The 1997 LSTM (PAPER.md §1): memory-cell blocks with input and output gates, no forget gate, trained
-online with the truncated, forward-in-time gradient (§1.4–1.5). Kernels: :mod:`._lstm_kernels`.
+online with the truncated, forward-in-time gradient (§1.4–1.5); optionally with the forget gates of Gers,
+Schmidhuber & Cummins 2000 (§11.1) and the peepholes of Gers, Schraudolph & Schmidhuber 2002 (§11.2).
+Kernels: :mod:`._lstm_kernels`.
 
 Hyperparameters (paper defaults per task come from the task, Table 10):
 
@@ -35,11 +37,24 @@ Hyperparameters (paper defaults per task come from the task, Table 10):
   end of each such epoch (the JKU simulator, §10.1; without its quirk of applying them one step into the
   next sequence); the sums and the position in the epoch live in ``state.extra`` (``acc``, ``pos``), so the
   result does not depend on the chunk size. See docs/deviations.md.
+* ``forget_gate``: each block gets a forget gate (Gers et al. 2000, PAPER.md §11.1) with weights from the
+  input gate's sources (z, plus a bias when the input gate has one); its activation is not itself a source.
+  s(t) = y_phi(t) s(t-1) + y_in(t) g(net_c(t)); the traces ds/dw_in, ds/dw_c are multiplied by y_phi(t) at
+  every step, and ds/dw_phi(t) = y_phi(t) ds/dw_phi(t-1) + s(t-1) f'(net_phi(t)) z(t); the forget-gate
+  weights change like the input gate's (eq. 26). ``forget_gate_bias``: initial forget-gate bias per block
+  (``None``: random like the other gate biases; Gers et al. used +0.5, +1.0, ...), set as ``bias_init`` says.
+* ``peepholes``: each gate gets one weight from each cell state of its block (Gers et al. 2002, PAPER.md
+  §11.2): the input and forget gates see s(t-1), the output gate s(t) (its net input is completed after the
+  state update). No error flows through them: s is one more source of the gate, and the weights are trained
+  with the gate's traces (input and forget gates, eqs. 25-26 with source s(t-1)) or its error (output gate,
+  eq. 22 with source s(t)).
 
 Weight layout, one flat float64 vector: W_in [C, n_z], W_out [C, n_z], W_c [C*S, n_z], b_in, b_out, b_c,
-W_k [n_out, n_src], b_k, where n_z = n_in + C*S + 2C under F (n_in + C*S + C without output gates), n_in + C*S
-under cells and n_in under B; n_src = C*S under F and cells and n_in + C*S under B. A bias vector has length 0
-when absent.
+W_k [n_out, n_src], b_k, W_phi [C, n_z], b_phi [C] (forget gates), P_in, P_phi, P_out [C*S] (peepholes:
+the weight from cell c's state to block c // S's gate; P_phi only with forget gates, P_out only with output
+gates), each of length 0 when absent, so that the default layout is the 1997 one; n_z = n_in + C*S + 2C under
+F (n_in + C*S + C without output gates), n_in + C*S under cells and n_in under B; n_src = C*S under F and
+cells and n_in + C*S under B. A bias vector has length 0 when absent.
 """
 
 from __future__ import annotations
@@ -52,6 +67,9 @@ from ._lstm_kernels import G1, G2, H1, HID, lstm_chunk
 from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
 
 _DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": the kernel sums over every input
+
+#: The weight arrays in the kernel's argument order.
+_NAMES = ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k", "W_phi", "b_phi", "P_in", "P_phi", "P_out")
 
 _BIASED = {  # which unit groups carry a bias weight under each scheme
     "none": (),
@@ -97,6 +115,29 @@ class LSTM(Model):
                 optional=True,
                 low=-1e3,
                 high=1e3,
+            ),
+            Param(
+                "forget_gate",
+                "bool",
+                False,
+                "blocks have forget gates (Gers, Schmidhuber & Cummins 2000, PAPER.md §11.1; not in the 1997 LSTM)",
+            ),
+            Param(
+                "forget_gate_bias",
+                "floats",
+                None,
+                "initial forget-gate bias per block (r = random; Gers et al. 2000 used +0.5, +1.0, ...)",
+                optional=True,
+                low=-1e3,
+                high=1e3,
+            ),
+            Param(
+                "peepholes",
+                "bool",
+                False,
+                "gates see their block's cell states: input and forget gates s(t-1), the output gate s(t); one "
+                "weight per cell and gate, no error through them (Gers, Schraudolph & Schmidhuber 2002, "
+                "PAPER.md §11.2)",
             ),
             Param("init", "float", 0.1, "initial weights uniform in [-init, init]", low=0.0, high=1e3),
             Param(
@@ -185,13 +226,21 @@ class LSTM(Model):
 
     def validate(self) -> None:
         C = self.hp["blocks"]
-        for key in ("in_gate_bias", "out_gate_bias"):
+        for key in ("in_gate_bias", "out_gate_bias", "forget_gate_bias"):
             value = self.hp[key]
             if value is None:
                 continue
-            gate = "in" if key == "in_gate_bias" else "out"
             if len(value) != C:
                 raise UserError(f"parameter {key} has {len(value)} values; give one per block ({C}).")
+            if key == "forget_gate_bias":
+                if not self.hp["forget_gate"]:
+                    raise UserError(f"parameter {key} is set but forget_gate=false; set forget_gate=true.")
+                if "in" not in _BIASED[self.hp["bias"]]:
+                    raise UserError(
+                        f"parameter {key} is set but gates have no bias under bias={self.hp['bias']}; use {key}=r."
+                    )
+                continue
+            gate = "in" if key == "in_gate_bias" else "out"
             if gate not in _BIASED[self.hp["bias"]] or (gate == "out" and not self.hp["output_gate"]):
                 raise UserError(
                     f"parameter {key} is set but {gate}put gates have no bias under bias={self.hp['bias']}"
@@ -201,7 +250,7 @@ class LSTM(Model):
 
     def _make_layout(self) -> Layout:
         C, S = self.hp["blocks"], self.hp["block_size"]
-        og = self.hp["output_gate"]
+        og, fg, pe = self.hp["output_gate"], self.hp["forget_gate"], self.hp["peepholes"]
         biased = _BIASED[self.hp["bias"]]
         if self.hp["connectivity"] == "F":
             n_z = self.n_in + C * S + C + (C if og else 0)
@@ -222,6 +271,11 @@ class LSTM(Model):
                 "b_c": (C * S if "c" in biased else 0,),
                 "W_k": (self.n_out, n_src),
                 "b_k": (self.n_out if "k" in biased else 0,),
+                "W_phi": (C if fg else 0, n_z),  # a forget gate has the input gate's sources and bias
+                "b_phi": (C if fg and "in" in biased else 0,),
+                "P_in": (C * S if pe else 0,),
+                "P_phi": (C * S if pe and fg else 0,),
+                "P_out": (C * S if pe and og else 0,),
             }
         )
 
@@ -233,29 +287,38 @@ class LSTM(Model):
 
     def footprint(self) -> Footprint:
         """Three weight vectors (the state, the runner's copy at the start of a chunk, the random
-        initialisation), the sums of update=sequence and the kernel's traces ds_in, ds_c (C*S x (n_z + 1)
-        each); per time step two operations per weight forward and two for its change, two per trace entry
-        for each of eqs. 25 and 27, the errors and the squashings."""
+        initialisation), the sums of update=sequence and the kernel's traces ds_in, ds_c (and ds_phi with forget
+        gates; C*S x (n_z + 1) each; with peepholes ds_pin and ds_pphi, C*S x S); per time step two operations
+        per weight forward and two for its change, two per trace entry for each of eqs. 25 and 27 (and the
+        forget gate's trace), one more per trace entry for the factor y_phi, the errors and the squashings."""
         sh = self.layout.shapes
-        W, CS, C = self.layout.size, sh["W_c"][0], sh["W_in"][0]
+        W, CS, C, S = self.layout.size, sh["W_c"][0], sh["W_in"][0], self.hp["block_size"]
         n_z, n_src, K = sh["W_c"][1], sh["W_k"][1], self.n_out
-        traces = 2 * CS * (n_z + 1)
-        work = n_z + n_src + 6 * CS + 4 * C + 2 * K
+        fg, pe = self.hp["forget_gate"], self.hp["peepholes"]
+        traces = (3 if fg else 2) * CS * (n_z + 1) + ((2 if fg else 1) * CS * S if pe else 0)
+        work = n_z + n_src + (7 if pe else 6) * CS + (5 if fg else 4) * C + 2 * K
         sums = W if self.hp["update"] in ("sequence", "epoch") else 0
         return Footprint(
             bytes=8 * (3 * W + sums + traces + work),
-            flops_per_step=4 * W + 2 * traces + 2 * K * CS + 30 * CS + 20 * (C + K),
+            flops_per_step=4 * W + (3 if fg else 2) * traces + 2 * K * CS + 30 * CS + 20 * ((2 if fg else 1) * C + K),
         )
 
     def init_state(self, rng: np.random.Generator) -> TrainState:
         """Every weight uniform in [-init, init]; with r_bias=0.1 the gate biases are then drawn again from
         [-0.1, 0.1]; a configured gate bias replaces its random value (bias_init=exact) or is added to it
-        (jitter). With update=epoch, ``extra`` also holds the epoch's summed changes ``acc`` (shaped like the
-        flat weight vector) and the number ``pos`` of sequences of the epoch done."""
+        (jitter). The forget gates' and peepholes' weights (last in the flat vector) are drawn, and then treated
+        the same way, after all that, so the other weights are those drawn without forget gates. With update=epoch,
+        ``extra`` also holds the epoch's summed changes ``acc`` (shaped like the flat weight vector) and the
+        number ``pos`` of sequences of the epoch done."""
         r = self.hp["init"]
-        w = rng.uniform(-r, r, self.layout.size)
+        w = np.empty(self.layout.size)
         v = self.views(w)
-        for key, name in (("in_gate_bias", "b_in"), ("out_gate_bias", "b_out")):
+        new = ("W_phi", "b_phi", "P_in", "P_phi", "P_out")
+        n_old = w.size - sum(v[k].size for k in new)  # the 1997 weights come first
+        w[:n_old] = rng.uniform(-r, r, n_old)
+        for key, name in (("in_gate_bias", "b_in"), ("out_gate_bias", "b_out"), ("forget_gate_bias", "b_phi")):
+            if name == "b_phi":
+                w[n_old:] = rng.uniform(-r, r, w.size - n_old)  # nothing drawn without forget gates
             if self.hp["r_bias"] == "0.1" and v[name].size:
                 v[name][:] = rng.uniform(-0.1, 0.1, v[name].size)
             if self.hp[key] is not None:
@@ -316,6 +379,11 @@ class LSTM(Model):
             v["b_c"],
             v["W_k"],
             v["b_k"],
+            v["W_phi"],
+            v["b_phi"],
+            v["P_in"],
+            v["P_phi"],
+            v["P_out"],
             batch.inputs,
             batch.info.get("active", _DENSE),
             batch.targets,
@@ -334,7 +402,7 @@ class LSTM(Model):
             self.hp["connectivity"] == "F",
             epoch,
             pos,
-            *(d[name] for name in ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k")),
+            *(d[name] for name in _NAMES),
         )
         if learn and update == "epoch":
             ex["pos"] = (pos + int(n_done)) % epoch
@@ -354,16 +422,18 @@ class LSTM(Model):
         weight views, PAPER.md §1.3; read-only, for plots).
 
         Returns arrays over the sequence's L steps: ``y_in`` and ``y_out`` [L, C] (gate activations; 1.0
-        without output gates), ``s_c`` and ``y_c`` [L, C*S] (cell states and cell outputs; cell c belongs to
-        block c // S) and ``outputs`` [L, n_out] (equal to :meth:`predict`'s). Blocks not yet added by
-        sequential construction keep their reset values (gates 0, or 1.0 without output gates; cells 0).
+        without output gates), with forget gates also ``y_phi`` [L, C], ``s_c`` and ``y_c`` [L, C*S] (cell
+        states and cell outputs; cell c belongs to block c // S) and ``outputs`` [L, n_out] (equal to
+        :meth:`predict`'s). Blocks not yet added by sequential construction keep their reset values (gates 0,
+        or 1.0 without output gates; cells 0).
         """
         if len(batch) != 1:
             raise ValueError(f"trace needs a batch of one sequence, got {len(batch)}")
         v = self.views(state.w)
         C, S = self.hp["blocks"], self.hp["block_size"]
         n_act = C if state.extra is None else int(state.extra["n_act"])
-        og, conn = self.hp["output_gate"], self.hp["connectivity"]
+        og, conn, fg = self.hp["output_gate"], self.hp["connectivity"], self.hp["forget_gate"]
+        pe = self.hp["peepholes"]
         conn_f = conn != "B"  # the outputs see the cells only
         L = int(batch.lengths[0])
         x = batch.inputs[0, :L]
@@ -375,36 +445,46 @@ class LSTM(Model):
             return v[name] if v[name].size else np.zeros(n)
 
         b_in, b_out, b_c, b_k = bias("b_in", C), bias("b_out", C), bias("b_c", C * S), bias("b_k", self.n_out)
+        b_phi = bias("b_phi", C)
+
+        def peep(name: str, state: np.ndarray) -> np.ndarray:  # sum over the block's cells of P[c] s[c]
+            return (v[name] * state).reshape(C, S).sum(axis=1) if pe else 0.0
+
         active = np.arange(C) < n_act
         cells = np.repeat(active, S)
         block = np.arange(C * S) // S
         y0 = self.hp["reset"]
         y_in, y_out = np.where(active, y0, 0.0), np.where(active, y0, 0.0) if og else np.ones(C)
+        y_phi = np.zeros(C)
         s, y_c = np.zeros(C * S), np.where(cells, y0, 0.0)
-        out = {
-            k: np.zeros((L, n))
-            for k, n in (("y_in", C), ("y_out", C), ("s_c", C * S), ("y_c", C * S), ("outputs", self.n_out))
-        }
+        names = (("y_in", C), ("y_out", C)) + ((("y_phi", C),) if fg else ())
+        out = {k: np.zeros((L, n)) for k, n in names + (("s_c", C * S), ("y_c", C * S), ("outputs", self.n_out))}
         for t in range(L):
             if conn == "F":
                 z = np.concatenate([x[t], y_c, y_in, y_out if og else []])
             else:
                 z = np.concatenate([x[t], y_c]) if conn == "cells" else x[t]
-            y_in = np.where(active, f(v["W_in"] @ z + b_in), y_in)
-            if og:
+            y_in = np.where(active, f(v["W_in"] @ z + b_in + peep("P_in", s)), y_in)
+            if og and not pe:
                 y_out = np.where(active, f(v["W_out"] @ z + b_out), y_out)
+            if fg:
+                y_phi = np.where(active, f(v["W_phi"] @ z + b_phi + peep("P_phi", s)), y_phi)
             q = f(v["W_c"] @ z + b_c)
             g = 4.0 * q - 2.0 if self.hp["g"] == "g2" else q
-            s = np.where(cells, s + y_in[block] * g, s)
+            s = np.where(cells, (y_phi[block] * s if fg else s) + y_in[block] * g, s)
+            if og and pe:  # the output gate's peepholes see s(t)
+                y_out = np.where(active, f(v["W_out"] @ z + b_out + peep("P_out", s)), y_out)
             h = 2.0 * f(s) - 1.0 if self.hp["h"] == "h1" else s
             y_c = np.where(cells, y_out[block] * h, y_c)
             src = y_c if conn_f else np.concatenate([x[t], y_c])
             for name, value in (
                 ("y_in", y_in),
                 ("y_out", y_out),
+                ("y_phi", y_phi),
                 ("s_c", s),
                 ("y_c", y_c),
                 ("outputs", f(v["W_k"] @ src + b_k)),
             ):
-                out[name][t] = value
+                if name in out:
+                    out[name][t] = value
         return out

@@ -19,7 +19,17 @@ Implements, one time step at a time and one equation per line, PAPER.md:
   and gate at sequence start: 0, or the JKU simulator's 0.5; states and traces stay 0), ``error_factor``
   (e_k = error_factor f'(net_k)(t_k - y_k): 1 as in the paper's eq. 19, 2 for the full derivative of the
   squared error) and connectivity ``"cells"`` (§10.2: cells and gates see the inputs and the previous cell
-  outputs, not the gates).
+  outputs, not the gates);
+* §11.1 (Gers, Schmidhuber & Cummins 2000) ``forget_gate``: a forget gate per block, y_phi = f(net_phi) with
+  the input gate's sources (and bias), s_c(t) = y_phi(t) s_c(t-1) + y_in g(net_c); the traces ds_dw_in,
+  ds_dw_c gain the factor y_phi(t), the new trace ds_dw_phi(t) = y_phi(t) ds_dw_phi(t-1) + s_c(t-1)
+  f'(net_phi(t)) z(t), and Delta w_phi = lr sum_v e_s ds_dw_phi, like eq. 26. The forget gate's activation is
+  not a source of any unit;
+* §11.2 (Gers, Schraudolph & Schmidhuber 2002) ``peepholes``: gate j also sees its block's cell states, one
+  weight per cell: net_in_j(t) += sum_v P_in[c] s_c(t-1), net_phi_j(t) += sum_v P_phi[c] s_c(t-1),
+  net_out_j(t) += sum_v P_out[c] s_c(t) (the output gate after the state update). No error flows through
+  them: s is one more source of the gate; ds_dp_in[c, v'] and ds_dp_phi[c, v'] are the traces of eqs. 25 and
+  §11.1 with the source s_{c'}(t-1), c' = j S + v', and Delta P_out[c] = lr e_out_j s_c(t) (eq. 22).
 
 There are no conventional hidden units (eqs. 11, 20 are not needed). Deliberately slow and obvious: loops
 over sequences, time steps, blocks and cells; no numba. ``lstm97.models.lstm`` is tested against it.
@@ -34,7 +44,10 @@ Layout (shared with the kernel, which gives the same arrays as named views of it
 * ``W_in`` [C, n_z], ``W_out`` [C, n_z] ([0, n_z] without output gate), ``W_c`` [C*S, n_z],
   ``W_k`` [n_out, n_ysrc]; biases ``b_in`` [C], ``b_out`` [C], ``b_c`` [C*S], ``b_k`` [n_out], each of
   length 0 when absent. bias "none": no biases; "gates": b_in, b_out; "hidden": b_in, b_out, b_c;
-  "all": b_in, b_out, b_c, b_k. A bias is a weight from a constant source 1.
+  "all": b_in, b_out, b_c, b_k. A bias is a weight from a constant source 1;
+* ``W_phi`` [C, n_z], ``b_phi`` [C] (the forget gates: length 0 without them; b_phi exists when b_in does);
+* ``P_in``, ``P_phi``, ``P_out`` [C*S] (peepholes: cell c's state to block c // S's gates; length 0 without
+  peepholes, P_phi also without forget gates, P_out without output gates).
 """
 
 from __future__ import annotations
@@ -45,7 +58,7 @@ from typing import Any
 import numpy as np
 
 #: Names of the weight arrays, in a fixed order (used for flattening).
-PARAM_NAMES = ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k")
+PARAM_NAMES = ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k", "W_phi", "b_phi", "P_in", "P_phi", "P_out")
 
 _BIASED = {
     "none": frozenset(),
@@ -64,7 +77,8 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
     Keys: n_in, n_out, blocks (C), block_size (S), connectivity ("F"/"B"/"cells"), output_gate (bool),
     bias ("none"/"gates"/"hidden"/"all"), g ("g2"/"g1"), h ("h1"/"id"), lr, update
     ("step"/"sequence"/"epoch"), epoch (sequences per epoch, default 1), reset (previous-step activations at
-    sequence start, default 0), error_factor (1 or 2, default 1).
+    sequence start, default 0), error_factor (1 or 2, default 1), forget_gate (bool, default False),
+    peepholes (bool, default False).
     ``C`` and ``S`` are accepted as aliases of ``blocks`` and ``block_size``.
     """
     merged = dict(cfg or {})
@@ -88,6 +102,8 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "epoch": int(merged.get("epoch", 1)),
         "reset": float(merged.get("reset", 0.0)),
         "error_factor": float(merged.get("error_factor", 1.0)),
+        "forget_gate": bool(merged.get("forget_gate", False)),
+        "peepholes": bool(merged.get("peepholes", False)),
     }
     assert out["connectivity"] in ("F", "B", "cells"), out["connectivity"]
     assert out["bias"] in _BIASED, out["bias"]
@@ -140,6 +156,11 @@ def param_shapes(cfg: Mapping[str, Any]) -> dict[str, tuple[int, ...]]:
         "b_c": (C * S if "c" in biased else 0,),
         "W_k": (cfg["n_out"], n_ysrc(cfg)),
         "b_k": (cfg["n_out"] if "k" in biased else 0,),
+        "W_phi": (C if cfg["forget_gate"] else 0, nz),
+        "b_phi": (C if (cfg["forget_gate"] and "in" in biased) else 0,),
+        "P_in": (C * S if cfg["peepholes"] else 0,),
+        "P_phi": (C * S if (cfg["peepholes"] and cfg["forget_gate"]) else 0,),
+        "P_out": (C * S if (cfg["peepholes"] and og) else 0,),
     }
 
 
@@ -236,6 +257,9 @@ def reference_train(
     has_b_out = "out" in biased and has_out_gate
     has_b_c = "c" in biased
     has_b_k = "k" in biased
+    has_fg = cfg["forget_gate"]
+    has_b_phi = has_fg and has_b_in
+    has_pe = cfg["peepholes"]
     lr = cfg["lr"]
     g, g_prime = g_fn(cfg["g"])
     h, h_prime = h_fn(cfg["h"])
@@ -262,6 +286,10 @@ def reference_train(
         ds_db_in = np.zeros(n_cells)  # d s_c / d b_in[block(c)]       (eq. 25, source 1)
         ds_dw_c = np.zeros((n_cells, n_z_))  # d s_c / d W_c[c, m]            (eq. 27)
         ds_db_c = np.zeros(n_cells)  # d s_c / d b_c[c]               (eq. 27, source 1)
+        ds_dw_phi = np.zeros((n_cells, n_z_))  # d s_c / d W_phi[block(c), m]  (§11.1)
+        ds_db_phi = np.zeros(n_cells)  # d s_c / d b_phi[block(c)]
+        ds_dp_in = np.zeros((n_cells, S))  # d s_c / d P_in[j S + v']       (§11.2, source s_{jS+v'}(t-1))
+        ds_dp_phi = np.zeros((n_cells, S))  # d s_c / d P_phi[j S + v']
 
         for t in range(int(lengths[i])):
             x = inputs[i, t]
@@ -276,6 +304,8 @@ def reference_train(
 
             # ---- forward pass (§1.3) ----
             net_in = p["W_in"] @ z + (p["b_in"] if has_b_in else 0.0)
+            if has_pe:  # peepholes from s(t-1) (§11.2)
+                net_in = net_in + np.array([p["P_in"][block == j] @ s_c[block == j] for j in range(C)])
             y_in = f(net_in)
             if has_out_gate:
                 net_out = p["W_out"] @ z + (p["b_out"] if has_b_out else 0.0)
@@ -283,22 +313,47 @@ def reference_train(
             else:
                 net_out = np.zeros(C)
                 y_out = np.ones(C)  # a cell without output gate: y_c = h(s_c)
+            if has_fg:
+                net_phi = p["W_phi"] @ z + (p["b_phi"] if has_b_phi else 0.0)
+                if has_pe:
+                    net_phi = net_phi + np.array([p["P_phi"][block == j] @ s_c[block == j] for j in range(C)])
+                y_phi = f(net_phi)
             net_c = p["W_c"] @ z + (p["b_c"] if has_b_c else 0.0)
             s_c_new = np.empty(n_cells)
             y_c = np.empty(n_cells)
             for c in range(n_cells):
                 j = block[c]
-                s_c_new[c] = s_c[c] + y_in[j] * g(net_c[c])
+                if has_fg:
+                    s_c_new[c] = y_phi[j] * s_c[c] + y_in[j] * g(net_c[c])  # §11.1
+                else:
+                    s_c_new[c] = s_c[c] + y_in[j] * g(net_c[c])  # the CEC, eq. 8
                 y_c[c] = y_out[j] * h(s_c_new[c])
-            s_c = s_c_new
+            s_c_prev, s_c = s_c, s_c_new
+            if has_out_gate and has_pe:  # the output gate's peepholes see s(t): completed after the update
+                net_out = net_out + np.array([p["P_out"][block == j] @ s_c[block == j] for j in range(C)])
+                y_out = f(net_out)
+                y_c = np.array([y_out[block[c]] * h(s_c[c]) for c in range(n_cells)])
             ysrc = np.concatenate([x, y_c]) if cfg["connectivity"] == "B" else y_c.copy()
             net_k = p["W_k"] @ ysrc + (p["b_k"] if has_b_k else 0.0)
             y_k = f(net_k)
             outputs[i, t] = y_k
 
-            # ---- forward derivative traces, at every step (eqs. 25, 27) ----
+            # ---- forward derivative traces, at every step (eqs. 25, 27; with forget gates §11.1) ----
             for c in range(n_cells):
                 j = block[c]
+                if has_fg:
+                    ds_dw_in[c] *= y_phi[j]
+                    ds_db_in[c] *= y_phi[j]
+                    ds_dw_c[c] *= y_phi[j]
+                    ds_db_c[c] *= y_phi[j]
+                    ds_dw_phi[c] = y_phi[j] * ds_dw_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * z
+                    ds_db_phi[c] = y_phi[j] * ds_db_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * 1.0
+                if has_pe:
+                    src = s_c_prev[block == j]  # the peephole sources of block j's input and forget gates
+                    decay = y_phi[j] if has_fg else 1.0
+                    ds_dp_in[c] = decay * ds_dp_in[c] + g(net_c[c]) * f_prime(net_in[j]) * src
+                    if has_fg:
+                        ds_dp_phi[c] = y_phi[j] * ds_dp_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * src
                 ds_dw_in[c] += g(net_c[c]) * f_prime(net_in[j]) * z
                 ds_db_in[c] += g(net_c[c]) * f_prime(net_in[j]) * 1.0
                 ds_dw_c[c] += g_prime(net_c[c]) * y_in[j] * z
@@ -325,11 +380,21 @@ def reference_train(
                     d["W_out"] = lr * np.outer(e_out, z)  # eq. 22, l = out_j
                     if has_b_out:
                         d["b_out"] = lr * e_out
+                    if has_pe:
+                        d["P_out"] = lr * e_out[block] * s_c  # eq. 22 with the source s_c(t)
                 for j in range(C):
                     for c in range(j * S, (j + 1) * S):
                         d["W_in"][j] += lr * e_s[c] * ds_dw_in[c]  # eq. 26
                         if has_b_in:
                             d["b_in"][j] += lr * e_s[c] * ds_db_in[c]
+                        if has_fg:
+                            d["W_phi"][j] += lr * e_s[c] * ds_dw_phi[c]  # like eq. 26
+                            if has_b_phi:
+                                d["b_phi"][j] += lr * e_s[c] * ds_db_phi[c]
+                        if has_pe:
+                            d["P_in"][block == j] += lr * e_s[c] * ds_dp_in[c]
+                            if has_fg:
+                                d["P_phi"][block == j] += lr * e_s[c] * ds_dp_phi[c]
                 for c in range(n_cells):
                     d["W_c"][c] = lr * e_s[c] * ds_dw_c[c]  # eq. 28
                     if has_b_c:
