@@ -16,17 +16,20 @@ move, so the premise is verified, not assumed.
 from __future__ import annotations
 
 import itertools
-import zlib
 
 import numpy as np
 import pytest
 from reference.batches import one_hot_batch
+from reference.lstm_cases import assert_params_close as _assert_params_close
+from reference.lstm_cases import case_data as _data
+from reference.lstm_cases import case_seed as _seed
+from reference.lstm_cases import kernel_model as _model
+from reference.lstm_cases import set_params as _set
 from reference.lstm_reference import (
     PARAM_NAMES,
     make_config,
     n_weights,
     param_shapes,
-    random_batch,
     random_params,
     reference_predict,
     reference_train,
@@ -46,55 +49,6 @@ ATOL = 1e-10
 NEW_NAMES = ("W_phi", "b_phi", "P_in", "P_phi", "P_out")  # the forget gates' and peepholes' weights
 OLD_NAMES = tuple(k for k in PARAM_NAMES if k not in NEW_NAMES)
 HUGE = 1000.0  # a forget-gate bias that holds y_phi at exactly 1.0 (see the module docstring)
-
-
-def _seed(*key):
-    return zlib.crc32(repr(key).encode())
-
-
-def _model(cfg, **extra):
-    model = LSTM.for_dims(
-        cfg["n_in"],
-        cfg["n_out"],
-        blocks=cfg["blocks"],
-        block_size=cfg["block_size"],
-        connectivity=cfg["connectivity"],
-        output_gate=cfg["output_gate"],
-        bias=cfg["bias"],
-        g=cfg["g"],
-        h=cfg["h"],
-        lr=cfg["lr"],
-        update=cfg["update"],
-        epoch=cfg["epoch"],
-        reset=cfg["reset"],
-        forget_gate=cfg["forget_gate"],
-        peepholes=cfg["peepholes"],
-        init=0.1,
-        in_gate_bias=None,
-        out_gate_bias=None,
-        **extra,
-    )
-    return model, model.init_state(np.random.default_rng(0))
-
-
-def _set(model, state, params):
-    views = model.views(state.w)
-    for name in PARAM_NAMES:
-        views[name][...] = params[name]
-
-
-def _data(cfg, seed, n=5, length=7):
-    rng = np.random.default_rng(seed)
-    inputs, targets, mask, lengths = random_batch(rng, n, length, cfg["n_in"], cfg["n_out"], p_target=0.4)
-    mask[1, :] = False  # a sequence without targets
-    mask[2, : lengths[2]] = True  # a target at every step
-    return inputs, targets, mask, lengths
-
-
-def _assert_params_close(model, w, expected, context=""):
-    got = model.views(w)
-    for name in PARAM_NAMES:
-        np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=ATOL, err_msg=f"{context} {name}")
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -8,12 +8,16 @@ does not depend on how the sequences are cut into chunks.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import zlib
 
 import numpy as np
 import pytest
+from reference.lstm_cases import assert_params_close as _assert_params_equal
+from reference.lstm_cases import case_data as _data
+from reference.lstm_cases import case_seed as _seed
+from reference.lstm_cases import digest as _digest
+from reference.lstm_cases import kernel_model as _model
+from reference.lstm_cases import set_params as _set
 from reference.lstm_reference import (
     PARAM_NAMES,
     make_config,
@@ -36,58 +40,6 @@ ATOL = 1e-10
 
 #: The options at their defaults, spelled out.
 DEFAULTS = {"reset": 0.0, "bias_init": "exact", "r_bias": "init", "error_factor": 1, "epoch": 1000}
-
-
-def _seed(*key):
-    return zlib.crc32(repr(key).encode())
-
-
-def _model(cfg, **extra):
-    model = LSTM.for_dims(
-        cfg["n_in"],
-        cfg["n_out"],
-        blocks=cfg["blocks"],
-        block_size=cfg["block_size"],
-        connectivity=cfg["connectivity"],
-        output_gate=cfg["output_gate"],
-        bias=cfg["bias"],
-        g=cfg["g"],
-        h=cfg["h"],
-        lr=cfg["lr"],
-        update=cfg["update"],
-        epoch=cfg["epoch"],
-        reset=cfg["reset"],
-        error_factor=int(cfg["error_factor"]),
-        init=0.1,
-        in_gate_bias=None,
-        out_gate_bias=None,
-        **extra,
-    )
-    return model, model.init_state(np.random.default_rng(0))
-
-
-def _set(model, state, params):
-    views = model.views(state.w)
-    for name in PARAM_NAMES:
-        views[name][...] = params[name]
-
-
-def _data(cfg, seed, n=5, length=7):
-    rng = np.random.default_rng(seed)
-    inputs, targets, mask, lengths = random_batch(rng, n, length, cfg["n_in"], cfg["n_out"], p_target=0.4)
-    mask[1, :] = False  # a sequence without targets
-    mask[2, : lengths[2]] = True  # a target at every step
-    return inputs, targets, mask, lengths
-
-
-def _assert_params_equal(model, w, expected, context=""):
-    got = model.views(w)
-    for name in PARAM_NAMES:
-        np.testing.assert_allclose(got[name], expected[name], rtol=0, atol=ATOL, err_msg=f"{context} {name}")
-
-
-def _digest(w):
-    return hashlib.sha256(np.ascontiguousarray(w).tobytes()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------------------------------------

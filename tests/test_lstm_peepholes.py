@@ -15,11 +15,11 @@ peephole weights themselves learn (their gradient is not 0).
 from __future__ import annotations
 
 import itertools
-import zlib
 
 import numpy as np
 import pytest
 from reference.batches import one_hot_batch
+from reference.lstm_cases import case_seed as _seed
 from reference.lstm_reference import (
     PARAM_NAMES,
     make_config,
@@ -42,10 +42,6 @@ pytestmark = pytest.mark.kernel
 
 ATOL = 1e-10
 PEEP = ("P_in", "P_phi", "P_out")
-
-
-def _seed(*key):
-    return zlib.crc32(repr(key).encode())
 
 
 @pytest.mark.parametrize("hp,init_digest,final_digest", BEFORE)

@@ -9,16 +9,19 @@ layout, connectivity, gate, bias, squashing and update option (PAPER.md §1.2-1.
 from __future__ import annotations
 
 import itertools
-import zlib
 
 import numpy as np
 import pytest
+from reference.lstm_cases import assert_params_close as _assert_params_equal
+from reference.lstm_cases import case_data
+from reference.lstm_cases import case_seed as _seed
+from reference.lstm_cases import kernel_model as _kernel
+from reference.lstm_cases import set_params as _set
 from reference.lstm_reference import (
     PARAM_NAMES,
     make_config,
     n_weights,
     param_shapes,
-    random_batch,
     random_params,
     reference_predict,
     reference_train,
@@ -34,62 +37,15 @@ BIASES = ["none", "gates", "hidden", "all"]
 GH = [("g2", "h1"), ("g1", "id"), ("g2", "id"), ("g1", "h1")]
 
 
-def _seed(*key):
-    """A seed that depends on the test case only (``hash`` of a str changes between processes)."""
-    return zlib.crc32(repr(key).encode())
-
-
-def _kernel(cfg):
-    from lstm97.models.lstm import LSTM
-
-    model = LSTM.for_dims(
-        cfg["n_in"],
-        cfg["n_out"],
-        blocks=cfg["blocks"],
-        block_size=cfg["block_size"],
-        connectivity=cfg["connectivity"],
-        output_gate=cfg["output_gate"],
-        bias=cfg["bias"],
-        g=cfg["g"],
-        h=cfg["h"],
-        lr=cfg["lr"],
-        update=cfg["update"],
-        init=0.1,
-        in_gate_bias=None,
-        out_gate_bias=None,
-    )
-    state = model.init_state(np.random.default_rng(0))
-    return model, state
-
-
-def _set(model, state, params):
-    views = model.views(state.w)
-    for name in PARAM_NAMES:
-        views[name][...] = params[name]
-
-
 def _batch(arrays):
     from lstm97.tasks import SequenceBatch
 
     return SequenceBatch(*arrays)
 
 
-def _assert_params_equal(model, w, expected, context=""):
-    got = model.views(w)
-    for name in PARAM_NAMES:
-        np.testing.assert_allclose(
-            got[name], expected[name], rtol=0, atol=ATOL, err_msg=f"{context} weight array {name}"
-        )
-
-
 def _data(cfg, seed, n=4, length=7):
-    """Random sequences with, by construction, a sequence without any target and one with a target at
-    every step besides the random masks."""
-    rng = np.random.default_rng(seed)
-    inputs, targets, mask, lengths = random_batch(rng, n, length, cfg["n_in"], cfg["n_out"], p_target=0.4)
-    mask[1, :] = False  # a whole sequence without targets (traces still run)
-    mask[2, : lengths[2]] = True  # a target at every step
-    return inputs, targets, mask, lengths
+    """Random sequences (4 here), with a sequence without any target and one with a target at every step."""
+    return case_data(cfg, seed, n, length)
 
 
 def _check_against_reference(cfg, seed):
