@@ -111,6 +111,7 @@ def run_many(
     q = None
     carried = registry.registrations()  # in-process registrations, for the workers
     if own:
+        _compile_once([cfg for cfg, _ in trials])
         # spawn: workers start clean (no forked locks or threads); numba loads its cached machine code.
         ctx = multiprocessing.get_context("spawn")
         q = ctx.Queue()
@@ -157,6 +158,33 @@ def _script_not_reimported():
         yield
     finally:
         main.__file__ = path
+
+
+def _compile_once(configs: list[TrialConfig]) -> None:
+    """Run each distinct model's kernels once in this process on a throwaway sequence before the workers start,
+    so that with a cold numba cache the kernels are compiled (and cached) once here instead of once per
+    worker; with a warm cache this loads them once. Nothing of it reaches a trial (its own throwaway stream)."""
+    import numpy as np
+
+    from .. import models, tasks
+
+    seen: set[str] = set()
+    for cfg in configs:
+        if cfg.key() in seen:
+            continue
+        seen.add(cfg.key())
+        try:
+            task = tasks.make(cfg.task, **cfg.task_params)
+            model = models.make(cfg.model, task, **cfg.model_params)
+            if getattr(model, "is_search", False):
+                continue
+            rng = np.random.default_rng(0)
+            state = model.init_state(rng)
+            batch = task.sample(rng, 1)
+            model.predict(state, batch)
+            model.train_chunk(state, batch)
+        except Exception:  # a warm-up only: any problem shows (with its message) in the trial itself
+            continue
 
 
 def _drain(q, on_progress: Callable[[int, int], None] | None) -> None:
