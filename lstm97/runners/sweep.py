@@ -28,7 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, w
 from typing import Any
 
 from .. import registry
-from .trial import TrialConfig, run_trial
+from .trial import TrialConfig, run_trial, warm_up
 
 #: Seconds between two progress reports of one trial from a worker.
 PROGRESS_EVERY = 0.25
@@ -161,28 +161,12 @@ def _script_not_reimported():
 
 
 def _compile_once(configs: list[TrialConfig]) -> None:
-    """Run each distinct model's kernels once in this process on a throwaway sequence before the workers start,
-    so that with a cold numba cache the kernels are compiled (and cached) once here instead of once per
-    worker; with a warm cache this loads them once. Nothing of it reaches a trial (its own throwaway stream)."""
-    import numpy as np
-
-    from .. import models, tasks
-
-    seen: set[str] = set()
-    for cfg in configs:
-        if cfg.key() in seen:
-            continue
-        seen.add(cfg.key())
+    """Run each distinct model's kernels once in this process before the workers start (:func:`warm_up`), so
+    that with a cold numba cache the kernels are compiled (and cached) once here instead of once per worker;
+    with a warm cache this loads them once."""
+    for cfg in {cfg.key(): cfg for cfg in configs}.values():
         try:
-            task = tasks.make(cfg.task, **cfg.task_params)
-            model = models.make(cfg.model, task, **cfg.model_params)
-            if getattr(model, "is_search", False):
-                continue
-            rng = np.random.default_rng(0)
-            state = model.init_state(rng)
-            batch = task.sample(rng, 1)
-            model.predict(state, batch)
-            model.train_chunk(state, batch)
+            warm_up(cfg)
         except Exception:  # a warm-up only: any problem shows (with its message) in the trial itself
             continue
 

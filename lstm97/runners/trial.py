@@ -130,34 +130,52 @@ def _rows_cap(task) -> int:
     return max(1, int(CHUNK_BYTES // max(per_seq, 1)))
 
 
-def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
-    """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
-    wrong, done, size = 0, 0, 16  # small first chunks: a net that is still wrong fails fast
-    while done < rule.fresh:
-        batch = task.sample(rng, min(size, rows, rule.fresh - done))
+def _at_most_wrong(model, state, task, max_wrong: int, n: int, rows: int, part) -> bool:
+    """Whether at most ``max_wrong`` of ``n`` sequences are wrong, predicting ``part(done, k)`` (the k sequences
+    after the first ``done``) in chunks of 16, 32, 64 ... (at most ``rows``) and stopping at the first excess:
+    a net that is still wrong fails fast."""
+    wrong, done, size = 0, 0, 16
+    while done < n:
+        batch = part(done, min(size, rows, n - done))
         wrong += int((~task.correct(batch, model.predict(state, batch))).sum())
-        if wrong > rule.max_wrong:
+        if wrong > max_wrong:
             return False
         done += len(batch)
         size *= 2
     return True
 
 
+def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
+    """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
+    return _at_most_wrong(model, state, task, rule.max_wrong, rule.fresh, rows, lambda done, k: task.sample(rng, k))
+
+
 def _fixed_check(model, state, task, rule: EvalRule, batch, rows: int) -> bool:
     """Whether ``rule`` holds on the fixed set ``batch``, exactly as one evaluation of the whole set says. The
-    set is first predicted in growing chunks that stop at the first excess of wrong sequences, so a net that is
-    still wrong fails fast (most checks of a trial); only when the count passes are the whole set's figures
-    computed as before (a sequence's output and correctness do not depend on the chunk it is predicted in)."""
-    wrong, done, size, n = 0, 0, 16, len(batch)
-    while done < n:
-        part = batch.take(slice(done, min(n, done + min(size, rows))))
-        wrong += int((~task.correct(part, model.predict(state, part))).sum())
-        if wrong > rule.max_wrong:
-            return False
-        done += len(part)
-        size *= 2
+    wrong count is taken first with :func:`_at_most_wrong`, so a net that is still wrong fails fast (most checks
+    of a trial); only when it passes are the whole set's figures computed as before (a sequence's output and
+    correctness do not depend on the chunk it is predicted in)."""
+    take = lambda done, k: batch.take(slice(done, done + k))
+    if not _at_most_wrong(model, state, task, rule.max_wrong, len(batch), rows, take):
+        return False
     w, _, mean_abs = _evaluate(model, state, task, batch)
     return rule.holds(w, mean_abs)
+
+
+def warm_up(cfg: TrialConfig):
+    """Build ``cfg``'s task and model and run the model's kernels once (predict and train) on one throwaway
+    sequence, which compiles them (or loads numba's cache) in this process; return (task, model, state, rng)
+    to go on with, or None for a searching model (random guessing). Nothing of it reaches a trial."""
+    task = tasks.make(cfg.task, **cfg.task_params)
+    model = models.make(cfg.model, task, **cfg.model_params)
+    if getattr(model, "is_search", False):
+        return None
+    rng = np.random.default_rng(0)
+    state = model.init_state(rng)
+    batch = task.sample(rng, 1)
+    model.predict(state, batch)
+    model.train_chunk(state, batch)
+    return task, model, state, rng
 
 
 def run_trial(
