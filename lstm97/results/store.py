@@ -101,11 +101,16 @@ class Store:
         with self._write():
             if self._tables():
                 return
-            for statement in DDL.split(";"):  # not executescript, which would commit the transaction
-                if statement.strip():
-                    self.db.execute(statement)
+            self._tables_of_the_schema()
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('created', ?)", (_now(),))
+
+    def _tables_of_the_schema(self) -> None:
+        """Create every table of the schema that is missing (CREATE TABLE IF NOT EXISTS), inside the caller's
+        transaction (statement by statement: executescript would commit it)."""
+        for statement in DDL.split(";"):
+            if statement.strip():
+                self.db.execute(statement)
 
     def _version(self, tables: set[str]) -> int:
         if not {"meta", "trials", "curves"} <= tables:
@@ -164,9 +169,7 @@ class Store:
         for name, kind in TRIAL_COLUMNS:
             if name not in cols:
                 self.db.execute(f"ALTER TABLE trials ADD COLUMN {name} {kind}")
-        for statement in DDL.split(";"):  # the tables version 2 added (IF NOT EXISTS: the others are skipped)
-            if statement.strip():
-                self.db.execute(statement)
+        self._tables_of_the_schema()  # the tables version 2 added
         self.db.execute("UPDATE trials SET identity = 1")
         migrate.rekey(self.db)
         self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
@@ -273,7 +276,7 @@ class Store:
         """Record which configuration (key) stands for each variant of an ablation, in one transaction."""
         try:
             with self._write():
-                self.db.execute(DDL[DDL.index("CREATE TABLE IF NOT EXISTS ablations") :].rstrip().rstrip(";"))
+                self._tables_of_the_schema()  # a store of an early version 2 lacks the ablations table
                 self.db.executemany(
                     "INSERT OR REPLACE INTO ablations VALUES (?, ?, ?, ?, ?)",
                     [(ablation, preset, variant, key, _now()) for variant, key in variants],
