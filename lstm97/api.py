@@ -158,17 +158,12 @@ def seconds_per_sequence(cfg: TrialConfig, budget_seconds: float = 0.2) -> float
     """Measured seconds of training per sequence of ``cfg`` on this machine (the kernel on fresh sequences of a
     throwaway stream, after one untimed call that compiles or loads numba's cache; stopping checks and tests
     not included); None for a searching model (random guessing), whose cost is per guess."""
-    import numpy as np
+    from .runners.trial import warm_up
 
-    from . import models, tasks
-
-    task = tasks.make(cfg.task, **cfg.task_params)
-    model = models.make(cfg.model, task, **cfg.model_params)
-    if getattr(model, "is_search", False):
+    warmed = warm_up(cfg)
+    if warmed is None:
         return None
-    rng = np.random.default_rng(0)
-    state = model.init_state(rng)
-    model.train_chunk(state, task.sample(rng, 1))
+    task, model, state, rng = warmed
     n, elapsed = 4, 0.0
     while True:
         batch = task.sample(rng, n)
@@ -223,14 +218,10 @@ def execute(
         db.check_writable()
         if not work:
             return 0
-        budgets = [cfg.max_sequences for cfg, seeds in work for _ in seeds]
+        flat = [(cfg, seed) for cfg, seeds in work for seed in seeds]  # in run_many's order of indices
+        budgets = [cfg.max_sequences for cfg, _ in flat]
+        index_of = {(cfg.key(), seed): i for i, (cfg, seed) in enumerate(flat)}
         state = {"stored": 0, "seen": {}, "sequences": 0, "retired": 0}
-        index_of: dict[tuple[str, int], int] = {}
-        i = 0
-        for cfg, seeds in work:
-            for seed in seeds:
-                index_of[(cfg.key(), seed)] = i
-                i += 1
         t0 = time.monotonic()
         last = [-1.0]
 
@@ -341,6 +332,24 @@ def select_presets(ids: Iterable[str] = (), tables: Iterable[str] = (), everythi
     return presets.select(ids, tables, everything)
 
 
+def runnable_presets(
+    chosen: Sequence, named: Iterable[str] = (), on_skip: Callable[[Any, str], None] | None = None
+) -> list:
+    """The presets of ``chosen`` that can run here. One that cannot is a UserError when its id is among
+    ``named`` (the user asked for it), else skipped (``on_skip(preset, why)`` is told)."""
+    named = set(named)
+    runnable = []
+    for p in chosen:
+        why = preset_unavailable(p)
+        if why is None:
+            runnable.append(p)
+        elif p.id in named:
+            raise UserError(f"preset {p.id}: {why}.")
+        elif on_skip is not None:
+            on_skip(p, why)
+    return runnable
+
+
 def plan_presets(
     chosen: Sequence,
     store: str | Path = DEFAULT_STORE,
@@ -377,15 +386,7 @@ def reproduce(
     """Run the paper's presets (ids such as ``"6a"``, whole ``tables`` such as ``"7"``, or ``everything``)
     into ``store`` and return their trials. Presets that cannot run here are skipped when selected by table
     or ``everything``, and refused when named."""
-    chosen = select_presets(ids, tables, everything)
-    named = set(ids)
-    runnable = []
-    for p in chosen:
-        why = preset_unavailable(p)
-        if why is None:
-            runnable.append(p)
-        elif p.id in named:
-            raise UserError(f"preset {p.id}: {why}.")
+    runnable = runnable_presets(select_presets(ids, tables, everything), named=ids)
     jobs_ = plan_presets(runnable, store, quick=quick, trials=trials, max_sequences=max_sequences)
     execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
     return trials_of(jobs_, store)
@@ -536,6 +537,7 @@ __all__ = [
     "preset_unavailable",
     "reproduce",
     "run",
+    "runnable_presets",
     "select_presets",
     "seconds_per_sequence",
     "seeds_for",

@@ -673,17 +673,11 @@ def reproduce_cmd(
             "name the presets to run (lstm97 reproduce 6a 4-1), a paper table (--table 7) or --all; "
             "'lstm97 reproduce --list' lists them."
         )
-    chosen = api.select_presets(ids, tables, everything=run_all)
-    explicit = set(ids)
-    runnable = []
-    for p in chosen:
-        why = api.preset_unavailable(p)
-        if why is None:
-            runnable.append(p)
-        elif p.id in explicit:
-            raise UserError(f"preset {p.id}: {why}.")
-        else:
-            click.echo(f"skipped {p.id}: {why}", err=True)
+    runnable = api.runnable_presets(
+        api.select_presets(ids, tables, everything=run_all),
+        named=ids,
+        on_skip=lambda p, why: click.echo(f"skipped {p.id}: {why}", err=True),
+    )
     jobs = api.default_jobs() if jobs is None else jobs
     if quick:
         click.echo(
@@ -803,6 +797,7 @@ def ablate_cmd(
     """
     from . import api
     from .report.ablations import tables
+    from .results import Store
 
     ab = api.plan_ablation(
         preset, api.parse_vary(varies), grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store
@@ -817,20 +812,10 @@ def ablate_cmd(
         err=True,
     )
     _execute(ab.jobs, store, jobs, chunk, None if dask_address is None else _dask_executor(dask_address))
-    df = api.trials_of(ab.jobs, store)
-    ((_, _, table, _),) = tables(df, _ablation_rows(ab))
+    with Store(store, create=False) as db:  # the ablation as recorded, read back as the report reads it
+        df, recorded = db.trials(), db.ablations()
+    ((_, _, table, _),) = tables(df, recorded[recorded["ablation"] == ab.name])
     click.echo(table.to_markdown(index=False, tablefmt="simple", disable_numparse=True))
-
-
-def _ablation_rows(ab):
-    import pandas as pd
-
-    return pd.DataFrame(
-        [
-            {"ablation": ab.name, "preset": ab.preset, "variant": v, "config_key": k, "created": ""}
-            for v, k in ab.variants
-        ]
-    )
 
 
 @main.command("report")
