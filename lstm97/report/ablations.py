@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..paper import presets
 from . import plots, stats
+from .reproduction import _int
 
 #: Bootstrap intervals from fewer values than this are not shown ("–"): two values say too little.
 MIN_CI = 3
@@ -28,10 +29,6 @@ with the same seeds, so every variant sees the same data streams as the baseline
 over the successful trials (no interval from fewer than 3 values); "paired" compares each seed with the
 baseline's same seed: seeds only the variant (+) or only the baseline (−) solved, and the mean difference of
 sequences to success (variant − baseline) over the seeds both solved, with its 95 % bootstrap interval."""
-
-
-def _count(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:,.0f}"
 
 
 def _signed(x: float) -> str:
@@ -48,8 +45,8 @@ def variant_row(label: str, g: pd.DataFrame, base: pd.DataFrame) -> dict[str, st
     row = {
         "variant": label,
         "success": "–" if not n else f"{k}/{n} ({100 * lo:.0f}–{100 * hi:.0f} %)",
-        "mean (median)": "–" if not k else f"{_count(seq.mean())} ({_count(float(np.median(seq)))})",
-        "95 % CI of mean": "–" if k < MIN_CI else f"{_count(ci[0])}–{_count(ci[1])}",
+        "mean (median)": "–" if not k else f"{_int(seq.mean())} ({_int(float(np.median(seq)))})",
+        "95 % CI of mean": "–" if k < MIN_CI else f"{_int(ci[0])}–{_int(ci[1])}",
     }
     if label == "baseline":
         row["paired: only this / only baseline"] = row["paired: Δ sequences (95 % CI)"] = ""
@@ -95,7 +92,7 @@ def section(df: pd.DataFrame, ablations: pd.DataFrame, fig_dir: Path | None) -> 
     for i, (name, preset, table, items) in enumerate(found):
         try:
             ref = presets.get(preset).paper
-            paper = f" The paper's mean for {preset}: {ref.bound}{_count(ref.sequences)}." if ref.sequences else ""
+            paper = f" The paper's mean for {preset}: {ref.bound}{_int(ref.sequences)}." if ref.sequences else ""
         except Exception:  # a preset this version does not know
             ref, paper = None, ""
         md += [
@@ -133,8 +130,8 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
             verdict = stats.verdict(ref, row.preset.model != "lstm", n, k, ok.mean() if k else np.nan)[0]
             if at_budget and row.stats.get("verdict") == stats.NOT_REPRODUCED and verdict == stats.REPRODUCED:
                 out.append(
-                    f"{label} closes the gap of {preset} ({k}/{n} succeed, mean {_count(ok.mean())} "
-                    f"against the paper's {_count(ref.sequences)}; ablation '{name}')"
+                    f"{label} closes the gap of {preset} ({k}/{n} succeed, mean {_int(ok.mean())} "
+                    f"against the paper's {_int(ref.sequences)}; ablation '{name}')"
                 )
                 continue
             paired = variant_row(label, g, base)

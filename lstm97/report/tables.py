@@ -11,7 +11,6 @@ one (a plugin's tasks). Every cell is text: thousands separators, "–" where th
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ import pandas as pd
 
 from ..paper.presets import PRESETS, Preset
 from .match import has_budget, has_settings
+from .reproduction import _int
 
 #: What the summary shows when a task names no metrics of its own.
 DEFAULT_METRICS = ("test_wrong",)
@@ -33,10 +33,6 @@ def args_text(args: Any) -> str:
     return " ".join(f"{k}={','.join(f'{x:g}' for x in v) if isinstance(v, list) else v}" for k, v in args.items())
 
 
-def _count(x: float) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
-
-
 def configuration(first: pd.Series) -> str:
     """``task ARGS · model ARGS[ · budget N]`` of a stored trial's configuration: its non-default parameters,
     and its budget where that is not the task's."""
@@ -44,7 +40,7 @@ def configuration(first: pd.Series) -> str:
     model = " ".join(t for t in (first["model"], args_text(first.get("model_args"))) if t)
     default = first.get("default_budget")
     own = default is None or pd.isna(default) or int(default) != int(first["max_sequences"])
-    return f"{task} · {model}" + (f" · budget {_count(first['max_sequences'])}" if own else "")
+    return f"{task} · {model}" + (f" · budget {_int(first['max_sequences'])}" if own else "")
 
 
 def paper_preset(first: pd.Series) -> Preset | None:
@@ -88,7 +84,7 @@ def summary(df: pd.DataFrame, metrics: Mapping[str, Sequence[str]] | None = None
         first = g.iloc[0]
         ok = g[g["success"]]
         unit = first.get("unit") if isinstance(first.get("unit"), str) else "sequences"
-        seq = "–" if not len(ok) else f"{_count(ok['sequences'].mean())} ({_count(ok['sequences'].median())})"
+        seq = "–" if not len(ok) else f"{_int(ok['sequences'].mean())} ({_int(ok['sequences'].median())})"
         if unit != "sequences" and len(ok):
             seq += f" {unit}"
         row: dict[str, str] = {
@@ -99,7 +95,7 @@ def summary(df: pd.DataFrame, metrics: Mapping[str, Sequence[str]] | None = None
         final = first.get("stop_rule")
         for name in sorted({m for ms in g["milestones"] for m in ms} - {final}):
             reached = [ms[name] for ms in g["milestones"] if name in ms]
-            row[f"{name}: mean"] = _count(sum(reached) / len(reached))
+            row[f"{name}: mean"] = _int(sum(reached) / len(reached))
         for name in metrics.get(first["task"], DEFAULT_METRICS):
             row[METRIC_LABELS.get(name, name)] = _metric(g, name)
         preset = paper_preset(first)
