@@ -32,3 +32,21 @@ def store_as(monkeypatch):
         kinds[str(path)] = kind
 
     return set_kind
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """Fresh task and model registries (the built-ins only, plus the entry points a test fakes), so that
+    registrations made by a test do not leak into other tests."""
+    from lstm97 import models, tasks
+    from lstm97.registry import Registry
+
+    def copy(reg):
+        return Registry(
+            reg.kind,
+            reg.group,
+            {n: e.target for n, e in reg._entries.items() if e.source == "lstm97" and not e.registered},
+        )
+
+    monkeypatch.setattr(tasks, "registry", copy(tasks.registry))
+    monkeypatch.setattr(models, "registry", copy(models.registry))

@@ -8,11 +8,10 @@ import types
 import pytest
 from click.testing import CliRunner
 
-from lstm97 import models, tasks
 from lstm97 import registry as registry_module
+from lstm97 import tasks
 from lstm97.cli import main
 from lstm97.params import Param
-from lstm97.registry import Registry
 from lstm97.tasks import Task
 from lstm97.tasks.adding import Adding
 
@@ -48,21 +47,6 @@ def make_task():
 
 class NoSpec(Task):
     pass
-
-
-@pytest.fixture
-def fresh(monkeypatch):
-    """Fresh task and model registries (the built-ins only, plus the entry points a test fakes)."""
-
-    def copy(reg):
-        return Registry(
-            reg.kind,
-            reg.group,
-            {n: e.target for n, e in reg._entries.items() if e.source == "lstm97" and not e.registered},
-        )
-
-    monkeypatch.setattr(tasks, "registry", copy(tasks.registry))
-    monkeypatch.setattr(models, "registry", copy(models.registry))
 
 
 class BadParams(Adding):

@@ -11,7 +11,7 @@ import pytest
 
 from lstm97 import models, registry, tasks
 from lstm97.errors import UserError
-from lstm97.registry import Registration, Registry
+from lstm97.registry import Registration
 from lstm97.tasks.adding import Adding
 
 
@@ -19,21 +19,6 @@ class WorkerTask(Adding):
     """A task registered in-process by the tests (importable by reference: test_plugins_workers:WorkerTask)."""
 
     spec = dataclasses.replace(Adding.spec, name="worker-task")
-
-
-@pytest.fixture
-def fresh(monkeypatch):
-    """Fresh task and model registries with the built-ins only, so registrations do not leak into other tests."""
-
-    def copy(reg):
-        return Registry(
-            reg.kind,
-            reg.group,
-            {n: e.target for n, e in reg._entries.items() if e.source == "lstm97" and not e.registered},
-        )
-
-    monkeypatch.setattr(tasks, "registry", copy(tasks.registry))
-    monkeypatch.setattr(models, "registry", copy(models.registry))
 
 
 def in_worker(name: str) -> str:
