@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import finite, njit
+from .._jit import finite, njit
 from ._rnn_kernels import dsquash, step
 
 

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from ._jit import njit
+from .._jit import njit
 
 LOGISTIC = 0
 TANH = 1

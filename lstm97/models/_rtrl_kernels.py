@@ -71,7 +71,7 @@ import math
 
 import numpy as np
 
-from ._jit import njit
+from .._jit import njit
 from ._rnn_kernels import dsquash, step
 
 

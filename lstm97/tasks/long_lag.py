@@ -27,7 +27,9 @@ Choices where PAPER.md is open (see docs/deviations.md):
   floor(u·(p-1))): fixed amounts, vectorised. 2c draws per sequence, in sequence order: 2 uniforms (class, k),
   then q+k uniforms for the distractors (floor(u·p)). The number k of distractors appended before e is drawn
   by inversion, k = floor(ln(1-u) / ln(9/10)), which has exactly the distribution of the procedural loop
-  (P(k) = (1/10)(9/10)^k).
+  (P(k) = (1/10)(9/10)^k). The uniforms are drawn in bulk, in rounds of what is surely still needed, so none
+  is drawn that the batch does not use: the doubles and the Generator's state afterwards are those of one
+  ``random`` call per sequence part.
 * 2c CONFLICTS (§3.4, §8): distractor probability 9/10 (not 1/10); distractor indices bounded by p (not q);
   with E[k] = 9 the mean sequence length is q+13 (mean number of input steps q+12), not the paper's q+14,
   and each distractor occurs (q+9)/p times on average, not (q+10)/p.
@@ -57,6 +59,7 @@ import math
 
 import numpy as np
 
+from .._jit import njit
 from ..params import Param
 from .base import Protocol, SequenceBatch, Task, TaskSpec
 from .criteria import EvalRule, StopRule, all_correct
@@ -107,11 +110,19 @@ def _stop(params: dict, abs_name: str, condition: str) -> tuple[StopRule, str]:
 
 
 def _one_hot(index: np.ndarray, width: int) -> np.ndarray:
-    """float64 [*index.shape, width] with a 1 at ``index`` (nothing where index is -1)."""
+    """float64 [n, L, width] with a 1 at ``index`` (int64 [n, L]; nothing where index is -1)."""
     out = np.zeros((*index.shape, width))
-    where = np.nonzero(index >= 0)
-    out[(*where, index[where])] = 1.0
+    _fill_one_hot(index, out)
     return out
+
+
+@njit
+def _fill_one_hot(index, out):
+    """Set ``out[i, t, index[i, t]]`` to 1 wherever ``index[i, t]`` is not -1."""
+    for i in range(index.shape[0]):
+        for t in range(index.shape[1]):
+            if index[i, t] >= 0:
+                out[i, t, index[i, t]] = 1.0
 
 
 class LongLag(Task):
@@ -273,24 +284,60 @@ class LongLagDistractors(Task):
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
         p, q = self.params["p"], self.params["q"]
         log_continue = math.log(self.continue_prob)
-        classes = np.zeros(n, dtype=np.int64)
-        distractors = []
-        for i in range(n):
-            u = rng.random(2)
-            classes[i] = int(u[0] * 2)  # 0: x, 1: y
-            k = int(math.log1p(-u[1]) / log_continue)
-            distractors.append(np.floor(rng.random(q + k) * p).astype(np.int64))
-        lengths = np.array([d.shape[0] + 3 for d in distractors], dtype=np.int64)  # b, class, ..., e
+        # The doubles are drawn in bulk, in rounds: each round draws a lower bound of what is still needed
+        # (the rest of the sequence in progress, q+2 for each later one), so no double is drawn that the
+        # sequences do not use, and the Generator ends where one draw per sequence part would leave it.
+        u = np.empty(n * (q + 12))  # room for the expected q+11 doubles per sequence
+        starts, ks = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+        drawn, i, pos, need = 0, 0, 0, n * (q + 2)
+        while need:
+            if drawn + need > u.shape[0]:
+                u = np.concatenate([u[:drawn], np.empty(max(drawn + need, 2 * u.shape[0]) - drawn)])
+            rng.random(out=u[drawn : drawn + need])
+            drawn += need
+            i, pos, need = _scan_distractors(u, drawn, n, q, log_continue, starts, ks, i, pos)
+        lengths = ks + (q + 3)  # b, class, q+k distractors, e
         L = int(lengths.max()) if n else 0
         active = np.full((n, L), -1, dtype=np.int64)
-        active[:, 0] = p + 1  # b
-        active[:, 1] = p + 2 + classes  # x or y
-        for i, d in enumerate(distractors):
-            active[i, 2 : 2 + d.shape[0]] = d
-        rows, last = np.arange(n), lengths - 1
-        active[rows, last] = p  # e
-        targets = np.zeros((n, L, 2))
-        targets[rows, last, classes] = 1.0
-        mask = np.zeros((n, L), dtype=bool)
-        mask[rows, last] = True
-        return SequenceBatch(_one_hot(active, p + 4), targets, mask, lengths, {"active": active})
+        inputs, targets, mask = np.zeros((n, L, p + 4)), np.zeros((n, L, 2)), np.zeros((n, L), dtype=bool)
+        _fill_distractors(u, starts, lengths, p, active, inputs, targets, mask)
+        return SequenceBatch(inputs, targets, mask, lengths, {"active": active})
+
+
+@njit
+def _scan_distractors(u, drawn, n, q, log_continue, starts, ks, i, pos):
+    """Walk the 2c draws ``u[:drawn]`` from sequence ``i``, which starts at ``u[pos]``: per sequence the class
+    and k uniforms, then q+k distractor uniforms. Fills ``starts[i]`` (the class uniform's index) and ``ks[i]``
+    for every sequence that lies whole in ``u[:drawn]`` and returns (next sequence, its start, how many more
+    doubles are surely needed: 0 once all ``n`` are complete)."""
+    while i < n and pos + 2 <= drawn:
+        k = int(math.log1p(-u[pos + 1]) / log_continue)
+        end = pos + 2 + q + k
+        if end > drawn:
+            return i, pos, end - drawn + (n - i - 1) * (q + 2)
+        starts[i] = pos
+        ks[i] = k
+        pos = end
+        i += 1
+    if i == n:
+        return i, pos, 0
+    return i, pos, pos + 2 + q - drawn + (n - i - 1) * (q + 2)
+
+
+@njit
+def _fill_distractors(u, starts, lengths, p, active, inputs, targets, mask):
+    """Write the 2c sequences whose draws start at ``u[starts[i]]`` into the zeroed (``active``: -1) arrays:
+    b, the class symbol (x when floor(2u) = 0), the distractors floor(u·p), e; the one-hot inputs; the target
+    (the class over the outputs x, y) and the mask at the last step."""
+    for i in range(starts.shape[0]):
+        s, last = starts[i], lengths[i] - 1
+        cls = int(u[s] * 2)  # 0: x, 1: y
+        active[i, 0] = p + 1  # b
+        active[i, 1] = p + 2 + cls  # x or y
+        for t in range(2, last):
+            active[i, t] = math.floor(u[s + t] * p)
+        active[i, last] = p  # e
+        for t in range(last + 1):
+            inputs[i, t, active[i, t]] = 1.0
+        targets[i, last, cls] = 1.0
+        mask[i, last] = True

@@ -54,13 +54,15 @@ Choices where PAPER.md is open (see docs/deviations.md):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from .._jit import njit
 from ..errors import UserError
 from ..params import Param
-from .base import Protocol, SequenceBatch, Task, TaskSpec, max_abs_error
+from .base import Protocol, SequenceBatch, Task, TaskSpec
 from .criteria import EvalRule
 
 #: Training budget in string presentations (the paper gives none; about 25x its slowest LSTM mean, 39,740).
@@ -250,14 +252,15 @@ class Reber(Task):
             )
 
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        """Per string: at every step (the mask), top-k: every legal output strictly above every illegal one;
+        abs: ABS(beta) (``max_abs_error < beta``). A NaN output makes its step wrong in both."""
+        n, L = batch.mask.shape
+        legal = batch.info["legal"]
+        if outputs.ndim != 3 or outputs.shape[0] != n or outputs.shape[1] < L or outputs.shape[2] != legal.shape[2]:
+            raise ValueError(f"outputs of shape {outputs.shape} do not fit a batch of shape {batch.targets.shape}")
         if self.params["success"] == "abs":
-            return max_abs_error(batch, outputs) < self.params["beta"]
-        L = batch.mask.shape[1]
-        legal = batch.info["legal"][:, :L]
-        outputs = outputs[:, :L]
-        lowest_legal = np.where(legal, outputs, np.inf).min(axis=2)
-        highest_illegal = np.where(legal, -np.inf, outputs).max(axis=2)
-        return np.where(batch.mask, lowest_legal > highest_illegal, True).all(axis=1)
+            return _abs_correct(batch.targets, outputs, batch.mask, float(self.params["beta"]))
+        return _top_k_correct(legal, outputs, batch.mask)
 
     def ideal_outputs(self, batch: SequenceBatch) -> np.ndarray:
         """The best prediction: probability 1/k for each of the k legal next symbols (0 in padding); with
@@ -291,3 +294,53 @@ class Reber(Task):
             target = np.zeros((n, L, 7))
             target[rows, steps, following[rows, steps]] = 1.0
         return SequenceBatch(inputs, target, mask, lengths, {"legal": legal_sets, "active": active})
+
+
+@njit
+def _top_k_correct(legal, outputs, mask):
+    """bool [n]: at every masked step t < L of string i, the lowest output among the legal symbols
+    (``legal[i, t]``) is strictly above the highest among the illegal ones (+inf and -inf where there are none);
+    a NaN output makes the step wrong. Each string stops at its first wrong step."""
+    n, L = mask.shape
+    ok = np.ones(n, dtype=np.bool_)
+    for i in range(n):
+        for t in range(L):
+            if not mask[i, t]:
+                continue
+            lowest, highest = np.inf, -np.inf
+            for j in range(outputs.shape[2]):
+                y = outputs[i, t, j]
+                if math.isnan(y):
+                    lowest = np.nan
+                    break
+                if legal[i, t, j]:
+                    lowest = min(lowest, y)
+                else:
+                    highest = max(highest, y)
+            if not lowest > highest:
+                ok[i] = False
+                break
+    return ok
+
+
+@njit
+def _abs_correct(targets, outputs, mask, beta):
+    """bool [n]: ``max_abs_error(batch, outputs) < beta``, i.e. the maximum over steps of |target - output|
+    maximised over the outputs at masked steps and 0 at the others is below ``beta`` (NaN: not below). Each
+    string stops once the maximum reached is no longer below ``beta``."""
+    n, L = mask.shape
+    ok = np.ones(n, dtype=np.bool_)
+    for i in range(n):
+        for t in range(L):
+            err = 0.0
+            if mask[i, t]:
+                for j in range(targets.shape[2]):
+                    e = abs(targets[i, t, j] - outputs[i, t, j])
+                    if not e <= err:  # a larger error, or NaN (which np.max propagates)
+                        err = e
+                        if math.isnan(e):
+                            break
+            if not err < beta:
+                ok[i] = False
+                break
+    return ok

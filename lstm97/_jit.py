@@ -1,4 +1,4 @@
-"""The one place for numba options. Every kernel module uses ``njit`` from here.
+"""The one place for numba options. Every numba module (models, tasks) uses ``njit`` from here.
 
 ``cache=True`` stores compiled machine code beside the modules, so later processes (worker pools, CI test
 runs) load it instead of recompiling. ``NUMBA_DISABLE_JIT=1`` turns every kernel into plain Python for
