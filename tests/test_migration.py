@@ -8,6 +8,7 @@ The fixture ``tests/data/store_v1.sqlite`` was written by lstm97 0.1.0 (commit 7
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -174,3 +175,44 @@ def test_v1_key_is_recomputed_exactly(v1):
         }
         hits += key in candidates
     assert hits == len(rows)
+
+
+def _copy_without(path: Path, trial_id: int, param: str, **changes) -> None:
+    """Store a second run of trial ``trial_id`` as 0.1.0 would have before ``param`` existed: the model
+    parameters without it, the version-1 key of those, and the given column values."""
+    db = sqlite3.connect(path)
+    cols = [r[1] for r in db.execute("PRAGMA table_info(trials)") if r[1] != "id"]
+    row = dict(
+        zip(cols, db.execute(f"SELECT {', '.join(cols)} FROM trials WHERE id = ?", (trial_id,)).fetchone(), strict=True)
+    )
+    mp = json.loads(row["model_params"])
+    del mp[param]
+    row["model_params"] = json.dumps(mp, sort_keys=True)
+    row["config_key"] = migrate.v1_key(
+        row["task"], json.loads(row["task_params"]), row["model"], mp, row["max_sequences"], row["n_test"]
+    )
+    row.update(changes)
+    db.execute(f"INSERT INTO trials ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    db.commit()
+    db.close()
+
+
+def test_trials_stored_before_a_parameter_existed_ran_as_its_declared_default(v1):
+    """0.1.0 stored some trials before ``outputs_see`` existed. They ran as its declared default ("current"),
+    not as the long-lag task's paper default ("previous"): a run of the RTRL long-lag net without the parameter
+    is another configuration than its twin with outputs_see=previous, and a run of the Reber RTRL net without it
+    (declared default = the twin's value) is the same trial twice: stored once, with the same results."""
+    lag = _raw(v1, "SELECT id, config_key, seed FROM trials WHERE task='long-lag' AND model='rtrl' LIMIT 1")[0]
+    reber = _raw(v1, "SELECT id, seed, sequences FROM trials WHERE task='reber' AND model='rtrl' LIMIT 1")[0]
+    _copy_without(v1, lag[0], "outputs_see", sequences=123, success=0)  # another outcome: other timing
+    _copy_without(v1, reber[0], "outputs_see")  # the same run again
+    with Store(v1) as db:
+        df = db.trials()
+    assert len(df) == 51  # the Reber duplicate stored once, the long-lag run kept
+    lag_twin = df[df["legacy_key"] == lag[1]].iloc[0]
+    old = df[(df["task"] == "long-lag") & (df["model"] == "rtrl") & (df["sequences"] == 123)]
+    assert len(old) == 1 and old["config_key"].iloc[0] != lag_twin["config_key"]
+    assert old["model_args"].iloc[0]["outputs_see"] == "current"
+    assert "outputs_see" not in lag_twin["model_args"]  # previous: the task's paper default
+    kept = df[df["id"] == reber[0]].iloc[0]
+    assert len(df[(df["config_key"] == kept["config_key"]) & (df["seed"] == reber[1])]) == 1

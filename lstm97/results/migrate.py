@@ -43,6 +43,10 @@ def _parsed(declared, values: dict[str, Any]) -> dict[str, Any]:
     return {k: (by_name[k].parse(v) if k in by_name else v) for k, v in values.items()}
 
 
+def _with_defaults(declared, values: dict[str, Any]) -> dict[str, Any]:
+    return {**{p.name: p.default for p in declared if p.name not in values}, **values}
+
+
 def identify(row: dict[str, Any]) -> dict[str, Any] | None:
     """The version-2 identity columns of a stored configuration (``row`` holds its stored columns, JSON
     decoded), or None when its task or model cannot be loaded or its parameters no longer parse."""
@@ -52,8 +56,10 @@ def identify(row: dict[str, Any]) -> dict[str, Any] | None:
 
     try:
         task_cls, model_cls = tasks.get(row["task"]), models.get(row["model"])
-        tp = _parsed(task_cls.spec.params, row["task_params"])
-        mp = _parsed(model_cls.spec.params, row["model_params"])
+        # a parameter added after the trial was stored: the trial ran as its declared default (a new
+        # parameter's default keeps the earlier behaviour), which a task's paper default may not be
+        tp = _parsed(task_cls.spec.params, _with_defaults(task_cls.spec.params, row["task_params"]))
+        mp = _parsed(model_cls.spec.params, _with_defaults(model_cls.spec.params, row["model_params"]))
         declared = {p.name for p in task_cls.spec.params}
         task = task_cls(**{k: v for k, v in tp.items() if k in declared})
         proto = task.protocol()
@@ -129,10 +135,42 @@ def rekey(db: sqlite3.Connection, where: str = "identity < 2") -> tuple[int, int
             left += 1
             continue
         names = list(new)
+        held = _duplicates(db, row["config_key"], new["config_key"])
+        if held:
+            left += 1
         db.execute(
             f"UPDATE trials SET legacy_key = COALESCE(legacy_key, config_key), "
-            f"{', '.join(f'{n} = ?' for n in names)} WHERE config_key = ? AND {where}",
-            [*(new[n] for n in names), row["config_key"]],
+            f"{', '.join(f'{n} = ?' for n in names)} WHERE config_key = ? AND {where} "
+            f"AND id NOT IN ({', '.join('?' * len(held))})",
+            [*(new[n] for n in names), row["config_key"], *held],
         )
         done += 1
     return done, left
+
+
+#: What makes two stored runs of one trial the same run (the runner is deterministic: same seed, same bits).
+_OUTCOME = ("status", "success", "sequences", "test_wrong", "test_mse")
+
+
+def _duplicates(db: sqlite3.Connection, old_key: str, new_key: str) -> list[int]:
+    """Trials of ``old_key`` whose seed is already stored under ``new_key``: two runs of one trial, stored
+    before a parameter existed and again after (their keys then differed). A run with the same outcome as the
+    one kept is deleted (nothing is lost: the kept run holds the same results); one with another outcome is
+    left under its old key, pending (identity 1), and its ids are returned so that it is not re-keyed."""
+    if old_key == new_key:
+        return []
+    cols = ", ".join(f"o.{c} IS n.{c}" for c in _OUTCOME)
+    pairs = db.execute(
+        f"SELECT o.id, {cols} FROM trials o JOIN trials n ON n.config_key = ? AND n.seed = o.seed "
+        "WHERE o.config_key = ?",
+        (new_key, old_key),
+    ).fetchall()
+    held = []
+    for trial_id, *same in pairs:
+        if all(same):
+            db.execute("DELETE FROM curves WHERE trial_id = ?", (trial_id,))
+            db.execute("DELETE FROM trials WHERE id = ?", (trial_id,))
+        else:
+            db.execute("UPDATE trials SET identity = 1, legacy_key = config_key WHERE id = ?", (trial_id,))
+            held.append(trial_id)
+    return held
