@@ -515,6 +515,15 @@ def load(store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
         return db.trials()
 
 
+def import_csv(csv: str | Path, store: str | Path = DEFAULT_STORE) -> pd.DataFrame:
+    """Import a report's ``trials.csv`` into ``store`` without training (``lstm97 import``, see
+    :mod:`lstm97.results.importer`: no curves or weights) and return every trial the store then holds."""
+    from .results.importer import import_csv as into_store
+
+    into_store(csv, store)
+    return load(store)
+
+
 __all__ = [
     "Ablation",
     "Interrupted",
@@ -529,6 +538,7 @@ __all__ = [
     "default_jobs",
     "evidence_config",
     "execute",
+    "import_csv",
     "load",
     "paper_budget",
     "plan",

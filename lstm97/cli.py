@@ -842,5 +842,29 @@ def report_cmd(store: Path, out_dir: Path, no_figures: bool, force: bool) -> Non
     click.echo(f"wrote {len(written)} files to {out_dir} (start with {out_dir / 'README.md'})", err=True)
 
 
+@main.command("import")
+@click.argument("csv_path", metavar="CSV", type=click.Path(path_type=Path))
+@_store_option
+def import_cmd(csv_path: Path, store: Path) -> None:
+    """Rebuild trials from a trials CSV (a report's trials.csv, e.g. docs/reproduction/trials.csv) into the
+    store, without training, so that 'lstm97 report' rebuilds that report's tables. The CSV has no learning
+    curves or weights: imported trials have none (their message says so), and the figures that need them are
+    missing from a report. Every row must reproduce its configuration key; all rows are written in one
+    transaction, or none; trials already stored are kept, so importing twice adds nothing."""
+    from .results.importer import import_csv
+
+    done = import_csv(csv_path, store)
+    skipped = [
+        f"{done.already} already stored" if done.already else "",
+        f"{done.repeated} repeating another row's trial" if done.repeated else "",
+    ]
+    extra = "; ".join(s for s in skipped if s)
+    click.echo(
+        f"imported {done.added} of {done.rows} rows of {csv_path} into {store}{f' ({extra})' if extra else ''}; "
+        "without learning curves or weights, a report from them lacks the figures that need those.",
+        err=True,
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
