@@ -123,7 +123,7 @@ def test_findings_say_which_measured_option_closes_a_gap():
     better = [fake("4-1", s, True, 80_000 + 1000 * s, cfg=variant) for s in range(4)]
     df = pd.DataFrame(base + better).assign(test_abs=0.0).reset_index(names="id")
     rows = match(df)
-    assert next(r for r in rows if r.preset.id == "4-1").stats["verdict"] == "not reproduced"
+    assert next(r for r in rows if r.preset.id == "4-1").stats["verdict"] == "worse than the paper"
     key_base = df["config_key"].iloc[0]
     rec = pd.DataFrame(
         {
@@ -135,6 +135,6 @@ def test_findings_say_which_measured_option_closes_a_gap():
         }
     )
     text = findings(rows, df, rec)
-    assert text.startswith("Not reproduced: 1 row (4-1).")
+    assert text.startswith("Worse than the paper: 1 row (4-1).")
     assert "lr=0.2 closes the gap of 4-1 (4/4 succeed, mean 81,500 against the paper's 74,000" in text
     assert "No ablation is stored yet" in findings(rows, df, rec.iloc[0:0])

@@ -52,13 +52,13 @@ def test_section_shows_gap_rows_with_their_cause_and_probe(tmp_path):
     with Store(path) as db:
         db.add_trial(fake("4-1", 0, True, 700_000, wrong=9, weights=w))
         db.add_trial(fake("4-1", 1, True, 500_000, wrong=5))
-        db.add_trial(fake("6a", 0, True, 30_000))  # reproduced: no account shown
+        db.add_trial(fake("6a", 0, True, 30_000))  # no account for 6a: not shown
         df, curves = db.trials(), db.curves()
         rows = match(df)
         lines = accounts.section(rows, df, curves, db)
     text = "\n".join(lines)
     gaps = accounts.gap_table([r for r in rows if r.preset.id == "4-1"], curves)
-    assert gaps.iloc[0].tolist() == ["4-1", "not reproduced", "paper", "74,000", "600,000 (600,000)", "– (0/2)"]
+    assert gaps.iloc[0].tolist() == ["4-1", "inconclusive", "paper", "74,000", "600,000 (600,000)", "– (0/2)"]
     assert gaps.to_markdown(index=False, disable_numparse=True) in text  # the only row shown
     assert "ST3(0.01) waits for 2,000 consecutive" in text and "| 6a |" not in text
     probe = next(x for x in lines if "Extreme-target probe" in x)

@@ -14,7 +14,7 @@ import pytest
 
 from lstm97.paper import presets, results, tables
 from lstm97.paper.tables import SPECS, TABLES
-from lstm97.report import build, reproduction
+from lstm97.report import build, reproduction, stats
 
 #: The descriptor columns of each table (the paper's own columns before its results, PAPER.md §4).
 COLUMNS = {
@@ -48,14 +48,39 @@ def test_spec_rows_and_columns(key):
     assert [d.label for d in spec.descriptors] == COLUMNS[key]
     rows = reproduction.match(pd.DataFrame(), spec.rows)  # nothing stored: every row "not run"
     shown = reproduction.table(key, rows)
-    labels = [*COLUMNS[key], "paper: % success", "ours: success k/n (95 % CI)"]
+    labels = [*COLUMNS[key], "paper n", "paper: % success", "ours: success k/n (95 % CI)"]
     for stat in spec.before:
         labels += [f"paper: {stat.label}", f"ours: {stat.ours_label or stat.label}"]
     labels += [f"paper: {spec.main}", "ours: mean (median)", "ours: min–max", "ours: 95 % CI of mean"]
-    assert list(shown.columns[1 : len(labels) + 1]) == labels
-    assert list(shown.columns[-2:]) == ["settings", "verdict"]
+    labels.append("ours: restricted mean (KM median)")
+    for stat in spec.after:
+        labels += [f"paper: {stat.label}", f"ours: {stat.ours_label or stat.label}"]
+    shown.columns = [c.format(n_test=2560) if "{" in c else c for c in shown.columns]
+    labels = [c.format(n_test=2560) for c in labels]
+    assert list(shown.columns[1:]) == [*labels, "budget", "settings", "verdict"]
+    assert set(shown["verdict"]) <= {stats.NOT_RUN, stats.NOT_IMPLEMENTED}
+    assert list(shown["paper n"]) == [reproduction._int(p.paper.trials) for p in spec.rows]
     raw = reproduction.table(key, rows, raw=True)
     assert list(raw.columns[: 2 + len(COLUMNS[key])]) == ["id", "paper row", *COLUMNS[key]]
+    at = list(raw.columns).index("verdict")  # (a row's own paper figures, e.g. "paper min", may come after)
+    assert list(raw.columns[at : at + 3]) == ["verdict", "reason", "command"]
+    assert {"paper trials", "paper budget", "restricted mean", "km median", "wrong mean (successful)"} <= set(raw)
+
+
+#: The paper's number of trials per row (PAPER.md §3 and the §4 captions); None where PAPER.md does not say.
+TRIALS = {"1": 30, "2": 18, "2b": 18, "3": 20, "4": 10, "5": 10, "6": 10, "7": 10, "8": 10}
+
+
+def test_trial_counts_and_budgets_are_the_paper_s():
+    for r in results.RESULTS:
+        lstm_9 = {"6a": 20, "6b": 10}.get(r.row) if r.table == "9" else None
+        expected = lstm_9 or (TRIALS.get(r.table) if r.model != "lstm" or r.table != "RS" else None)
+        if r.table == "1" and r.model != "lstm" or r.table == "RS":
+            expected = None  # Table 1's baselines (copied from other papers) and §5: not stated
+        assert r.trials == expected, r
+        assert bool(r.trials_from) == (r.trials is not None) and (not r.trials_from or "PAPER.md §" in r.trials_from)
+        # PAPER.md gives a budget only for Exp 2 (§3.2-3.4: 5 million), which Table 2's baselines share
+        assert r.budget == (5_000_000 if r.table in ("2", "2b", "3") else None), r
 
 
 def test_paired_statistics_and_labels():

@@ -68,8 +68,10 @@ def test_a_verdict_from_one_trial_is_inconclusive():
     from lstm97.report import stats
 
     ref = presets.get("6a").paper
-    assert stats.verdict(ref, False, 1, 1, ref.sequences) == (stats.INCONCLUSIVE, "a single trial")
-    assert stats.verdict(ref, False, 2, 2, ref.sequences)[0] == stats.REPRODUCED
+    assert stats.verdict(ref, 1, [ref.sequences]) == (stats.INCONCLUSIVE, "a single trial")
+    assert stats.verdict(ref, 1, []) == (stats.INCONCLUSIVE, "a single trial")  # even a failure: never judged
+    assert stats.verdict(ref, 2, [ref.sequences] * 2)[0] == stats.INCONCLUSIVE  # 2 of 20, no interval from 2
+    assert stats.verdict(ref, 20, [ref.sequences] * 20)[0] == stats.AGREES
 
 
 def test_report_lists_configurations_no_row_stands_for():

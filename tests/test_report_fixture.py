@@ -1,43 +1,88 @@
-"""The report of a store written by the previous release (tests/data/store_v1.sqlite, schema 1, 50 trials) is
-the one that release wrote from it (tests/data/report_v1/), byte for byte: the tables, the summary, the
-regeneration commands and the README (figures included, so the temporal-order trace and the extreme-target
-probes, which rebuild stored nets, are checked too). The one intended difference: g2's range in the label of
-two evidence runs, which the previous release gave wrongly as [-1, 1]."""
+"""The report of a store written by an earlier release (tests/data/store_v1.sqlite, schema 1, 50 trials).
+
+tests/data/report_v1/ is what that release wrote from it; tests/data/report_v2/ is what this one writes (the
+verdict rule with three outcomes and thin-evidence rules, the paper's trial counts and budgets, the restricted
+mean and Kaplan–Meier median, test errors over the successful trials, each row's own command). The report must
+be report_v2 byte for byte (the README with its figures, so the temporal-order trace and the extreme-target
+probes, which rebuild stored nets, are checked too), and report_v2 must differ from report_v1 only as intended,
+which the tests below spell out column by column and section by section:
+
+* every column of the previous tables is still there, in the same order and with the same values, except the
+  verdicts of the two rows at the paper's settings (3a-1: not reproduced, 6a: reproduced; both now
+  inconclusive: 2 of the paper's 10 and 20 trials, and no interval of the mean from 2 successes) and their
+  reasons, the bootstrap intervals (none from fewer than 3 successes: every row here has at most 2), the
+  command (the ``lstm97 reproduce`` command that stored each row's trials, where it was the preset's
+  ``lstm97 run`` command at the paper's settings), the "n=… of …" label after k/n, test errors over the
+  successful trials first (then "; all:" the previous figure over every tested trial) and the summary's ratio
+  column, which now has room for its interval;
+* new columns: exactly the listed ones;
+* the README outside its tables: only the verdict counts and findings, the summary's note, the verdict rule and
+  notes on reading the tables, the rows' verdict notes and g2's range in the label of two evidence runs (which
+  the earlier release gave wrongly as [-1, 1]).
+
+The regeneration script is the earlier one, except that it names the store relative to the report's folder.
+"""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from lstm97.report import build as report_build
+from lstm97.report import stats
 from lstm97.report.build import build
 
 DATA = Path(__file__).parent / "data"
 STORE = DATA / "store_v1.sqlite"
-EXPECTED = DATA / "report_v1"
+V1 = DATA / "report_v1"
+EXPECTED = DATA / "report_v2"
 
-#: Lines of the previous release's README that changed on purpose: (old text, new text).
-FIXED = [
-    ("with g in [-1, 1] (g2; not the paper's g)", "with g in [-2, 2] (g2; not the paper's g)"),
-    (
-        "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 1 not reproduced, 1 reproduced.\n",
-        "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 1 not reproduced, 1 reproduced.\n\n"
-        "Reproduced at the paper's settings: 1 row (6a); not reproduced: 1 row (3a-1); only at reduced settings (no "
-        "verdict): 42. No ablation is stored yet, so no option is measured to explain a gap (`lstm97 ablate`).\n",
-    ),
-    (
-        "* **not run**: no stored trials for the preset.",
-        "* **inconclusive**: a single trial at the paper's settings, too little to judge.\n"
-        "* **not run**: no stored trials for the preset.",
-    ),
-]
+#: The rows at the paper's settings, their verdicts in report_v1 and report_v2, and report_v2's reasons.
+JUDGED = {
+    "3a-1": ("not reproduced", stats.INCONCLUSIVE),
+    "6a": ("reproduced", stats.INCONCLUSIVE),
+}
+REASONS = {
+    "3a-1": "n=2 of 10; 2 successes: too few for an interval of the mean (at least 3)",
+    "6a": "n=2 of 20; 2 successes: too few for an interval of the mean (at least 3)",
+}
+#: CSV columns report_v2 adds (the test errors of report_v1's columns stay over every tested trial).
+NEW_CSV = {
+    "tested (successful)",
+    "wrong mean (successful)",
+    "wrong max (successful)",
+    "fraction wrong (successful)",
+    "test mse (successful)",
+    "test mean abs error (successful)",
+    "restricted mean",
+    "km median",
+    "ratio",
+    "ratio ci lo",
+    "ratio ci hi",
+    "paper trials",
+    "paper trials from",
+    "paper budget",
+    "paper comparable",
+    "rate part",
+    "speed part",
+}
+#: Markdown columns report_v2 adds: to the paper tables, to the summary; and a renamed one (old: new).
+NEW_TABLE_COLUMNS = {"paper n", "ours: restricted mean (KM median)", "budget"}
+RENAMED = {"ours / paper": "ours / paper (95 % CI)"}
+#: Markdown columns of test errors: over the successful trials, then "; all: " and report_v1's figure.
+TEST_ERRORS = re.compile(r"ours: (# wrong|ST2: fraction misclassified|fraction misclassified|av\. diff|MSE)")
+#: The "n=2 of 10" label after k/n, in the tables ("; …") and in the summary (" (…)").
+SHORT = r"n=\d+ of (the preset's )?\d+"
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("v1")
-    store = tmp / "v1.sqlite"  # the report names the store file; the previous one was built from v1.sqlite
+    store = tmp / "v1.sqlite"  # the report names the store file; the earlier one was built from v1.sqlite
     shutil.copy(STORE, store)  # opening migrates the copy in place; the fixture stays as it is
     before = STORE.read_bytes()
     build(store, tmp / "report", figures=True)
@@ -45,31 +90,174 @@ def report(tmp_path_factory) -> Path:
     return tmp / "report"
 
 
-@pytest.mark.parametrize(
-    "name", sorted(p.name for p in EXPECTED.iterdir() if p.name not in ("README.md", "regenerate.sh"))
-)
-def test_files_are_the_previous_release_s(report, name):
+def test_the_expected_files_are_the_earlier_release_s_set():
+    assert {p.name for p in EXPECTED.iterdir()} == {p.name for p in V1.iterdir()}
+    assert {"summary.md", "regenerate.sh", "README.md", "guessing.csv"} <= {p.name for p in EXPECTED.iterdir()}
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXPECTED.iterdir()))
+def test_files_are_report_v2(report, name):
     assert (report / name).read_bytes() == (EXPECTED / name).read_bytes()
-
-
-def test_regenerate_script_names_the_store_it_was_built_from(report):
-    """As before, except that the script, run from the report's folder, now finds the store (one level up
-    here), where the previous release named the bare file name wherever --out pointed."""
-    old = (EXPECTED / "regenerate.sh").read_text()
-    assert (report / "regenerate.sh").read_text() == old.replace("--store v1.sqlite", "--store ../v1.sqlite")
 
 
 def test_every_table_and_the_summary_are_compared(report):
     names = {p.name for p in EXPECTED.iterdir()}
-    assert {"summary.md", "regenerate.sh", "README.md", "guessing.csv"} <= names
     assert {p.name for p in report.glob("table*.csv")} == {n for n in names if n.startswith("table")}
 
 
-def test_readme_is_the_previous_release_s_with_the_g2_label_fixed(report):
-    old = (EXPECTED / "README.md").read_text()
-    for before, after in FIXED:
-        assert before in old
-        old = old.replace(before, after)
-    new = (report / "README.md").read_text()
-    assert new == old  # every stored configuration is a preset's (quick, or another budget): no other section
-    assert "[-1, 1] (g2" not in new and "figures/trace_6a.png" in new and "Extreme-target probe (1 stored" in new
+def test_regenerate_script_names_the_store_it_was_built_from():
+    """As the earlier release's, except that the script, run from the report's folder, finds the store (one
+    level up here), where the earlier release named the bare file name wherever --out pointed."""
+    old = (V1 / "regenerate.sh").read_text()
+    assert (EXPECTED / "regenerate.sh").read_text() == old.replace("--store v1.sqlite", "--store ../v1.sqlite")
+
+
+# -- report_v2 against report_v1 ---------------------------------------------------------------------------
+def _csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _command(row: pd.Series) -> str:
+    """The command that stored a row's trials in store_v1: 2 trials at the paper's settings (3a-1, 6a), else
+    one trial at the quick settings."""
+    if row["verdict"] == stats.NOT_IMPLEMENTED:
+        return ""
+    if row["id"] in JUDGED:
+        return f"lstm97 reproduce {row['id']} --trials 2"
+    return f"lstm97 reproduce {row['id']} --quick --trials 1"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in V1.glob("*.csv")))
+def test_csv_keeps_every_earlier_column(name):
+    old, new = _csv(V1 / name), _csv(EXPECTED / name)
+    assert list(new["id"]) == list(old["id"])
+    assert [c for c in new.columns if c in old.columns] == list(old.columns)  # in the same order
+    assert set(new.columns) - set(old.columns) == NEW_CSV
+    changed = {"verdict", "reason", "command", "ci lo", "ci hi"}
+    for col in set(old.columns) - changed:
+        assert new[col].tolist() == old[col].tolist(), col
+    for (_, o), (_, r) in zip(old.iterrows(), new.iterrows(), strict=True):
+        was, now = JUDGED.get(r["id"], (o["verdict"], o["verdict"]))
+        assert (o["verdict"], r["verdict"], r["reason"]) == (was, now, REASONS.get(r["id"], o["reason"]))
+        assert r["command"] == _command(r) and (o["command"].startswith("lstm97 run ") or not o["command"])
+        assert int(r["successes"] or 0) < stats.MIN_CI and r["ci lo"] == r["ci hi"] == ""  # no interval from k <= 2
+        if r["id"] in JUDGED:  # every trial succeeded and was tested: both sets of test errors agree
+            assert (r["ci lo"], o["ci lo"] != "") == ("", True)
+            assert r["wrong mean (successful)"] == r["wrong mean"] and r["restricted mean"] == r["mean"]
+            assert r["paper trials"] == {"3a-1": "10", "6a": "20"}[r["id"]] and r["paper comparable"] == "True"
+
+
+def _md_tables(text: str) -> list[pd.DataFrame]:
+    """The Markdown tables of ``text``, as frames of cell text."""
+    blocks, block = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            block.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif block:
+            blocks.append(pd.DataFrame(block[2:], columns=block[0]))
+            block = []
+    return blocks
+
+
+def _assert_same_but_intended(old: pd.DataFrame, new: pd.DataFrame) -> None:
+    """A table of report_v2 against its report_v1 version: the earlier columns (renamed: RENAMED) in the same
+    order with the same values except where intended; the new columns exactly NEW_TABLE_COLUMNS or none."""
+    new = new.rename(columns={v: k for k, v in RENAMED.items()})
+    assert [c for c in new.columns if c in old.columns] == list(old.columns)
+    assert set(new.columns) - set(old.columns) in (NEW_TABLE_COLUMNS, set())
+    assert list(new["id"]) == list(old["id"])
+    for col in old.columns:
+        for pid, a, b in zip(new["id"], old[col], new[col], strict=True):
+            if col == "verdict":
+                assert (a, b) == JUDGED.get(pid, (a, a)), (pid, a, b)
+            elif col.startswith("ours: success"):
+                assert re.fullmatch(re.escape(a) + rf"(; {SHORT}| \({SHORT}\))?", b), (pid, a, b)
+                assert (b != a) == (a != "–"), (pid, a, b)  # every row here has fewer trials than the paper's
+            elif col == "ours: 95 % CI of mean":
+                assert b == "–", (pid, a, b)  # no row here has 3 successes
+            elif TEST_ERRORS.match(col):
+                assert b == a or b.endswith(f"; all: {a}"), (col, pid, a, b)
+            else:
+                assert b == a, (col, pid, a, b)
+
+
+def test_summary_and_readme_tables_keep_every_earlier_column():
+    old_readme, new_readme = (V1 / "README.md").read_text(), (EXPECTED / "README.md").read_text()
+    old_tables, new_tables = _md_tables(old_readme), _md_tables(new_readme)
+    assert len(new_tables) == len(old_tables) == 13  # the summary, the 11 paper tables, the gaps
+    for old, new in zip(old_tables, new_tables, strict=True):
+        if "id" in old.columns:
+            _assert_same_but_intended(old, new)
+        else:
+            assert new.equals(old)
+    summary = _md_tables((EXPECTED / "summary.md").read_text())[0]
+    assert summary.equals(new_tables[0])
+    _assert_same_but_intended(_md_tables((V1 / "summary.md").read_text())[0], summary)
+    assert set(summary["verdict"]) == {stats.REDUCED, stats.NOT_IMPLEMENTED, stats.INCONCLUSIVE}
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    """The README's lines outside its tables, by section ("## " heading; "" before the first)."""
+    out: dict[str, list[str]] = {"": []}
+    key = ""
+    for line in text.splitlines():
+        if line.startswith("## "):
+            key = line
+            out[key] = []
+        elif not line.startswith("|"):
+            out[key].append(line)
+    return out
+
+
+def test_readme_text_changed_only_as_intended():
+    old, new = _sections((V1 / "README.md").read_text()), _sections((EXPECTED / "README.md").read_text())
+    assert list(new) == list(old)
+    g2 = (
+        "  * {} p=100 with g in [{}] (g2; not the paper's g): not run. `lstm97 run long-lag -p p=100 {}--model lstm "
+        "--hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite`"
+    )
+    changed = {  # section: ({a line of report_v1: the lines that replace it}, notes added after the last note)
+        "": (
+            {
+                "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 1 not reproduced, 1 reproduced.": [
+                    "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 2 inconclusive.",
+                    "",
+                    "Inconclusive: 2 rows (3a-1, 6a); only at reduced settings (no verdict): 42. No ablation is "
+                    "stored yet, so no option is measured to explain a gap (`lstm97 ablate`).",
+                ]
+            },
+            [],
+        ),
+        "## Table 4. Task 3a, 2-sequence problem": (
+            {"* `3a-1`: not reproduced: mean 0.46× the paper's.": [f"* `3a-1`: inconclusive: {REASONS['3a-1']}."]},
+            [],
+        ),
+        "## Table 9. Exp 6, temporal order": ({}, [f"* `6a`: inconclusive: {REASONS['6a']}."]),
+        "## Accounts of the gaps": (
+            {
+                g2.format("2a", "-1, 1", ""): [g2.format("2a", "-2, 2", "")],
+                g2.format("2b", "-1, 1", "-p variant=b "): [g2.format("2b", "-2, 2", "-p variant=b ")],
+            },
+            [],
+        ),
+    }
+    prose = {  # sections whose prose is the report's own text, written afresh
+        "## Summary": report_build.SUMMARY_NOTE,
+        "## Verdict rule": stats.VERDICT_RULE + report_build.GENERAL_NOTES,
+    }
+    for key, lines in old.items():
+        if key in prose:
+            assert [x for x in new[key] if x] == [x for x in prose[key].splitlines() if x], key
+            continue
+        replaced, added = changed.get(key, ({}, []))
+        assert all(lines.count(x) == 1 for x in replaced), key
+        lines = [y for x in lines for y in replaced.get(x, [x])]
+        assert new[key] == _insert_note(lines, added), key
+
+
+def _insert_note(lines: list[str], notes: list[str]) -> list[str]:
+    """``lines`` with ``notes`` after the last note ("* " line) of a table's notes ("" lines: none)."""
+    if not notes:
+        return lines
+    last = max(i for i, x in enumerate(lines) if x.startswith("* "))
+    return lines[: last + 1] + notes + lines[last + 1 :]

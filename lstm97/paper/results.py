@@ -1,4 +1,6 @@
-"""The paper's reported numbers as data, with their table, row and a flag for uncertain values.
+"""The paper's reported numbers as data, with their table, row and a flag for uncertain values; per row also the
+paper's number of trials (with where PAPER.md states it), its training budget where it gives one, and whether
+its figures are a reference for our run at all (``not_comparable``).
 
 Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of Tables 1 and 2 that the paper
 copied from other papers or ran itself) and §5 (random weight guessing); ``get`` finds a row by table and
@@ -20,7 +22,7 @@ class PaperResult:
     task: str
     params: dict[str, Any]
     model: str
-    trials: int | None  # trials behind the figures (None: the paper does not say)
+    trials: int | None  # trials behind the figures (None: PAPER.md does not say); ``trials_from`` cites it
     success_rate: float | None  # fraction of successful trials (None: not given)
     sequences: float | None  # mean sequences until success ("success after"); a bound when ``bound`` is set
     wrong: float | None = None  # mean wrong test predictions
@@ -33,6 +35,16 @@ class PaperResult:
     rate_text: str = ""  # the paper's words where it gives no rate, e.g. "some fraction"
     bound: str = ""  # ">" when ``sequences`` is a lower bound (no trial succeeded within it)
     unit: str = "sequences"  # what ``sequences`` counts: training sequences, or guesses (§5)
+    trials_from: str = ""  # where PAPER.md states ``trials``
+    budget: int | None = None  # the paper's training budget per trial (None: it gives none, the budget is ours)
+    #: why the paper's figures are no reference for our run of the row ("": they are one); such a row is shown
+    #: but never judged (lstm97.report.stats: "no comparable reference")
+    not_comparable: str = ""
+
+    @property
+    def comparable(self) -> bool:
+        """Whether the paper's figures are a reference for our run of the row (see ``not_comparable``)."""
+        return not self.not_comparable
 
     @property
     def implied_rate(self) -> float | None:
@@ -49,6 +61,19 @@ def _frac(x: float) -> float:
     """Tables 4-6 give the fraction misclassified of 2560 test sequences; as a count of 2560."""
     return x * 2560
 
+
+#: Why Table 1's RTRL figures are no reference for our RTRL runs (PAPER.md §2, §4 Table 1 notes).
+_SMITH_ZIPSER = (
+    "Smith & Zipser's figures cover only their successful trials (their number not given), on a string "
+    "distribution they made easier (more short strings) than the paper's Exp 1 and ours"
+)
+#: Where PAPER.md states the trial counts of Tables 4-8 (the same for every row of a table).
+_EXP3_TRIALS = "PAPER.md §3.5 (10 trials); §4 Tables 4-6 captions (means of 10 trials)"
+_EXP4_TRIALS = "PAPER.md §3.6 Trials; §4 Table 7 caption (means of 10 trials)"
+_EXP5_TRIALS = "PAPER.md §3.7 (10 trials); §4 Table 8 caption (means of 10 trials)"
+#: Table 2 (PAPER.md §4): "means of 18 trials" for every row; Exp 2a's budget (§3.2) for every method.
+_TABLE2_TRIALS = "PAPER.md §4 Table 2 caption (means of 18 trials)"
+_2A_BUDGET = 5_000_000  # PAPER.md §3.2: "Training budget: 5 million sequence presentations"
 
 RESULTS: tuple[PaperResult, ...] = (
     # Table 1: Exp 1, LSTM rows, each the mean of 30 trials (3 training/test set pairs x 10 initialisations)
@@ -68,6 +93,7 @@ RESULTS: tuple[PaperResult, ...] = (
             model_params={"blocks": b, "block_size": size, "lr": lr},
             note="PAPER.md §4 Table 1",
             extra=extra,
+            trials_from="PAPER.md §3.1 Protocol; §4 Table 1 notes (each LSTM row the mean over 30 trials)",
         )
         for row, b, size, w, lr, rate, seq, extra in [
             ("1-1", 4, 1, 264, 0.1, 1.0, 39_740, {}),
@@ -90,6 +116,8 @@ RESULTS: tuple[PaperResult, ...] = (
             seq,
             weights=6 * p + 64,
             note="PAPER.md §4 Table 3",
+            trials_from="PAPER.md §3.4 Runs; §4 Table 3 caption (mean of 20 trials per row)",
+            budget=5_000_000,  # PAPER.md §3.4: "Budget 5 million"
         )
         for i, (q, p, seq) in enumerate(
             [
@@ -117,6 +145,8 @@ RESULTS: tuple[PaperResult, ...] = (
         5_040,
         weights=10504,
         note="PAPER.md §4 Table 2",
+        trials_from="PAPER.md §3.2; §4 Table 2 caption (means of 18 trials)",
+        budget=5_000_000,  # PAPER.md §3.2: "Training budget: 5 million sequence presentations"
     ),
     PaperResult(
         "2b",
@@ -129,6 +159,8 @@ RESULTS: tuple[PaperResult, ...] = (
         5_680,
         weights=10504,
         note="PAPER.md §4, Task 2b text",
+        trials_from="PAPER.md §3.3; §4 Task 2b (18 trials)",
+        budget=5_000_000,  # PAPER.md §3.3: "budget 5 million"
     ),
     # Tables 4-6: Exp 3, means of 10 trials ("success after" = ST2; extra ST1)
     PaperResult(
@@ -144,6 +176,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"ST1": 27_380},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "4",
@@ -158,6 +191,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"ST1": 58_370},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "4",
@@ -172,6 +206,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"ST1": 446_850},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "5",
@@ -186,6 +221,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"ST1": 41_740},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "5",
@@ -200,6 +236,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"ST1": 74_950},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "5",
@@ -214,6 +251,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"ST1": 481_060},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "6",
@@ -228,6 +266,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"av. difference to mean": 0.014},
+        trials_from=_EXP3_TRIALS,
     ),
     PaperResult(
         "6",
@@ -242,6 +281,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         102,
         extra={"av. difference to mean": 0.012},
+        trials_from=_EXP3_TRIALS,
     ),
     # Table 8: Exp 5, T = 100, means of 10 trials
     PaperResult(
@@ -257,6 +297,7 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         93,
         extra={"MSE": 0.0223},
+        trials_from=_EXP5_TRIALS,
     ),
     PaperResult(
         "8",
@@ -271,10 +312,37 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         93,
         extra={"MSE": 0.0139},
+        trials_from=_EXP5_TRIALS,
     ),
     # Table 9: Exp 6
-    PaperResult("9", "6a", "temporal-order", {"marks": 2}, "lstm", 20, None, 31_390, 1, 2560, 156),
-    PaperResult("9", "6b", "temporal-order", {"marks": 3}, "lstm", 10, None, 571_100, 2, 2560, 308),
+    PaperResult(
+        "9",
+        "6a",
+        "temporal-order",
+        {"marks": 2},
+        "lstm",
+        20,
+        None,
+        31_390,
+        1,
+        2560,
+        156,
+        trials_from="PAPER.md §3.8 Training; §4 Table 9 (mean of 20 trials)",
+    ),
+    PaperResult(
+        "9",
+        "6b",
+        "temporal-order",
+        {"marks": 3},
+        "lstm",
+        10,
+        None,
+        571_100,
+        2,
+        2560,
+        308,
+        trials_from="PAPER.md §3.8 Training; §4 Table 9 (mean of 10 trials)",
+    ),
     PaperResult(
         "7",
         "4-1",
@@ -288,8 +356,23 @@ RESULTS: tuple[PaperResult, ...] = (
         2560,
         93,
         note="PAPER.md §4 Table 7; restated in [PT]",
+        trials_from=_EXP4_TRIALS,
     ),
-    PaperResult("7", "4-2", "adding", {"T": 500}, "lstm", 10, 1.0, 209_000, 0, 2560, 93, note="PAPER.md §4 Table 7"),
+    PaperResult(
+        "7",
+        "4-2",
+        "adding",
+        {"T": 500},
+        "lstm",
+        10,
+        1.0,
+        209_000,
+        0,
+        2560,
+        93,
+        note="PAPER.md §4 Table 7",
+        trials_from=_EXP4_TRIALS,
+    ),
     PaperResult(
         "7",
         "4-3",
@@ -304,6 +387,7 @@ RESULTS: tuple[PaperResult, ...] = (
         93,
         extra={"min": 370_000, "max": 2_020_000},
         note="PAPER.md §4 Table 7 and text",
+        trials_from=_EXP4_TRIALS,
     ),
     # Table 1 baselines (PAPER.md §2, §4 Table 1): figures the paper copied from other papers. The weight counts
     # are the paper's estimates ("≈"); the RTRL rows cover only Smith & Zipser's successful trials, on a task
@@ -322,6 +406,7 @@ RESULTS: tuple[PaperResult, ...] = (
         model_params={"hidden": 3, "lr": 0.05},
         rate_text="some fraction",
         note="Smith & Zipser 1989: successful trials only; ≈170 weights",
+        not_comparable=_SMITH_ZIPSER,
     ),
     PaperResult(
         "1",
@@ -337,6 +422,7 @@ RESULTS: tuple[PaperResult, ...] = (
         model_params={"hidden": 12, "lr": 0.1},
         rate_text="some fraction",
         note="Smith & Zipser 1989: successful trials only; ≈494 weights",
+        not_comparable=_SMITH_ZIPSER,
     ),
     PaperResult(
         "1",
@@ -383,6 +469,8 @@ RESULTS: tuple[PaperResult, ...] = (
             weights=36,
             model_params={"lr": lr},
             note="PAPER.md §4 Table 2; text: 7/9 for lr 1.0",
+            trials_from=_TABLE2_TRIALS,
+            budget=_2A_BUDGET,
         )
         for lr, rate, seq in [(1.0, 0.78, 1_043_000), (4.0, 0.56, 892_000), (10.0, 0.22, 254_000)]
     ),
@@ -399,6 +487,8 @@ RESULTS: tuple[PaperResult, ...] = (
         bound=">",
         extra={"learning rate": "1.0–10.0"},
         note="PAPER.md §4 Table 2",
+        trials_from=_TABLE2_TRIALS,
+        budget=_2A_BUDGET,
     ),
     PaperResult(
         "2",
@@ -413,6 +503,8 @@ RESULTS: tuple[PaperResult, ...] = (
         bound=">",
         extra={"learning rate": "1.0–10.0"},
         note="PAPER.md §4 Table 2",
+        trials_from=_TABLE2_TRIALS,
+        budget=_2A_BUDGET,
     ),
     PaperResult(
         "2",
@@ -427,6 +519,8 @@ RESULTS: tuple[PaperResult, ...] = (
         bound=">",
         extra={"learning rate": "1.0–10.0"},
         note="PAPER.md §4 Table 2",
+        trials_from=_TABLE2_TRIALS,
+        budget=_2A_BUDGET,
     ),
     PaperResult(
         "2",
@@ -439,8 +533,11 @@ RESULTS: tuple[PaperResult, ...] = (
         32_400,
         weights=10506,
         note="PAPER.md §4 Table 2; the text: succeeded in 1/3 of the trials",
+        trials_from=_TABLE2_TRIALS,
+        budget=_2A_BUDGET,
     ),
-    # §5 random weight guessing (no table in the paper): counts of guesses
+    # §5 random weight guessing (no table in the paper): counts of guesses. The trial counts are None: that "all
+    # results are averages over 10 trials" is a sentence of the NIPS version PAPER.md §5 marks unconfirmed.
     PaperResult(
         "RS",
         "2-sequence A2",
@@ -455,6 +552,8 @@ RESULTS: tuple[PaperResult, ...] = (
         unit="guesses",
         uncertain=True,
         note="PAPER.md §5: ≈718 trials, from a secondary source only",
+        not_comparable="≈718 comes from a secondary source only (PAPER.md §5, §9), for the §5 protocol's "
+        "sequence lengths of 500-600; ours are 500-550",
     ),
     PaperResult(
         "RS",

@@ -59,9 +59,11 @@ class Stat:
     ``paper`` names the paper's figure: ``wrong`` (mean wrong test sequences), ``fraction wrong`` (that over the
     paper's test-set size) or a name of the row's ``PaperResult.extra`` (e.g. ``ST1``, ``MSE``). ``ours`` names
     our statistic of the row (a key of ``lstm97.report.reproduction.Row.stats``: ``milestone ST1``,
-    ``frac_wrong``, ``abs_mean``, ``mse``), or ``wrong`` for the mean and max wrong test sequences of the tested
-    trials. Both are formatted with ``fmt``; ``{n_test}`` in a label stands for the test-set size (the paper's in
-    the paper's label, ours in ours).
+    ``frac_wrong``, ``abs_mean``, ``mse``), or ``wrong`` for the mean and max wrong test sequences. Test errors
+    (``wrong``, ``frac_wrong``, ``abs_mean``, ``mse``) are over our successful tested trials, as the paper's are
+    (it tests a net once its stopping criterion holds, and in Tables 4–9 all its trials met it); the report adds
+    the figure over every tested trial where that differs. Both are formatted with ``fmt``; ``{n_test}`` in a
+    label stands for the test-set size (the paper's in the paper's label, ours in ours).
     """
 
     label: str

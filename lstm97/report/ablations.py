@@ -5,7 +5,8 @@ For each variant: success k/n with its Wilson interval; mean and median sequence
 successful trials, with the bootstrap interval of the mean; and, paired with the baseline by seed, how many
 seeds only the variant or only the baseline solved, and the mean paired difference of sequences to success
 (variant − baseline) over the seeds both solved, with its bootstrap interval. Nothing is trained here; which
-configurations form an ablation is read from the store's ``ablations`` table.
+configurations form an ablation is read from the store's ``ablations`` table. Every statistic is computed from
+the trials in the order of their seeds, so the tables do not depend on the order of the store.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from . import plots, stats
 from .reproduction import _int
 
 #: Bootstrap intervals from fewer values than this are not shown ("–"): two values say too little.
-MIN_CI = 3
+MIN_CI = stats.MIN_CI
 
 NOTE = """\
 Each ablation runs a preset and variants of it that change one option (or, marked grid, every combination),
@@ -35,8 +36,15 @@ def _signed(x: float) -> str:
     return "–" if np.isnan(x) else f"{x:+,.0f}"
 
 
+def _by_seed(g: pd.DataFrame) -> pd.DataFrame:
+    """Trials in the order of their seeds (then their store ids), whatever the order they came in."""
+    keys = [c for c in ("seed", "id") if c in g.columns]
+    return g.sort_values(keys, kind="mergesort") if keys and len(g) else g
+
+
 def variant_row(label: str, g: pd.DataFrame, base: pd.DataFrame) -> dict[str, str]:
     """One variant's line: its own figures and the paired comparison with the baseline's trials ``base``."""
+    g, base = _by_seed(g), _by_seed(base)
     n, ok = len(g), g[g["success"]]
     k = len(ok)
     lo, hi = stats.wilson(k, n)
@@ -127,11 +135,13 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
             k, n = int(g["success"].sum()), len(g)
             ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
             at_budget = has_budget(g.iloc[0], row.preset.max_sequences)
-            verdict = stats.verdict(ref, row.preset.model != "lstm", n, k, ok.mean() if k else np.nan)[0]
-            if at_budget and row.stats.get("verdict") == stats.NOT_REPRODUCED and verdict == stats.REPRODUCED:
+            judged = stats.judge(ref, n, ok, required=row.preset.trials)
+            if at_budget and row.stats.get("verdict") in (stats.BETTER, stats.WORSE) and judged.parts_agree:
+                short = stats.trials_label(n, ref.trials, row.preset.trials)
+                mean = f", mean {_int(ok.mean())} against the paper's {_int(ref.sequences)}" if k else ""
                 out.append(
-                    f"{label} closes the gap of {preset} ({k}/{n} succeed, mean {_int(ok.mean())} "
-                    f"against the paper's {_int(ref.sequences)}; ablation '{name}')"
+                    f"{label} closes the gap of {preset} ({k}/{n} succeed{mean}"
+                    f"{f'; {short}, so the verdict would be inconclusive' if short else ''}; ablation '{name}')"
                 )
                 continue
             paired = variant_row(label, g, base)
@@ -147,16 +157,20 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
 
 
 def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
-    """The report's first paragraph, generated from its own figures: which rows reproduce at the paper's
-    settings, which do not, which are inconclusive or ran at reduced settings only, and what the recorded
-    ablations measured (an option "closes a gap" when its variant, at the preset's budget, meets the verdict
-    rule that the preset's own trials fail; it "changes" the sequences to success when the paired interval
-    excludes zero)."""
+    """The report's first paragraph, generated from its own figures: which rows agree with the paper at its
+    settings, which are better or worse than the paper, which are inconclusive, have no comparable reference or
+    ran at reduced settings only, and what the recorded ablations measured (an option "closes a gap" when the
+    preset's own trials are better or worse than the paper and its variant, at the preset's budget, agrees
+    with the paper in every part of the verdict rule, success rate and speed; with fewer trials than the
+    paper's that is said, as the verdict would then be inconclusive; it "changes" the sequences to success
+    when the paired interval excludes zero)."""
     parts = []
     for verdict, words in (
-        (stats.REPRODUCED, "Reproduced at the paper's settings"),
-        (stats.NOT_REPRODUCED, "not reproduced"),
+        (stats.AGREES, "Agrees with the paper at its settings"),
+        (stats.BETTER, "better than the paper"),
+        (stats.WORSE, "worse than the paper"),
         (stats.INCONCLUSIVE, "inconclusive"),
+        (stats.NO_REFERENCE, "no comparable reference"),
     ):
         ids = _ids(rows, verdict)
         if ids:

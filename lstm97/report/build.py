@@ -6,6 +6,8 @@ Writes to the output directory:
   columns beside our figures, the verdict rule, notes and the figures, then an account of each LSTM gap
   (lstm97.report.accounts);
 * ``<table>.csv`` (numbers) and ``<table>.tex`` (the Markdown table as LaTeX) per paper table;
+* ``report.tex`` (a document of every ``<table>.tex``) and ``report.pdf`` from it when pdflatex is on PATH
+  (lstm97.report.latex);
 * ``trials.csv``: every stored trial (lstm97.results.export);
 * ``figures/*.png``: distributions of sequences to success, Exp 2c learning time against lag, learning curves,
   and the internal activations of a trained temporal-order net (when a trial with stored weights exists).
@@ -27,34 +29,13 @@ from ..results.nets import stored_net
 from . import accounts, plots, stats
 from .ablations import findings
 from .ablations import section as ablation_section
-from .reproduction import Row, match, summary, tables
+from .latex import latex, write_document
+from .reproduction import Row, command, match, reproduce_options, summary, tables
 
 
 def file_stem(key: str) -> str:
     """File name of paper table ``key`` (its TableSpec's stem): table1 … table9, table2b, guessing."""
     return SPECS[key].stem
-
-
-#: The non-ASCII characters of our tables as plain LaTeX, so the .tex files need no input encoding package.
-LATEX_ASCII = {
-    "–": "--",
-    "—": "---",
-    "−": "$-$",
-    "≈": r"$\approx$",
-    "×": r"$\times$",
-    "≥": r"$\geq$",
-    "≤": r"$\leq$",
-    "§": r"\S{}",
-    "±": r"$\pm$",
-    "·": r"$\cdot$",
-}
-
-
-def latex(df: pd.DataFrame, caption: str) -> str:
-    """A formatted table as a LaTeX tabular (pandas Styler; escaped, ASCII only: see LATEX_ASCII)."""
-    sty = df.style.hide(axis="index").format(escape="latex").format_index(escape="latex", axis=1)
-    tex = sty.to_latex(hrules=True, caption=caption.replace("%", r"\%"), column_format="l" * df.shape[1])
-    return tex.translate(str.maketrans(LATEX_ASCII))
 
 
 def _notes(key: str, rows: list[Row]) -> list[str]:
@@ -77,8 +58,8 @@ def _notes(key: str, rows: list[Row]) -> list[str]:
         bits = [b for b in (r.preset.note, ref.note if ref.uncertain else "") if b]
         if r.why and r.preset.implemented:
             bits.append(f"not run here: {r.why}")
-        if r.stats.get("verdict") == stats.NOT_REPRODUCED:
-            bits.append(f"not reproduced: {r.stats['reason']}")
+        if r.stats.get("verdict") in stats.JUDGED and r.stats.get("reason"):
+            bits.append(f"{r.stats['verdict']}: {r.stats['reason']}")
         if bits:
             notes.append(f"`{r.preset.id}`: " + "; ".join(bits) + ".")
     return notes
@@ -87,27 +68,37 @@ def _notes(key: str, rows: list[Row]) -> list[str]:
 GENERAL_NOTES = """\
 How to read the tables: "paper" columns are the paper's figures (PAPER.md §4; ≈ marks an estimate or an
 uncertain value, ">" a bound where no trial succeeded, "(100)" a rate the paper implies by giving a mean over
-all its trials). "ours: success k/n" counts our successful trials out of all n stored, with the 95 % Wilson
-interval in percent. Mean (median), min–max and the 95 % percentile-bootstrap interval of the mean (10,000
-resamples, seed 1997) are over the k successful trials. "# wrong" and MSE are means over the trials that were
-tested ([m] when fewer than n, i.e. some diverged). "settings" is "paper" for the preset's settings, otherwise
-what differs from them ("quick:" for `lstm97 reproduce --quick`)."""
+all its trials); "paper n" is its number of trials ("–": PAPER.md does not say). "ours: success k/n" counts our
+successful trials out of all n stored, with the 95 % Wilson interval in percent, and "n=2 of 10" where n is
+below the paper's count (or, where it gives none, the preset's). Mean (median), min–max and the 95 %
+percentile-bootstrap interval of the mean (10,000 resamples, seed 1997; "–" from fewer than 3 successes) are
+over the k successful trials; the restricted mean (KM median) is over all n trials, a failed trial counted
+(censored) at the budget ("> budget": fewer than half succeeded). Test errors ("# wrong", fractions
+misclassified, MSE) are means over the successful trials that were tested, as the paper's are (it tests a net
+once its stopping criterion holds, and in Tables 4–9 all its trials met it; [m]: only m were tested), then,
+after "all:", over every tested trial where some did not succeed ([m] when fewer than n, i.e. some diverged);
+the CSV files have both. "budget" is the budget per trial, "(ours)" where the paper gives none or another.
+"settings" is "paper" for the preset's settings, otherwise what differs from them ("quick:" for
+`lstm97 reproduce --quick`). Every statistic is computed from the trials in the order of their seeds, so the
+tables do not depend on the order of the store."""
 
 
 SUMMARY_NOTE = """\
-Every preset (row of the paper's tables) in one table: our successful trials out of those stored, our mean
-(median) sequences to success over the successful trials beside the paper's mean, their ratio, and the verdict
-(rule below). "settings" says what differs from the paper's (a reduced `--quick` run, or a cut budget). Also
-written alone to `summary.md`. Regenerate a row with `lstm97 reproduce ID --store STORE` (`--trials N` for
-fewer trials than the paper's; stored trials are skipped) and the report with `lstm97 report --store STORE
---out DIR`."""
+Every preset (row of the paper's tables) in one table: the paper's number of trials and the budget per trial
+("(ours)" where the paper gives none or another), our successful trials out of those stored ("n=2 of 10" when
+fewer than the paper's), our mean (median) sequences to success over the successful trials beside the paper's
+mean, the restricted mean (KM median) over every trial (failures counted at the budget), the ratio of our mean
+to the paper's with its 95 % interval, and the verdict (rule below). "settings" says what differs from the
+paper's (a reduced `--quick` run, or a cut budget). Also written alone to `summary.md`. Regenerate a row with
+`lstm97 reproduce ID --store STORE` (`--trials N` for fewer trials than the paper's; stored trials are skipped;
+the CSV files' "command" column names each row's) and the report with `lstm97 report --store STORE --out DIR`."""
 
 
 def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> list[str]:
     """The commands that rebuild the store's trials behind the report, derived from what is stored: presets
     at the paper's settings with their trial counts, reduced runs (--quick, cut budgets) and the accounts'
     evidence runs, then the report itself. Trials stored with other seeds than 0..n-1 are named in a comment."""
-    full: dict[int | None, list[str]] = {}
+    full: dict[str, list[str]] = {}  # options (reproduce_options) -> the ids at the paper's settings
     other: list[str] = []
     odd: list[str] = []
     quick = False
@@ -118,19 +109,16 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
         seeds = sorted(int(x) for x in r.trials["seed"])
         if seeds != list(range(n)):
             odd.append(f"{r.preset.id} (seeds {', '.join(map(str, seeds))})")
-        budget = int(r.trials["max_sequences"].iloc[0])
+        options = reproduce_options(r)
         if r.mode == "paper":
-            full.setdefault(None if n == r.preset.trials else n, []).append(r.preset.id)
+            full.setdefault(options, []).append(r.preset.id)
         elif r.match == "quick":
             quick = True
         else:  # the paper's ("budget") or the quick ("quick budget") task settings with another budget
-            other.append(
-                f"lstm97 reproduce {r.preset.id}{'' if r.match == 'budget' else ' --quick'} --trials {n} "
-                f"--max-sequences {budget} --store {store_name}"
-            )
+            other.append(f"{command(r)} --store {store_name}")
     cmds = [
-        f"lstm97 reproduce {' '.join(ids)}{'' if n is None else f' --trials {n}'} --store {store_name}"
-        for n, ids in sorted(full.items(), key=lambda kv: (kv[0] is not None, kv[0] or 0))
+        f"lstm97 reproduce {' '.join(ids)}{options} --store {store_name}"
+        for options, ids in sorted(full.items(), key=lambda kv: (kv[0] != "", int(kv[0].split()[-1]) if kv[0] else 0))
     ]
     cmds += other
     if quick:
@@ -378,6 +366,8 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
     (out / "trials.csv").write_text(to_csv(df) if len(df) else "")
     (out / "README.md").write_text("\n".join(md).rstrip() + "\n")
     written += [out / "trials.csv", out / "README.md"]
+    title = "Reproduction of Hochreiter & Schmidhuber (1997), Tables 1–9"
+    written += write_document(out, [file_stem(key) for key in shown], title)  # report.tex, report.pdf (pdflatex)
     listing = sorted(p.relative_to(out).as_posix() for p in written)
     note = "Written by lstm97 report; lstm97 report may write here again."
     (out / MARKER).write_text("\n".join([note, *listing]) + "\n")

@@ -4,9 +4,14 @@
 any, else those of the preset's quick configuration or of the same settings with another budget (shown as
 "reduced settings", never judged). :func:`table` turns the rows of one paper table into the paper's own
 columns as its specification says (:mod:`lstm97.paper.tables`), with our mean, median, min–max and bootstrap
-interval beside the paper's figure, the success rate with its Wilson interval and a verdict (:mod:`.stats`).
-Nothing here trains, samples or resolves a configuration: stored configurations are compared with the presets'
-settings as the store records them (:mod:`.match`).
+interval beside the paper's figure, the restricted mean and Kaplan–Meier median that count the failed trials,
+the success rate with its Wilson interval, the paper's trial count and budget beside ours, and a verdict
+(:mod:`.stats`). Test errors are over the successful trials, as the paper's are (it tests a net once its
+stopping criterion holds, and in Tables 4–9 every one of its trials met it), with the figure over every tested
+trial beside it. Every statistic is computed from the row's trials in a fixed order (:func:`ordered`), so the
+tables do not depend on the order in which the store returns its trials. Nothing here trains, samples or
+resolves a configuration: stored configurations are compared with the presets' settings as the store records
+them (:mod:`.match`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,31 @@ from ..paper.tables import METHODS, SPECS, TABLES, Descriptor, Stat, TableSpec
 from . import stats
 from .match import ANY_BUDGET, Stored, select, stored
 
-__all__ = ["METHODS", "TABLES", "Row", "display_row", "finish", "match", "raw_row", "summary", "table", "tables"]
+__all__ = [
+    "METHODS",
+    "TABLES",
+    "Row",
+    "command",
+    "display_row",
+    "finish",
+    "match",
+    "ordered",
+    "raw_row",
+    "reproduce_options",
+    "summary",
+    "table",
+    "tables",
+]
+
+#: The order of trials before any statistic: by configuration and seed, then by what else tells two apart
+#: (the store's trial id last, for full determinism).
+ORDER = ("config_key", "seed", "sequences", "success", "id")
+
+
+def ordered(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (trial records) sorted by :data:`ORDER` (the columns it has), stably."""
+    keys = [c for c in ORDER if c in df.columns]
+    return df.sort_values(keys, kind="mergesort") if keys and len(df) else df
 
 
 @dataclass
@@ -75,7 +104,9 @@ def match(df: pd.DataFrame, selected: list[Preset] | tuple[Preset, ...] = PRESET
     configuration, else those of one with the quick settings but another budget (among several of a kind, the
     one with the newest task and model versions, then the most trials). A configuration that is exactly some
     preset's paper or quick configuration belongs to that preset only. A preset that is not implemented, or
-    has no stored trials, has none ("not run")."""
+    has no stored trials, has none ("not run"). The trials are taken in the order of :func:`ordered`, so the rows
+    do not depend on the order of ``df``."""
+    df = ordered(df)
     configs = stored(df)
     empty = df.iloc[0:0]
     exact = {p.id: _exact_pair(configs, p) for p in PRESETS if p.implemented}
@@ -107,16 +138,37 @@ def match(df: pd.DataFrame, selected: list[Preset] | tuple[Preset, ...] = PRESET
     return rows
 
 
+def _test_stats(t: pd.DataFrame, prefix: str = "") -> dict[str, Any]:
+    """Test errors of the tested trials ``t``: mean and max # wrong, fraction wrong, MSE, mean abs error."""
+    m = len(t)
+    return {
+        f"{prefix}wrong_mean": float(t["test_wrong"].mean()) if m else math.nan,
+        f"{prefix}wrong_max": float(t["test_wrong"].max()) if m else math.nan,
+        f"{prefix}frac_wrong": float((t["test_wrong"] / t["n_test"]).mean()) if m else math.nan,
+        f"{prefix}mse": float(t["test_mse"].mean()) if m else math.nan,
+        f"{prefix}abs_mean": _mean_known(t, "test_abs"),
+    }
+
+
 def finish(row: Row) -> Row:
-    """Fill ``row.stats``: counts, rates, sequence statistics, test errors and the verdict."""
-    g, p = row.trials, row.preset
+    """Fill ``row.stats``: counts, rates, sequence statistics (over the successes, and over every trial with
+    the failures at the budget), test errors (over the successful trials, and over every tested one) and the
+    verdict. The trials are put in the order of :func:`ordered` first."""
+    row.trials = g = ordered(row.trials)
+    p = row.preset
+    ref = p.paper
     n = len(g)
-    ok = g[g["success"]] if n else g
+    success = g["success"].astype(bool).to_numpy() if n else np.zeros(0, dtype=bool)
+    ok = g[success] if n else g
     k = len(ok)
     seq = ok["sequences"].to_numpy(dtype=np.float64) if k else np.zeros(0)
+    budget = int(g["max_sequences"].iloc[0]) if n else None
+    # every trial's time: its sequences to success, or the budget for one that did not succeed (censored there)
+    times = np.where(success, g["sequences"].to_numpy(dtype=np.float64), budget or 0) if n else np.zeros(0)
     lo, hi = stats.wilson(k, n)
-    ci = stats.bootstrap_mean_ci(seq)
+    ci = stats.mean_ci(seq)
     tested = g[g["test_wrong"] >= 0] if n else g
+    tested_ok = tested[tested["success"].astype(bool)] if n else g
     s: dict[str, Any] = {
         "n": n,
         "k": k,
@@ -129,16 +181,17 @@ def finish(row: Row) -> Row:
         "max": float(seq.max()) if k else math.nan,
         "ci_lo": ci[0],
         "ci_hi": ci[1],
-        "tested": len(tested),
-        "wrong_mean": float(tested["test_wrong"].mean()) if len(tested) else math.nan,
-        "wrong_max": float(tested["test_wrong"].max()) if len(tested) else math.nan,
-        "frac_wrong": float((tested["test_wrong"] / tested["n_test"]).mean()) if len(tested) else math.nan,
-        "mse": float(tested["test_mse"].mean()) if len(tested) else math.nan,
-        "abs_mean": _mean_known(tested, "test_abs"),
+        "restricted_mean": stats.restricted_mean(times),
+        "km_median": stats.km_median(times, success) if n else math.nan,
+        "tested_ok": len(tested_ok),  # test errors over the successful trials (the paper's)
+        **_test_stats(tested_ok),
+        "tested": len(tested),  # and over every tested trial
+        **_test_stats(tested, "all_"),
         "n_test": int(g["n_test"].iloc[0]) if n else None,
         "weights": int(g["n_weights"].iloc[0]) if n else None,
-        "budget": int(g["max_sequences"].iloc[0]) if n else None,
-        "unit": str(g["unit"].iloc[0]) if n and isinstance(g["unit"].iloc[0], str) else p.paper.unit,
+        "budget": budget,
+        "unit": str(g["unit"].iloc[0]) if n and isinstance(g["unit"].iloc[0], str) else ref.unit,
+        "short": stats.trials_label(n, ref.trials, p.trials) if n else "",
     }
     if n:
         final = g["stop_rule"].iloc[0]
@@ -147,15 +200,42 @@ def finish(row: Row) -> Row:
             s[f"milestone {name}"] = float(np.mean(reached))
             s[f"milestone {name} n"] = len(reached)
     if not p.implemented:
-        s["verdict"], s["reason"] = stats.NOT_IMPLEMENTED, ""
+        judged = stats.Judgement(stats.NOT_IMPLEMENTED, "")
     elif row.mode == "none":
-        s["verdict"], s["reason"] = stats.NOT_RUN, row.why
+        judged = stats.Judgement(stats.NOT_RUN, row.why)
     elif row.mode == "reduced":
-        s["verdict"], s["reason"] = stats.REDUCED, ""
+        judged = stats.Judgement(stats.REDUCED, "")
     else:
-        s["verdict"], s["reason"] = stats.verdict(p.paper, p.model != "lstm", n, k, s["mean"])
+        judged = stats.judge(ref, n, seq, required=p.trials)
+    s["verdict"], s["reason"] = judged.verdict, judged.reason
+    s["rate part"], s["speed part"] = judged.rate, judged.speed
     row.stats = s
     return row
+
+
+def reproduce_options(row: Row) -> str | None:
+    """The options of ``lstm97 reproduce ID`` (after the id, before ``--store``) that store the row's trials:
+    "" at the paper's settings and trial count, " --trials N" for another count, " --quick" (and its count where
+    it is not the quick one) for the quick settings, and " [--quick] --trials N --max-sequences B" for another
+    budget; None for a row without trials."""
+    n, p = row.stats.get("n") or 0, row.preset
+    if not n:
+        return None
+    if row.mode == "paper":
+        return "" if n == p.trials else f" --trials {n}"
+    if row.match == "quick":
+        return " --quick" + ("" if p.quick is not None and n == p.quick.trials else f" --trials {n}")
+    quick = "" if row.match == "budget" else " --quick"  # the paper's or the quick settings with another budget
+    return f"{quick} --trials {n} --max-sequences {int(row.trials['max_sequences'].iloc[0])}"
+
+
+def command(row: Row) -> str:
+    """The ``lstm97 reproduce`` command that stored the row's trials (:func:`reproduce_options`; add ``--store``
+    for a store other than the default); for a row without trials, the one that runs it at the paper's settings;
+    "" for a method lstm97 does not implement."""
+    if not row.preset.implemented:
+        return ""
+    return f"lstm97 reproduce {row.preset.id}{reproduce_options(row) or ''}"
 
 
 # -- formatting --------------------------------------------------------------------------------------------
@@ -266,14 +346,78 @@ def _mean_known(g: pd.DataFrame, column: str) -> float:
 def _success(s: dict) -> str:
     if not s["n"]:
         return "–"
-    return f"{s['k']}/{s['n']} = {100 * s['rate']:.0f} % ({100 * s['wilson_lo']:.0f}–{100 * s['wilson_hi']:.0f})"
+    text = f"{s['k']}/{s['n']} = {100 * s['rate']:.0f} % ({100 * s['wilson_lo']:.0f}–{100 * s['wilson_hi']:.0f})"
+    return f"{text}; {s['short']}" if s["short"] else text
 
 
-def _wrong(s: dict) -> str:
-    if not s["tested"]:
+def _wrong(s: dict, prefix: str = "") -> str:
+    if not s["tested" if prefix else "tested_ok"]:
         return "–"
-    extra = f" [{s['tested']}]" if s["tested"] != s["n"] else ""
-    return f"{s['wrong_mean']:,.1f} (max {s['wrong_max']:,.0f}){extra}"
+    return f"{s[prefix + 'wrong_mean']:,.1f} (max {s[prefix + 'wrong_max']:,.0f})"
+
+
+#: Statistics of ``Row.stats`` that are test errors: shown over the successful trials, with the figure over
+#: every tested trial after "; all:" where some tested trial did not succeed.
+TEST_ERRORS = ("wrong", "frac_wrong", "mse", "abs_mean")
+
+
+def _test_error(s: dict, name: str, fmt: str) -> str:
+    """Test error ``name`` (of TEST_ERRORS) over the successful trials ("[m]": only m of the k were tested),
+    then "; all: …" over every tested trial where that is another set."""
+
+    def one(prefix: str) -> str:
+        return _wrong(s, prefix) if name == "wrong" else _num(s.get(prefix + name), fmt)
+
+    text = one("")
+    if s["tested_ok"] != s["k"]:
+        text += f" [{s['tested_ok']}]"
+    if s["tested"] != s["tested_ok"]:
+        text = f"{text}; all: {one('all_')}" + (f" [{s['tested']}]" if s["tested"] != s["n"] else "")
+    return text
+
+
+def _spread(s: dict) -> str:
+    """The restricted mean and the Kaplan–Meier median over every trial ("> budget": never reached)."""
+    if not s["n"]:
+        return "–"
+    km = _int(s["km_median"]) if not math.isnan(s["km_median"]) else f"> {_int(s['budget'])}"
+    return f"{_int(s['restricted_mean'])} ({km})"
+
+
+def _ci(s: dict) -> str:
+    return "–" if math.isnan(s["ci_lo"]) else f"{_int(s['ci_lo'])}–{_int(s['ci_hi'])}"
+
+
+def _paper_n(p: Preset) -> str:
+    return _int(p.paper.trials)
+
+
+def _budget(row: Row) -> str:
+    """The row's budget per trial (its stored trials', else the preset's; None: the paper's), "(ours)" where
+    the paper gives none or another."""
+    p, ref = row.preset, row.preset.paper
+    b = row.stats.get("budget")
+    if b is None:
+        b = p.max_sequences if p.max_sequences is not None else ref.budget
+    if b is None:
+        return "–"
+    return f"{b:,}" if b == ref.budget else f"{b:,} (ours)"
+
+
+def _ratio(row: Row) -> tuple[float, float, float]:
+    """Our mean over the paper's, with the interval of the ratio (NaN where there is no ratio to show: no
+    success, a bound, or trials at reduced settings)."""
+    s, ref = row.stats, row.preset.paper
+    if not (row.mode == "paper" and s.get("k") and ref.sequences and not ref.bound):
+        return math.nan, math.nan, math.nan
+    return s["mean"] / ref.sequences, s["ci_lo"] / ref.sequences, s["ci_hi"] / ref.sequences
+
+
+def _ratio_text(row: Row) -> str:
+    r, lo, hi = _ratio(row)
+    if math.isnan(r):
+        return "–"
+    return stats.ratio_text(r) + ("" if math.isnan(lo) else f" ({stats.ratio_interval_text(lo, hi)})")
 
 
 def _paper_stat(name: str, row: Row) -> Any:
@@ -289,7 +433,10 @@ def _stat_columns(stat: Stat, row: Row) -> dict[str, str]:
     ref, s = row.preset.paper, row.stats
     paper_label = stat.label.format(n_test=ref.n_test)
     ours_label = (stat.ours_label or stat.label).format(n_test=s["n_test"] or ref.n_test)
-    ours = _wrong(s) if stat.ours == "wrong" else _num(s.get(stat.ours), stat.fmt)
+    if stat.ours in TEST_ERRORS:
+        ours = _test_error(s, stat.ours, stat.fmt) if s["n"] else "–"
+    else:
+        ours = _num(s.get(stat.ours), stat.fmt)
     return {f"paper: {paper_label}": _num(_paper_stat(stat.paper, row), stat.fmt), f"ours: {ours_label}": ours}
 
 
@@ -306,14 +453,17 @@ def display_row(key: str, row: Row) -> dict[str, str]:
     out = {
         "id": row.preset.id,
         **_descriptors(spec, row),
+        "paper n": _paper_n(row.preset),
         "paper: % success": _paper_rate(row.preset),
         "ours: success k/n (95 % CI)": _success(s),
         **_stats_columns(spec.before, row),
         f"paper: {spec.main}": _paper_seq(row.preset),
         "ours: mean (median)": "–" if not s["k"] else f"{_int(s['mean'])} ({_int(s['median'])})",
         "ours: min–max": "–" if not s["k"] else f"{_int(s['min'])}–{_int(s['max'])}",
-        "ours: 95 % CI of mean": "–" if not s["k"] else f"{_int(s['ci_lo'])}–{_int(s['ci_hi'])}",
+        "ours: 95 % CI of mean": _ci(s),
+        "ours: restricted mean (KM median)": _spread(s),
         **_stats_columns(spec.after, row),
+        "budget": _budget(row),
         "settings": row.settings or "–",
         "verdict": s["verdict"],
     }
@@ -345,12 +495,12 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
         "paper uncertain": ref.uncertain,
         "unit": s["unit"],
         "tested": s["tested"],
-        "wrong mean": s["wrong_mean"],
-        "wrong max": s["wrong_max"],
+        "wrong mean": s["all_wrong_mean"],
+        "wrong max": s["all_wrong_max"],
         "paper wrong": ref.wrong,
-        "fraction wrong": s["frac_wrong"],
-        "test mse": s["mse"],
-        "test mean abs error": s["abs_mean"],
+        "fraction wrong": s["all_frac_wrong"],
+        "test mse": s["all_mse"],
+        "test mean abs error": s["all_abs_mean"],
         "n_test": s["n_test"],
         "weights": s["weights"],
         "paper weights": ref.weights,
@@ -358,8 +508,31 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
     }
     out.update({k: v for k, v in s.items() if k.startswith("milestone ")})
     out.update({f"paper {k}": v for k, v in ref.extra.items()})
+    ratio, ratio_lo, ratio_hi = _ratio(row)
+    out.update(
+        {
+            # the test errors above are over every tested trial; these over the successful ones (the paper's)
+            "tested (successful)": s["tested_ok"],
+            "wrong mean (successful)": s["wrong_mean"],
+            "wrong max (successful)": s["wrong_max"],
+            "fraction wrong (successful)": s["frac_wrong"],
+            "test mse (successful)": s["mse"],
+            "test mean abs error (successful)": s["abs_mean"],
+            "restricted mean": s["restricted_mean"],
+            "km median": s["km_median"],
+            "ratio": ratio,
+            "ratio ci lo": ratio_lo,
+            "ratio ci hi": ratio_hi,
+            "paper trials": ref.trials,
+            "paper trials from": ref.trials_from,
+            "paper budget": ref.budget,
+            "paper comparable": ref.comparable,
+            "rate part": s["rate part"],
+            "speed part": s["speed part"],
+        }
+    )
     out["verdict"], out["reason"] = s["verdict"], s["reason"]
-    out["command"] = row.preset.command() if row.preset.implemented else ""
+    out["command"] = command(row)
     return out
 
 
@@ -377,23 +550,26 @@ def tables(rows: list[Row], raw: bool = False) -> dict[str, pd.DataFrame]:
 
 
 def summary(rows: list[Row]) -> pd.DataFrame:
-    """One line per preset over all tables: what ran, our figures beside the paper's, and the verdict."""
+    """One line per preset over all tables: what ran (with the paper's trial count and the budget), our figures
+    beside the paper's, and the verdict."""
     out = []
     for r in rows:
         s, ref = r.stats, r.preset.paper
-        judged = r.mode == "paper" and s.get("k") and ref.sequences and not ref.bound  # reduced runs: no ratio
-        ratio = s["mean"] / ref.sequences if judged else math.nan
+        ours = f"{s['k']}/{s['n']}" + (f" ({s['short']})" if s["short"] else "") if s.get("n") else "–"
         out.append(
             {
                 "id": r.preset.id,
                 "table": r.preset.table,
                 "method": METHODS.get(r.preset.model, r.preset.model),
                 "settings": r.settings or "–",
+                "paper n": _paper_n(r.preset),
+                "budget": _budget(r),
                 "paper: % success": _paper_rate(r.preset),
-                "ours: success": f"{s['k']}/{s['n']}" if s.get("n") else "–",
+                "ours: success": ours,
                 "paper: mean": _paper_seq(r.preset) + (" guesses" if ref.unit == "guesses" else ""),
                 "ours: mean (median)": f"{_int(s['mean'])} ({_int(s['median'])})" if s.get("k") else "–",
-                "ours / paper": "–" if math.isnan(ratio) else stats.ratio_text(ratio),
+                "ours: restricted mean (KM median)": _spread(s),
+                "ours / paper (95 % CI)": _ratio_text(r),
                 "verdict": s["verdict"],
             }
         )
