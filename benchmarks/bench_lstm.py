@@ -12,9 +12,13 @@ best (smallest) time is reported, because another process may share the machine.
 
 Implementations, all trained from the same initial weights on the same sequences:
 
-1. ``ours (numba)``: ``lstm97.models.make("lstm", task).train_chunk`` — the numba kernel of the truncated,
-   forward-in-time gradient (PAPER.md §1.4–1.5), fed in chunks of sequences. A warm-up call (compilation or
-   loading numba's cache) is excluded.
+1. ``ours (numba, specialised kernel)``: ``lstm97.models.make("lstm", task).train_chunk`` — the numba kernel
+   of the truncated, forward-in-time gradient (PAPER.md §1.4–1.5), fed in chunks of sequences, compiled for
+   this configuration (every flag and size a compile-time constant: what a run uses after its first
+   ``SPECIALISE_AFTER`` steps). A warm-up call (compilation or loading numba's cache) is excluded. Also timed
+   through the same model code: ``ours (numba, generic kernel)`` (flags read at run time: what a short run
+   uses) and ``previous kernel (0.2.0)`` (benchmarks/baseline/lstm_kernels_0_2_0.py, the kernel before the
+   specialisation, kept as the baseline). The three must end with bit-identical weights (checked).
 2. ``numpy reference``: ``tests/reference/lstm_reference.py:reference_train``, the deliberately slow,
    one-equation-per-line test oracle, on fewer sequences. Its final weights and outputs are compared with the
    kernel's (they must agree to ~1e-12).
@@ -65,6 +69,16 @@ import numba  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lstm97 import models, tasks  # noqa: E402
+from lstm97.models import _lstm_kernels as lstm_kernels  # noqa: E402
+from lstm97.models import lstm as lstm_module  # noqa: E402
+
+CURRENT_KERNEL, CURRENT_AFTER = lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER
+#: The previous release's kernel, kept as the baseline (benchmarks/baseline/), called through the same model.
+PREVIOUS_NAME = "0.2.0"
+try:
+    from baseline.lstm_kernels_0_2_0 import lstm_chunk as PREVIOUS_KERNEL  # noqa: E402
+except ImportError:  # run from elsewhere than benchmarks/
+    PREVIOUS_KERNEL = None
 
 REFERENCE_PATH = ROOT / "tests" / "reference" / "lstm_reference.py"
 CFG_KEYS = ("blocks", "block_size", "connectivity", "output_gate", "bias", "g", "h", "lr", "update")
@@ -275,28 +289,45 @@ def bench_T(T: int, sz: Sizes, seed: int, reference, torch, torch_dtype, notes: 
             "steps/s": steps / seconds,
         }
 
-    # 1. ours --------------------------------------------------------------------------------------------
+    # 1. ours: the specialised kernel (what a long run uses), the generic one, and the previous release's ---
     chunks = [task.sample(rng, sz.ours_chunk) for _ in range(sz.ours_chunks)]
     warm = task.sample(np.random.default_rng(seed + 2), 2)
-    model.train_chunk(state0.copy(), warm)  # compile / load the numba cache (not timed)
     statuses: list[tuple[int, int, int]] = []
+    finals: dict[str, bytes] = {}
 
-    def run_ours():
-        st = state0.copy()
-        for b in chunks:
-            r = model.train_chunk(st, b)
-            statuses.append((r.status, r.n_done, len(b)))
+    def timed(name: str, kernel, after: int) -> dict:
+        lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER = kernel, after
+        try:
+            model.train_chunk(state0.copy(), warm)  # compile / load the numba cache (not timed)
 
-    sec = best_time(run_ours, sz.ours_repeats)
+            def run_ours():
+                st = state0.copy()
+                for b in chunks:
+                    r = model.train_chunk(st, b)
+                    statuses.append((r.status, r.n_done, len(b)))
+                finals[name] = st.w.tobytes()
+
+            sec = best_time(run_ours, sz.ours_repeats)
+        finally:
+            lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER = CURRENT_KERNEL, CURRENT_AFTER
+        return row(name, sum(len(b) for b in chunks), int(sum(int(b.lengths.sum()) for b in chunks)), sec)
+
+    ours = timed("ours (numba, specialised kernel)", CURRENT_KERNEL, 0)
+    rows.append(ours)
+    rows.append(timed("ours (numba, generic kernel)", CURRENT_KERNEL, -1))
+    if PREVIOUS_KERNEL is not None:
+        rows.append(timed(f"previous kernel ({PREVIOUS_NAME})", PREVIOUS_KERNEL, -1))
+    same = len(set(finals.values())) == 1
+    notes.append(
+        f"T={T}: final weights of the {len(finals)} numba kernels after {rows[0]['sequences']} sequences: "
+        + ("bit-identical" if same else "DISAGREE (not bit-identical)")
+    )
     bad = [s for s in statuses if s[0] != 0 or s[1] != s[2]]
     if bad:
         notes.append(
             f"T={T}: the kernel reported status {bad[0][0]} after {bad[0][1]} of {bad[0][2]} "
             "sequences (non-finite values); its timing covers less work than counted"
         )
-    n_ours = sum(len(b) for b in chunks)
-    ours = row("ours (numba)", n_ours, int(sum(int(b.lengths.sum()) for b in chunks)), sec)
-    rows.append(ours)
 
     # 2. numpy reference --------------------------------------------------------------------------------
     cfg = {"n_in": task.n_in, "n_out": task.n_out, **{k: hp[k] for k in CFG_KEYS}}

@@ -65,16 +65,46 @@ the chunk with status NONFINITE.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+from typing import NamedTuple
 
 import numpy as np
 
-from ._jit import finite, njit
+from .._jit import finite, njit
 
 G2 = 0
 G1 = 1
 H1 = 0
 HID = 1
+
+
+class Flags(NamedTuple):
+    """The configuration one specialised kernel is compiled for (:func:`kernel`): every switch that the inner
+    loops branch on is a compile-time constant there, so the branches cost nothing at run time."""
+
+    sparse: bool  # one-hot inputs given by index (``active``)
+    conn_f: bool  # connectivity F or "cells": the outputs see the cells only; z holds y_c(t-1)
+    gate_rec: bool  # z also holds y_in(t-1), y_out(t-1) (connectivity F)
+    g2: bool  # g = 4 f - 2 (else g = f)
+    h1: bool  # h = 2 f - 1 (else the identity)
+    learn: bool  # train (traces, errors, changes) or only run forward
+    per_step: bool  # changes go straight into the weights
+    has_og: bool  # output gates
+    has_fg: bool  # forget gates (§11.1)
+    has_pe: bool  # peepholes (§11.2)
+    bias_in: bool  # which layers carry a bias weight
+    bias_out: bool
+    bias_c: bool
+    bias_k: bool
+    bias_phi: bool
+    S: int  # cells per block
+    C: int  # blocks
+    n_in: int  # input units
+    n_out: int  # output units
+    n_z: int  # sources of the hidden units (columns of W_in, W_c)
+    n_src: int  # sources of the output units (columns of W_k)
 
 
 @njit(inline="always")
@@ -103,45 +133,59 @@ def _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, has_og, S,
 
 
 @njit(inline="always")
-def _net(W, j, bias, hot, sparse, r0, z):
+def _net(W, j, bias, has_b, hot, sparse, r0, n_cols, z):
     """Net input of row j of W: bias (if any), the hot column (one-hot inputs), then sources r0..n_z-1."""
-    a = bias[j] if bias.shape[0] > 0 else 0.0
+    a = bias[j] if has_b else 0.0
     if sparse and hot >= 0:
         a += W[j, hot]
-    for m in range(r0, W.shape[1]):
+    for m in range(r0, n_cols):
         a += W[j, m] * z[m]
     return a
 
 
 @njit(inline="always")
-def _gates(W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, sparse, r0, CA, y_in, y_out, y_phi):
-    """Input, output and (Gers et al. 2000) forget gates of the active blocks (eqs. 6, 7; §11.1). With
-    peepholes (Gers et al. 2002, §11.2; ``P_in`` has entries) the input and forget gates also see their
-    block's states s(t-1), and the output gate is left to :func:`_peep_out`, after the state update."""
-    has_og = W_out.shape[0] > 0
-    has_fg = W_phi.shape[0] > 0
-    has_pe = P_in.shape[0] > 0
+def _gates(W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, r0, CA, y_in, y_out, y_phi, fl):
+    """Input, output and (Gers et al. 2000) forget gates of the active blocks (eqs. 6, 7; §11.1), their dot
+    products over the sources in one loop (each sum still bias, hot column, then sources in order). With
+    peepholes (Gers et al. 2002, §11.2) the input and forget gates also see their block's states s(t-1), and
+    the output gate is left to :func:`_peep_out`, after the state update."""
+    out_here = fl.has_og and not fl.has_pe
+    n_z = fl.n_z
     for j in range(CA):
-        a = _net(W_in, j, b_in, hot, sparse, r0, z)
-        if has_pe:
+        a_in = b_in[j] if fl.bias_in else 0.0
+        a_out = b_out[j] if out_here and fl.bias_out else 0.0
+        a_phi = b_phi[j] if fl.has_fg and fl.bias_phi else 0.0
+        if fl.sparse and hot >= 0:
+            a_in += W_in[j, hot]
+            if out_here:
+                a_out += W_out[j, hot]
+            if fl.has_fg:
+                a_phi += W_phi[j, hot]
+        for m in range(r0, n_z):
+            zm = z[m]
+            a_in += W_in[j, m] * zm
+            if out_here:
+                a_out += W_out[j, m] * zm
+            if fl.has_fg:
+                a_phi += W_phi[j, m] * zm
+        if fl.has_pe:
             for v in range(S):
-                a += P_in[j * S + v] * s[j * S + v]
-        y_in[j] = 1.0 / (1.0 + math.exp(-a))
-        if has_og and not has_pe:
-            y_out[j] = 1.0 / (1.0 + math.exp(-_net(W_out, j, b_out, hot, sparse, r0, z)))
-        if has_fg:
-            a = _net(W_phi, j, b_phi, hot, sparse, r0, z)
-            if has_pe:
+                a_in += P_in[j * S + v] * s[j * S + v]
+        y_in[j] = 1.0 / (1.0 + math.exp(-a_in))
+        if out_here:
+            y_out[j] = 1.0 / (1.0 + math.exp(-a_out))
+        if fl.has_fg:
+            if fl.has_pe:
                 for v in range(S):
-                    a += P_phi[j * S + v] * s[j * S + v]
-            y_phi[j] = 1.0 / (1.0 + math.exp(-a))
+                    a_phi += P_phi[j * S + v] * s[j * S + v]
+            y_phi[j] = 1.0 / (1.0 + math.exp(-a_phi))
 
 
 @njit(inline="always")
-def _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c):
+def _peep_out(W_out, b_out, P_out, z, hot, r0, S, CA, s, hs, y_out, y_c, fl):
     """Peepholes: the output gates see their block's states s(t) (§11.2), then the cell outputs y_out h(s)."""
     for j in range(CA):
-        a = _net(W_out, j, b_out, hot, sparse, r0, z)
+        a = _net(W_out, j, b_out, fl.bias_out, hot, fl.sparse, r0, fl.n_z, z)
         for v in range(S):
             a += P_out[j * S + v] * s[j * S + v]
         y_out[j] = 1.0 / (1.0 + math.exp(-a))
@@ -151,123 +195,98 @@ def _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c)
 
 @njit(inline="always")
 def _cells(
-    W_c,
-    b_c,
-    z,
-    hot,
-    sparse,
-    r0,
-    S,
-    CSA,
-    g_kind,
-    h_kind,
-    learn,
-    y_in,
-    y_out,
-    y_phi,
-    s,
-    hs,
-    y_c,
-    ds_in,
-    ds_c,
-    ds_phi,
-    s_prev,
-    ds_pin,
-    ds_pphi,
+    W_c, b_c, z, hot, r0, S, CA, y_in, y_out, y_phi, s, hs, y_c, ds_in, ds_c, ds_phi, s_prev, ds_pin, ds_pphi, fl
 ):
     """Cells of the active blocks: CEC update (eq. 8, 9) and, when learning, the traces (eqs. 25, 27). With
-    forget gates (``ds_phi`` has rows; Gers et al. 2000, PAPER.md §11.1) s(t) = y_phi s(t-1) + y_in g, every
-    trace is first multiplied by y_phi, and ds_phi gains s(t-1) f'(net_phi) per unit source. The 1997 path is
-    a separate branch, so its arithmetic is untouched; with y_phi = 1 both give the same bits (1 * x = x).
-    With peepholes (``ds_pin`` has rows) the block's states s(t-1) (``s_prev``) are further gate sources: their
-    traces ds_pin, ds_pphi [c, v] grow like the other columns of ds_in, ds_phi (no error flows through them).
-    Without output-gate peepholes y_c is final here; with them :func:`_peep_out` recomputes it."""
-    n_z = W_c.shape[1]
-    has_fg = ds_phi.shape[0] > 0
-    has_pe = ds_pin.shape[0] > 0
-    for c in range(CSA):
-        j = c // S
-        q = 1.0 / (1.0 + math.exp(-_net(W_c, c, b_c, hot, sparse, r0, z)))
-        if g_kind == G2:
-            gc = 4.0 * q - 2.0
-            gp = 4.0 * q * (1.0 - q)
-        else:
-            gc = q
-            gp = q * (1.0 - q)
+    forget gates (Gers et al. 2000, PAPER.md §11.1) s(t) = y_phi s(t-1) + y_in g, every trace is first
+    multiplied by y_phi, and ds_phi gains s(t-1) f'(net_phi) per unit source. The 1997 path is a separate
+    branch, so its arithmetic is untouched; with y_phi = 1 both give the same bits (1 * x = x). With peepholes
+    the block's states s(t-1) (``s_prev``) are further gate sources: their traces ds_pin, ds_pphi [c, v] grow
+    like the other columns of ds_in, ds_phi (no error flows through them). Without output-gate peepholes y_c
+    is final here; with them :func:`_peep_out` recomputes it."""
+    n_z = fl.n_z
+    for j in range(CA):
         yi = y_in[j]
-        yf = 1.0
-        a3 = 0.0
-        if has_fg:
-            yf = y_phi[j]
-            s_old = s[c]
-            s[c] = yf * s_old + yi * gc
-            if learn:
-                a3 = s_old * yf * (1.0 - yf)
-                for m in range(n_z + 1):  # every column: the zero inputs' traces decay too
-                    ds_in[c, m] *= yf
-                    ds_c[c, m] *= yf
-                    ds_phi[c, m] *= yf
-                if sparse and hot >= 0:
-                    ds_phi[c, hot] += a3
+        yf = y_phi[j] if fl.has_fg else 1.0
+        for v in range(S):
+            c = j * S + v
+            q = 1.0 / (1.0 + math.exp(-_net(W_c, c, b_c, fl.bias_c, hot, fl.sparse, r0, fl.n_z, z)))
+            if fl.g2:
+                gc = 4.0 * q - 2.0
+                gp = 4.0 * q * (1.0 - q)
+            else:
+                gc = q
+                gp = q * (1.0 - q)
+            a3 = 0.0
+            if fl.has_fg:
+                s_old = s[c]
+                s[c] = yf * s_old + yi * gc
+                if fl.learn:
+                    a3 = s_old * yf * (1.0 - yf)
+                    for m in range(n_z + 1):  # every column: the zero inputs' traces decay too
+                        ds_in[c, m] *= yf
+                        ds_c[c, m] *= yf
+                        ds_phi[c, m] *= yf
+                    if fl.sparse and hot >= 0:
+                        ds_phi[c, hot] += a3
+                    for m in range(r0, n_z):
+                        ds_phi[c, m] += a3 * z[m]
+                    ds_phi[c, n_z] += a3
+            else:
+                s[c] += yi * gc
+            if fl.learn:
+                a1 = gc * yi * (1.0 - yi)
+                a2 = gp * yi
+                if fl.sparse and hot >= 0:
+                    ds_in[c, hot] += a1
+                    ds_c[c, hot] += a2
                 for m in range(r0, n_z):
-                    ds_phi[c, m] += a3 * z[m]
-                ds_phi[c, n_z] += a3
-        else:
-            s[c] += yi * gc
-        if learn:
-            a1 = gc * yi * (1.0 - yi)
-            a2 = gp * yi
-            if sparse and hot >= 0:
-                ds_in[c, hot] += a1
-                ds_c[c, hot] += a2
-            for m in range(r0, n_z):
-                ds_in[c, m] += a1 * z[m]
-                ds_c[c, m] += a2 * z[m]
-            ds_in[c, n_z] += a1
-            ds_c[c, n_z] += a2
-            if has_pe:
-                for v in range(S):
-                    sp = s_prev[j * S + v]
-                    if has_fg:
-                        ds_pin[c, v] = yf * ds_pin[c, v] + a1 * sp
-                        ds_pphi[c, v] = yf * ds_pphi[c, v] + a3 * sp
-                    else:
-                        ds_pin[c, v] += a1 * sp
-        if h_kind == H1:
-            hs[c] = 2.0 / (1.0 + math.exp(-s[c])) - 1.0
-        else:
-            hs[c] = s[c]
-        y_c[c] = y_out[j] * hs[c]
+                    zm = z[m]
+                    ds_in[c, m] += a1 * zm
+                    ds_c[c, m] += a2 * zm
+                ds_in[c, n_z] += a1
+                ds_c[c, n_z] += a2
+                if fl.has_pe:
+                    for v2 in range(S):
+                        sp = s_prev[j * S + v2]
+                        if fl.has_fg:
+                            ds_pin[c, v2] = yf * ds_pin[c, v2] + a1 * sp
+                            ds_pphi[c, v2] = yf * ds_pphi[c, v2] + a3 * sp
+                        else:
+                            ds_pin[c, v2] += a1 * sp
+            if fl.h1:
+                hs[c] = 2.0 / (1.0 + math.exp(-s[c])) - 1.0
+            else:
+                hs[c] = s[c]
+            y_c[c] = y_out[j] * hs[c]
 
 
 @njit(inline="always")
-def _errors(W_k, target, y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out):
+def _errors(W_k, target, y_k, hs, y_out, S, CA, col0, e_k, e_s, acc_out, fl):
     """Output, output-gate and internal-state errors (eqs. 19, 21, 23), from the weights before the update."""
     for k in range(y_k.shape[0]):
         e_k[k] = y_k[k] * (1.0 - y_k[k]) * (target[k] - y_k[k])
     for j in range(acc_out.shape[0]):
         acc_out[j] = 0.0
-    for c in range(CSA):
-        j = c // S
-        ec = 0.0
-        for k in range(y_k.shape[0]):
-            ec += W_k[k, col0 + c] * e_k[k]
-        if h_kind == H1:
-            hp = 0.5 * (1.0 - hs[c] * hs[c])
-        else:
-            hp = 1.0
-        e_s[c] = y_out[j] * hp * ec
-        acc_out[j] += hs[c] * ec
+    for j in range(CA):
+        for v in range(S):
+            c = j * S + v
+            ec = 0.0
+            for k in range(y_k.shape[0]):
+                ec += W_k[k, col0 + c] * e_k[k]
+            hp = 0.5 * (1.0 - hs[c] * hs[c]) if fl.h1 else 1.0
+            e_s[c] = y_out[j] * hp * ec
+            acc_out[j] += hs[c] * ec
 
 
 @njit(inline="always")
-def _add_delta(dW, db, j, d, hot, sparse, r0, z):
+def _add_delta(dW, db, has_b, j, d, hot, sparse, r0, n_cols, z):
     """Eq. 22 for unit j of a layer: dW[j, m] += d z[m] for its sources (as in :func:`_net`), db[j] += d."""
     if sparse and hot >= 0:
         dW[j, hot] += d
-    for m in range(r0, dW.shape[1]):
+    for m in range(r0, n_cols):
         dW[j, m] += d * z[m]
-    if db.shape[0] > 0:
+    if has_b:
         db[j] += d
 
 
@@ -284,8 +303,6 @@ def _changes(
     ds_c,
     ds_phi,
     hot,
-    sparse,
-    conn_f,
     r0,
     o0,
     S,
@@ -300,41 +317,41 @@ def _changes(
     db_k,
     dW_phi,
     db_phi,
+    fl,
 ):
     """Add the step's weight changes (eqs. 22, 26, 28; forget gates like input gates, §11.1) to dW_*, db_*:
     the weights themselves (update at once) or their sums over the sequence. Arrays are shaped like the
-    weights; a bias of size 0 is absent. (At most 30 arguments: CPython passes more as one tuple, which
-    numba cannot inline.)"""
-    n_z = dW_c.shape[1]
-    has_fg = dW_phi.shape[0] > 0
+    weights. (At most 30 arguments: CPython passes more as one tuple, which numba cannot inline.)"""
+    n_z = fl.n_z
     for k in range(e_k.shape[0]):
-        _add_delta(dW_k, db_k, k, lr * e_k[k], hot, sparse and not conn_f, o0, ysrc)
+        _add_delta(dW_k, db_k, fl.bias_k, k, lr * e_k[k], hot, fl.sparse and not fl.conn_f, o0, fl.n_src, ysrc)
     for j in range(CA):
-        if dW_out.shape[0] > 0:
-            _add_delta(dW_out, db_out, j, lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j], hot, sparse, r0, z)
+        if fl.has_og:
+            d_out = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
+            _add_delta(dW_out, db_out, fl.bias_out, j, d_out, hot, fl.sparse, r0, n_z, z)
         for v in range(S):
             c = j * S + v
             d = lr * e_s[c]
             for m in range(n_z):
                 dW_in[j, m] += d * ds_in[c, m]
                 dW_c[c, m] += d * ds_c[c, m]
-            if db_in.shape[0] > 0:
+            if fl.bias_in:
                 db_in[j] += d * ds_in[c, n_z]
-            if db_c.shape[0] > 0:
+            if fl.bias_c:
                 db_c[c] += d * ds_c[c, n_z]
-            if has_fg:
+            if fl.has_fg:
                 for m in range(n_z):
                     dW_phi[j, m] += d * ds_phi[c, m]
-                if db_phi.shape[0] > 0:
+                if fl.bias_phi:
                     db_phi[j] += d * ds_phi[c, n_z]
 
 
 @njit(inline="always")
-def _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out):
+def _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out, fl):
     """The peepholes' weight changes (§11.2): like the gates' other weights, with the sources s(t-1) (input and
     forget gates: the traces ds_pin, ds_pphi, eq. 26) and s(t) (output gates, eq. 22)."""
     for j in range(CA):
-        if dP_out.shape[0] > 0:
+        if fl.has_og:
             d_out = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
             for v in range(S):
                 dP_out[j * S + v] += d_out * s[j * S + v]
@@ -343,7 +360,7 @@ def _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_
             d = lr * e_s[c]
             for v2 in range(S):
                 dP_in[j * S + v2] += d * ds_pin[c, v2]
-                if dP_phi.shape[0] > 0:
+                if fl.has_fg:
                     dP_phi[j * S + v2] += d * ds_pphi[c, v2]
 
 
@@ -357,7 +374,228 @@ def _apply(a, d):
         fd[m] = 0.0
 
 
-@njit
+#: After how many time steps of one configuration in a process :func:`lstm_chunk` switches from the generic
+#: kernel to the one specialised for it (compiled once per machine, ~3-5 s, then loaded from numba's cache in
+#: ~0.1 s). Both give the same bits; the specialised one is faster. ``LSTM97_SPECIALISE_AFTER``: 0 = always
+#: specialise, a negative value = never.
+SPECIALISE_AFTER = int(os.environ.get("LSTM97_SPECIALISE_AFTER", "2000000"))
+_steps: dict[Flags, int] = {}
+
+
+@functools.cache
+def kernel(fl: Flags | None):
+    """The chunk kernel for the configuration ``fl``: with ``fl`` None the generic one, which reads the flags
+    from its first argument at run time (one compilation serves every configuration); else the one compiled
+    for ``fl``, where every flag is a compile-time constant (numba folds the branches away). Both are the same
+    source, so they compute the same bits. Each specialised kernel is compiled once per machine and then
+    loaded from numba's on-disk cache: the flags are the closure's constants, part of the cache's key."""
+    dynamic = fl is None
+    n_bool = len(Flags._fields) - 6
+    FL = (
+        Flags(*([False] * n_bool), *([1] * 6))
+        if dynamic
+        else Flags(*(bool(f) for f in fl[:n_bool]), *map(int, fl[n_bool:]))
+    )
+
+    @njit
+    def chunk(
+        flags,
+        w,
+        W_in,
+        W_out,
+        W_c,
+        b_in,
+        b_out,
+        b_c,
+        W_k,
+        b_k,
+        W_phi,
+        b_phi,
+        P_in,
+        P_phi,
+        P_out,
+        inputs,
+        active,
+        targets,
+        mask,
+        lengths,
+        n_act,
+        lr,
+        outputs,
+        y0,
+        epoch,
+        pos0,
+        dW_in,
+        dW_out,
+        dW_c,
+        db_in,
+        db_out,
+        db_c,
+        dW_k,
+        db_k,
+        dW_phi,
+        db_phi,
+        dP_in,
+        dP_phi,
+        dP_out,
+    ):
+        fl = flags if dynamic else FL
+        S = fl.S
+        n = lengths.shape[0]
+        n_in = fl.n_in
+        r0 = n_in if fl.sparse else 0  # first source index summed densely
+        o0 = r0 if not fl.conn_f else 0  # the same for the output units' sources
+        n_out = fl.n_out
+        C = fl.C
+        CS = C * S
+        CA = n_act
+        n_z = fl.n_z
+        col0 = 0 if fl.conn_f else n_in  # column of cell 0 in the output units' sources
+
+        z = np.zeros(n_z)
+        ysrc = np.zeros(fl.n_src)
+        y_in = np.zeros(C)
+        y_out = np.ones(C)
+        acc_out = np.zeros(C)
+        s = np.zeros(CS)
+        hs = np.zeros(CS)
+        y_c = np.zeros(CS)
+        e_s = np.zeros(CS)
+        y_k = np.zeros(n_out)
+        e_k = np.zeros(n_out)
+        ds_in = np.zeros((CS, n_z + 1))
+        ds_c = np.zeros((CS, n_z + 1))
+        y_phi = np.ones(C)
+        ds_phi = np.zeros((CS if fl.has_fg else 0, n_z + 1))  # no rows: no forget gates
+        s_prev = np.zeros(CS if fl.has_pe else 0)  # no entries: no peepholes
+        ds_pin = np.zeros((CS if fl.has_pe else 0, S))
+        ds_pphi = np.zeros((CS if fl.has_pe and fl.has_fg else 0, S))
+        for i in range(n):
+            _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, fl.has_og, S, CA, y0)
+            hot = -1
+            for t in range(lengths[i]):
+                # 1. sources: current input, previous cell and gate activations
+                if fl.sparse:
+                    if hot >= 0:
+                        z[hot] = 0.0
+                    hot = active[i, t]
+                    if hot >= 0:
+                        z[hot] = 1.0
+                else:
+                    for m in range(n_in):
+                        z[m] = inputs[i, t, m]
+                if fl.conn_f:
+                    for c in range(CS):
+                        z[n_in + c] = y_c[c]
+                    if fl.gate_rec:
+                        for j in range(C):
+                            z[n_in + CS + j] = y_in[j]
+                        if fl.has_og:
+                            for j in range(C):
+                                z[n_in + CS + C + j] = y_out[j]
+                # 2.-3. gates, cells and their traces
+                _gates(
+                    W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, r0, CA, y_in, y_out, y_phi, fl
+                )
+                if fl.has_pe:
+                    for c in range(CS):
+                        s_prev[c] = s[c]
+                _cells(
+                    W_c,
+                    b_c,
+                    z,
+                    hot,
+                    r0,
+                    S,
+                    CA,
+                    y_in,
+                    y_out,
+                    y_phi,
+                    s,
+                    hs,
+                    y_c,
+                    ds_in,
+                    ds_c,
+                    ds_phi,
+                    s_prev,
+                    ds_pin,
+                    ds_pphi,
+                    fl,
+                )
+                if fl.has_pe and fl.has_og:
+                    _peep_out(W_out, b_out, P_out, z, hot, r0, S, CA, s, hs, y_out, y_c, fl)
+                # 4. output units
+                if fl.conn_f:
+                    for c in range(CS):
+                        ysrc[c] = y_c[c]
+                else:
+                    if not fl.sparse:
+                        for m in range(n_in):
+                            ysrc[m] = z[m]
+                    for c in range(CS):
+                        ysrc[n_in + c] = y_c[c]
+                for k in range(n_out):
+                    a = _net(W_k, k, b_k, fl.bias_k, hot, fl.sparse and not fl.conn_f, o0, fl.n_src, ysrc)
+                    y_k[k] = 1.0 / (1.0 + math.exp(-a))
+                    outputs[i, t, k] = y_k[k]
+                if not (fl.learn and mask[i, t]):
+                    continue
+                # 5. errors, all from the weights before this step's update; 6. weight changes
+                _errors(W_k, targets[i, t], y_k, hs, y_out, S, CA, col0, e_k, e_s, acc_out, fl)
+                _changes(
+                    lr,
+                    e_k,
+                    ysrc,
+                    y_out,
+                    acc_out,
+                    z,
+                    e_s,
+                    ds_in,
+                    ds_c,
+                    ds_phi,
+                    hot,
+                    r0,
+                    o0,
+                    S,
+                    CA,
+                    dW_in,
+                    dW_out,
+                    dW_c,
+                    db_in,
+                    db_out,
+                    db_c,
+                    dW_k,
+                    db_k,
+                    dW_phi,
+                    db_phi,
+                    fl,
+                )
+                if fl.has_pe:
+                    _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out, fl)
+            if fl.sparse and hot >= 0:
+                z[hot] = 0.0
+            if fl.learn and not fl.per_step and (pos0 + i + 1) % epoch == 0:
+                _apply(W_in, dW_in)
+                _apply(W_out, dW_out)
+                _apply(W_c, dW_c)
+                _apply(b_in, db_in)
+                _apply(b_out, db_out)
+                _apply(b_c, db_c)
+                _apply(W_k, dW_k)
+                _apply(b_k, db_k)
+                _apply(W_phi, dW_phi)
+                _apply(b_phi, db_phi)
+                _apply(P_in, dP_in)
+                _apply(P_phi, dP_phi)
+                _apply(P_out, dP_out)
+            # a diverging run is reported, never propagated silently
+            if not finite(s) or not finite(y_k) or (fl.learn and not finite(w)):
+                return 1, i
+        return 0, n
+
+    return chunk
+
+
 def lstm_chunk(
     w,
     W_in,
@@ -407,169 +645,81 @@ def lstm_chunk(
 ):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
-    ``active`` [n, L] (or shape (0, 0) for dense inputs) gives the index of the one hot input unit at each
-    step (-1: none). With it, sums and traces skip the zero inputs; the results are bit-identical to the
-    dense computation, because the skipped terms are exact zeros. Only the first ``n_act`` blocks exist
-    (sequential construction, §1.8): the others output 0, and their weights neither act nor change.
-    ``outputs`` [n, L, n_out] receives y_k of every step of the sequences done (and of the one that went
-    non-finite, up to that point); the rest is left untouched.
+    The flags (``conn_f``, ``g_kind``, ``h_kind``, ``learn``, ``per_step``, ``gate_rec``, and what the arrays'
+    sizes say: one-hot inputs, output and forget gates, peepholes, which layers have biases) pick the kernel
+    compiled for them (:func:`kernel`); the rest is passed on. ``active`` [n, L] (or shape (0, 0) for dense
+    inputs) gives the index of the one hot input unit at each step (-1: none). With it, sums and traces skip
+    the zero inputs; the results are bit-identical to the dense computation, because the skipped terms are
+    exact zeros. Only the first ``n_act`` blocks exist (sequential construction, §1.8): the others output 0,
+    and their weights neither act nor change. ``outputs`` [n, L, n_out] receives y_k of every step of the
+    sequences done (and of the one that went non-finite, up to that point); the rest is left untouched.
     """
-    n = lengths.shape[0]
-    n_in = inputs.shape[2]
-    sparse = active.shape[0] > 0
-    r0 = n_in if sparse else 0  # first source index summed densely
-    o0 = r0 if not conn_f else 0  # the same for the output units' sources
-    n_out = W_k.shape[0]
-    C = W_in.shape[0]
-    CS = W_c.shape[0]
-    CA = n_act
-    CSA = n_act * S
-    n_z = W_c.shape[1]
-    has_og = W_out.shape[0] > 0
-    col0 = 0 if conn_f else n_in  # column of cell 0 in the output units' sources
-
-    z = np.zeros(n_z)
-    ysrc = np.zeros(W_k.shape[1])
-    y_in = np.zeros(C)
-    y_out = np.ones(C)
-    acc_out = np.zeros(C)
-    s = np.zeros(CS)
-    hs = np.zeros(CS)
-    y_c = np.zeros(CS)
-    e_s = np.zeros(CS)
-    y_k = np.zeros(n_out)
-    e_k = np.zeros(n_out)
-    ds_in = np.zeros((CS, n_z + 1))
-    ds_c = np.zeros((CS, n_z + 1))
     has_fg = W_phi.shape[0] > 0
-    y_phi = np.ones(C)
-    ds_phi = np.zeros((CS if has_fg else 0, n_z + 1))  # no rows: no forget gates
-    has_pe = P_in.shape[0] > 0
-    s_prev = np.zeros(CS if has_pe else 0)  # no entries: no peepholes
-    ds_pin = np.zeros((CS if has_pe else 0, S))
-    ds_pphi = np.zeros((CS if has_pe and has_fg else 0, S))
-    for i in range(n):
-        _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, has_og, S, CA, y0)
-        hot = -1
-        for t in range(lengths[i]):
-            # 1. sources: current input, previous cell and gate activations
-            if sparse:
-                if hot >= 0:
-                    z[hot] = 0.0
-                hot = active[i, t]
-                if hot >= 0:
-                    z[hot] = 1.0
-            else:
-                for m in range(n_in):
-                    z[m] = inputs[i, t, m]
-            if conn_f:
-                for c in range(CS):
-                    z[n_in + c] = y_c[c]
-                if gate_rec:
-                    for j in range(C):
-                        z[n_in + CS + j] = y_in[j]
-                    if has_og:
-                        for j in range(C):
-                            z[n_in + CS + C + j] = y_out[j]
-            # 2.-3. gates, cells and their traces
-            _gates(
-                W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, sparse, r0, CA, y_in, y_out, y_phi
-            )
-            if has_pe:
-                for c in range(CS):
-                    s_prev[c] = s[c]
-            _cells(
-                W_c,
-                b_c,
-                z,
-                hot,
-                sparse,
-                r0,
-                S,
-                CSA,
-                g_kind,
-                h_kind,
-                learn,
-                y_in,
-                y_out,
-                y_phi,
-                s,
-                hs,
-                y_c,
-                ds_in,
-                ds_c,
-                ds_phi,
-                s_prev,
-                ds_pin,
-                ds_pphi,
-            )
-            if has_pe and has_og:
-                _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c)
-            # 4. output units
-            if conn_f:
-                for c in range(CS):
-                    ysrc[c] = y_c[c]
-            else:
-                if not sparse:
-                    for m in range(n_in):
-                        ysrc[m] = z[m]
-                for c in range(CS):
-                    ysrc[n_in + c] = y_c[c]
-            for k in range(n_out):
-                y_k[k] = 1.0 / (1.0 + math.exp(-_net(W_k, k, b_k, hot, sparse and not conn_f, o0, ysrc)))
-                outputs[i, t, k] = y_k[k]
-            if not (learn and mask[i, t]):
-                continue
-            # 5. errors, all from the weights before this step's update; 6. weight changes
-            _errors(W_k, targets[i, t], y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out)
-            _changes(
-                lr,
-                e_k,
-                ysrc,
-                y_out,
-                acc_out,
-                z,
-                e_s,
-                ds_in,
-                ds_c,
-                ds_phi,
-                hot,
-                sparse,
-                conn_f,
-                r0,
-                o0,
-                S,
-                CA,
-                dW_in,
-                dW_out,
-                dW_c,
-                db_in,
-                db_out,
-                db_c,
-                dW_k,
-                db_k,
-                dW_phi,
-                db_phi,
-            )
-            if has_pe:
-                _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out)
-        if sparse and hot >= 0:
-            z[hot] = 0.0
-        if learn and not per_step and (pos0 + i + 1) % epoch == 0:
-            _apply(W_in, dW_in)
-            _apply(W_out, dW_out)
-            _apply(W_c, dW_c)
-            _apply(b_in, db_in)
-            _apply(b_out, db_out)
-            _apply(b_c, db_c)
-            _apply(W_k, dW_k)
-            _apply(b_k, db_k)
-            _apply(W_phi, dW_phi)
-            _apply(b_phi, db_phi)
-            _apply(P_in, dP_in)
-            _apply(P_phi, dP_phi)
-            _apply(P_out, dP_out)
-        # a diverging run is reported, never propagated silently
-        if not finite(s) or not finite(y_k) or (learn and not finite(w)):
-            return 1, i
-    return 0, n
+    fl = Flags(
+        sparse=active.shape[0] > 0,
+        conn_f=bool(conn_f),
+        gate_rec=bool(gate_rec),
+        g2=g_kind == G2,
+        h1=h_kind == H1,
+        learn=bool(learn),
+        per_step=bool(per_step),
+        has_og=W_out.shape[0] > 0,
+        has_fg=has_fg,
+        has_pe=P_in.shape[0] > 0,
+        bias_in=b_in.shape[0] > 0,
+        bias_out=b_out.shape[0] > 0,
+        bias_c=b_c.shape[0] > 0,
+        bias_k=b_k.shape[0] > 0,
+        bias_phi=has_fg and b_phi.shape[0] > 0,
+        S=int(S),
+        C=int(W_in.shape[0]),
+        n_in=int(inputs.shape[2]),
+        n_out=int(W_k.shape[0]),
+        n_z=int(W_c.shape[1]),
+        n_src=int(W_k.shape[1]),
+    )
+    n_steps = int(lengths.sum())
+    done = _steps.get(fl, 0)
+    _steps[fl] = done + n_steps
+    special = SPECIALISE_AFTER >= 0 and done + n_steps > SPECIALISE_AFTER
+    return kernel(fl if special else None)(
+        fl,
+        w,
+        W_in,
+        W_out,
+        W_c,
+        b_in,
+        b_out,
+        b_c,
+        W_k,
+        b_k,
+        W_phi,
+        b_phi,
+        P_in,
+        P_phi,
+        P_out,
+        inputs,
+        active,
+        targets,
+        mask,
+        lengths,
+        n_act,
+        lr,
+        outputs,
+        y0,
+        epoch,
+        pos0,
+        dW_in,
+        dW_out,
+        dW_c,
+        db_in,
+        db_out,
+        db_c,
+        dW_k,
+        db_k,
+        dW_phi,
+        db_phi,
+        dP_in,
+        dP_phi,
+        dP_out,
+    )

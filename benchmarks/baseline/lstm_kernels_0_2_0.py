@@ -1,0 +1,575 @@
+"""numba kernels of the 1997 LSTM: forward pass and truncated, forward-in-time gradient (PAPER.md §1.3–1.5), with
+the optional forget gates (Gers et al. 2000) and peepholes (Gers et al. 2002) of PAPER.md §11.1-11.2.
+
+One call of :func:`lstm_chunk` processes a whole chunk of sequences online; the small helpers (inlined by
+numba) compute one stage of a time step each, and each update rule is written once, in :func:`_changes`.
+Glossary (paper symbol -> name here; block j, cell c = j*S + v of block j = c // S, output unit k):
+
+=======================  ========================  ==================================================
+paper                    here                      equation / note
+=======================  ========================  ==================================================
+blocks, block size S     C, S; CS = C*S cells      only the first ``n_act`` blocks act (CA blocks,
+                                                   CSA cells; sequential construction, §1.8)
+x(t), y^u(t-1)           z[m]                      hidden-unit sources, m < n_z (a bias is a weight
+                                                   from a constant 1); one-hot inputs (``sparse``):
+                                                   z[hot] = 1, ``hot`` the index from ``active`` (-1:
+                                                   no input), and sums run densely from ``r0`` = n_in on
+w_{in_j m}, w_{out_j m}  W_in[j, m], W_out[j, m]   gate weights from source m; biases b_in[j], b_out[j]
+w_{c_j^v m}              W_c[c, m], b_c[c]         cell-input weights and bias
+w_{k m}                  W_k[k, m], b_k[k]         output-unit weights from ysrc[m] (dense from ``o0``)
+net_{in_j}, net_{out_j}  a                         net inputs (eqs. 6-8; also net_{c_j^v} and net_k),
+                                                   from :func:`_net`: bias + sum_m W[j, m] z[m]
+y^{in_j}, y^{out_j}      y_in[j] (yi), y_out[j]    f(net), f logistic, eqs. 6, 7 (y_out = 1.0 without
+                                                   output gates, ``has_og`` false)
+f(net_{c_j^v})           q                         g1 = q; g2 = 4q - 2 (``g_kind``)
+g(net_c), g'(net_c)      gc, gp
+s_{c_j^v}                s[c]                      s(t) = s(t-1) + y_in g(net_c) (CEC, no forget gate);
+                                                   with forget gates y_phi s(t-1) + y_in g(net_c)
+y^{phi_j}, w_{phi_j m}   y_phi[j], W_phi, b_phi    forget gate (``has_fg``: W_phi has rows), §11.1;
+                                                   the input gate's sources; y_phi = 1.0 without
+ds_c/dw_{phi_j m}        ds_phi[c, m]              y_phi ds_phi(t-1) + s(t-1) f'(net_phi) z[m]
+peephole weights         P_in, P_phi, P_out [c]    ``has_pe``: cell c's state to block c // S's
+                                                   gates, §11.2 (s(t-1) for in/phi, ``s_prev``;
+                                                   s(t) for out, after the state update)
+ds_c/dP_{in,phi}[j S+v]  ds_pin, ds_pphi [c, v]    traces of the peepholes (no error through them)
+h(s), h'(s)              hs[c], hp                 h1 = 2/(1+e^-s) - 1 or identity (``h_kind``)
+y^{c_j^v}                y_c[c]                    y_out h(s), eq. 9
+sources of net_k         ysrc[m]                   F (``conn_f``): y_c(t); B: [x(t), y_c(t)]; cell c is
+                                                   column ``col0`` + c
+y^k, t^k                 y_k[k], targets[i, t, k]  y_k = f(W_k ysrc + b_k); a target where ``mask``
+e_k                      e_k[k]                    f'(net_k)(t_k - y_k), eq. 19
+sum_k w_{k c} e_k        ec                        the error reaching cell c's output
+e_{out_j} / f'_{out_j}   acc_out[j]                sum_v h(s_c) sum_k w_{k c} e_k, eq. 21
+e_{s_c}                  e_s[c]                    y_out h'(s) ec, eq. 23
+g f'_{in}, g' y^{in}     a1, a2                    trace increments per unit source, eqs. 25, 27
+ds_c/dw_{in_j m}         ds_in[c, m]               eq. 25 (reset per sequence; m = n_z: the bias)
+ds_c/dw_{c m}            ds_c[c, m]                eq. 27
+alpha                    lr                        (the factor 2 of dE/dy is inside lr; error_factor=2
+                                                   reaches the kernel as lr doubled)
+Delta w                  d * source                eqs. 22, 26, 28, added (if ``learn``) by
+                                                   :func:`_changes` to dW_*, db_*: the weights W_*, b_*
+                                                   themselves (``per_step``) or their sums over an
+                                                   epoch of ``epoch`` sequences (1: a sequence)
+=======================  ========================  ==================================================
+
+Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the outputs see y_c(t); under "cells"
+(``conn_f`` and not ``gate_rec``), z = [x, y_c(t-1)]; under B, z = [x] and the outputs see [x, y_c(t)]. At
+sequence start the previous-step activations of the active cells and gates are ``y0`` (0, or 0.5 as in the
+JKU simulator). Bias arrays of size 0 mean "no bias". ``per_step`` applies each step's changes at once
+(online, RTRL style; the caller passes the weights themselves as dW_*, db_*); otherwise they are summed in
+the caller's arrays dW_*, db_* (shaped like the weights) and added at the end of every sequence i with
+(pos0 + i + 1) % epoch == 0 (:func:`_apply`): epoch = 1 for update=sequence, and for update=epoch the sums
+and the position pos0 in the epoch are carried from chunk to chunk by the caller. A non-finite value stops
+the chunk with status NONFINITE.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lstm97._jit import finite, njit
+
+G2 = 0
+G1 = 1
+H1 = 0
+HID = 1
+
+
+@njit(inline="always")
+def _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, has_og, S, CA, y0):
+    """Activations, states and traces at the start of a sequence (§1.3): states and traces 0, the previous-step
+    activations of the active blocks' cells and gates ``y0`` (0, or 0.5 as in the JKU simulator, §10.1); absent
+    blocks output 0, and y_out is 1.0 without output gates."""
+    for c in range(s.shape[0]):
+        s[c] = 0.0
+        y_c[c] = y0 if c < CA * S else 0.0
+        for m in range(ds_in.shape[1]):
+            ds_in[c, m] = 0.0
+            ds_c[c, m] = 0.0
+    for c in range(ds_phi.shape[0]):
+        for m in range(ds_phi.shape[1]):
+            ds_phi[c, m] = 0.0
+    for c in range(ds_pin.shape[0]):
+        for v in range(ds_pin.shape[1]):
+            ds_pin[c, v] = 0.0
+    for c in range(ds_pphi.shape[0]):
+        for v in range(ds_pphi.shape[1]):
+            ds_pphi[c, v] = 0.0
+    for j in range(y_in.shape[0]):
+        y_in[j] = y0 if j < CA else 0.0
+        y_out[j] = 1.0 if not has_og else (y0 if j < CA else 0.0)
+
+
+@njit(inline="always")
+def _net(W, j, bias, hot, sparse, r0, z):
+    """Net input of row j of W: bias (if any), the hot column (one-hot inputs), then sources r0..n_z-1."""
+    a = bias[j] if bias.shape[0] > 0 else 0.0
+    if sparse and hot >= 0:
+        a += W[j, hot]
+    for m in range(r0, W.shape[1]):
+        a += W[j, m] * z[m]
+    return a
+
+
+@njit(inline="always")
+def _gates(W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, sparse, r0, CA, y_in, y_out, y_phi):
+    """Input, output and (Gers et al. 2000) forget gates of the active blocks (eqs. 6, 7; §11.1). With
+    peepholes (Gers et al. 2002, §11.2; ``P_in`` has entries) the input and forget gates also see their
+    block's states s(t-1), and the output gate is left to :func:`_peep_out`, after the state update."""
+    has_og = W_out.shape[0] > 0
+    has_fg = W_phi.shape[0] > 0
+    has_pe = P_in.shape[0] > 0
+    for j in range(CA):
+        a = _net(W_in, j, b_in, hot, sparse, r0, z)
+        if has_pe:
+            for v in range(S):
+                a += P_in[j * S + v] * s[j * S + v]
+        y_in[j] = 1.0 / (1.0 + math.exp(-a))
+        if has_og and not has_pe:
+            y_out[j] = 1.0 / (1.0 + math.exp(-_net(W_out, j, b_out, hot, sparse, r0, z)))
+        if has_fg:
+            a = _net(W_phi, j, b_phi, hot, sparse, r0, z)
+            if has_pe:
+                for v in range(S):
+                    a += P_phi[j * S + v] * s[j * S + v]
+            y_phi[j] = 1.0 / (1.0 + math.exp(-a))
+
+
+@njit(inline="always")
+def _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c):
+    """Peepholes: the output gates see their block's states s(t) (§11.2), then the cell outputs y_out h(s)."""
+    for j in range(CA):
+        a = _net(W_out, j, b_out, hot, sparse, r0, z)
+        for v in range(S):
+            a += P_out[j * S + v] * s[j * S + v]
+        y_out[j] = 1.0 / (1.0 + math.exp(-a))
+        for v in range(S):
+            y_c[j * S + v] = y_out[j] * hs[j * S + v]
+
+
+@njit(inline="always")
+def _cells(
+    W_c,
+    b_c,
+    z,
+    hot,
+    sparse,
+    r0,
+    S,
+    CSA,
+    g_kind,
+    h_kind,
+    learn,
+    y_in,
+    y_out,
+    y_phi,
+    s,
+    hs,
+    y_c,
+    ds_in,
+    ds_c,
+    ds_phi,
+    s_prev,
+    ds_pin,
+    ds_pphi,
+):
+    """Cells of the active blocks: CEC update (eq. 8, 9) and, when learning, the traces (eqs. 25, 27). With
+    forget gates (``ds_phi`` has rows; Gers et al. 2000, PAPER.md §11.1) s(t) = y_phi s(t-1) + y_in g, every
+    trace is first multiplied by y_phi, and ds_phi gains s(t-1) f'(net_phi) per unit source. The 1997 path is
+    a separate branch, so its arithmetic is untouched; with y_phi = 1 both give the same bits (1 * x = x).
+    With peepholes (``ds_pin`` has rows) the block's states s(t-1) (``s_prev``) are further gate sources: their
+    traces ds_pin, ds_pphi [c, v] grow like the other columns of ds_in, ds_phi (no error flows through them).
+    Without output-gate peepholes y_c is final here; with them :func:`_peep_out` recomputes it."""
+    n_z = W_c.shape[1]
+    has_fg = ds_phi.shape[0] > 0
+    has_pe = ds_pin.shape[0] > 0
+    for c in range(CSA):
+        j = c // S
+        q = 1.0 / (1.0 + math.exp(-_net(W_c, c, b_c, hot, sparse, r0, z)))
+        if g_kind == G2:
+            gc = 4.0 * q - 2.0
+            gp = 4.0 * q * (1.0 - q)
+        else:
+            gc = q
+            gp = q * (1.0 - q)
+        yi = y_in[j]
+        yf = 1.0
+        a3 = 0.0
+        if has_fg:
+            yf = y_phi[j]
+            s_old = s[c]
+            s[c] = yf * s_old + yi * gc
+            if learn:
+                a3 = s_old * yf * (1.0 - yf)
+                for m in range(n_z + 1):  # every column: the zero inputs' traces decay too
+                    ds_in[c, m] *= yf
+                    ds_c[c, m] *= yf
+                    ds_phi[c, m] *= yf
+                if sparse and hot >= 0:
+                    ds_phi[c, hot] += a3
+                for m in range(r0, n_z):
+                    ds_phi[c, m] += a3 * z[m]
+                ds_phi[c, n_z] += a3
+        else:
+            s[c] += yi * gc
+        if learn:
+            a1 = gc * yi * (1.0 - yi)
+            a2 = gp * yi
+            if sparse and hot >= 0:
+                ds_in[c, hot] += a1
+                ds_c[c, hot] += a2
+            for m in range(r0, n_z):
+                ds_in[c, m] += a1 * z[m]
+                ds_c[c, m] += a2 * z[m]
+            ds_in[c, n_z] += a1
+            ds_c[c, n_z] += a2
+            if has_pe:
+                for v in range(S):
+                    sp = s_prev[j * S + v]
+                    if has_fg:
+                        ds_pin[c, v] = yf * ds_pin[c, v] + a1 * sp
+                        ds_pphi[c, v] = yf * ds_pphi[c, v] + a3 * sp
+                    else:
+                        ds_pin[c, v] += a1 * sp
+        if h_kind == H1:
+            hs[c] = 2.0 / (1.0 + math.exp(-s[c])) - 1.0
+        else:
+            hs[c] = s[c]
+        y_c[c] = y_out[j] * hs[c]
+
+
+@njit(inline="always")
+def _errors(W_k, target, y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out):
+    """Output, output-gate and internal-state errors (eqs. 19, 21, 23), from the weights before the update."""
+    for k in range(y_k.shape[0]):
+        e_k[k] = y_k[k] * (1.0 - y_k[k]) * (target[k] - y_k[k])
+    for j in range(acc_out.shape[0]):
+        acc_out[j] = 0.0
+    for c in range(CSA):
+        j = c // S
+        ec = 0.0
+        for k in range(y_k.shape[0]):
+            ec += W_k[k, col0 + c] * e_k[k]
+        if h_kind == H1:
+            hp = 0.5 * (1.0 - hs[c] * hs[c])
+        else:
+            hp = 1.0
+        e_s[c] = y_out[j] * hp * ec
+        acc_out[j] += hs[c] * ec
+
+
+@njit(inline="always")
+def _add_delta(dW, db, j, d, hot, sparse, r0, z):
+    """Eq. 22 for unit j of a layer: dW[j, m] += d z[m] for its sources (as in :func:`_net`), db[j] += d."""
+    if sparse and hot >= 0:
+        dW[j, hot] += d
+    for m in range(r0, dW.shape[1]):
+        dW[j, m] += d * z[m]
+    if db.shape[0] > 0:
+        db[j] += d
+
+
+@njit(inline="always")
+def _changes(
+    lr,
+    e_k,
+    ysrc,
+    y_out,
+    acc_out,
+    z,
+    e_s,
+    ds_in,
+    ds_c,
+    ds_phi,
+    hot,
+    sparse,
+    conn_f,
+    r0,
+    o0,
+    S,
+    CA,
+    dW_in,
+    dW_out,
+    dW_c,
+    db_in,
+    db_out,
+    db_c,
+    dW_k,
+    db_k,
+    dW_phi,
+    db_phi,
+):
+    """Add the step's weight changes (eqs. 22, 26, 28; forget gates like input gates, §11.1) to dW_*, db_*:
+    the weights themselves (update at once) or their sums over the sequence. Arrays are shaped like the
+    weights; a bias of size 0 is absent. (At most 30 arguments: CPython passes more as one tuple, which
+    numba cannot inline.)"""
+    n_z = dW_c.shape[1]
+    has_fg = dW_phi.shape[0] > 0
+    for k in range(e_k.shape[0]):
+        _add_delta(dW_k, db_k, k, lr * e_k[k], hot, sparse and not conn_f, o0, ysrc)
+    for j in range(CA):
+        if dW_out.shape[0] > 0:
+            _add_delta(dW_out, db_out, j, lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j], hot, sparse, r0, z)
+        for v in range(S):
+            c = j * S + v
+            d = lr * e_s[c]
+            for m in range(n_z):
+                dW_in[j, m] += d * ds_in[c, m]
+                dW_c[c, m] += d * ds_c[c, m]
+            if db_in.shape[0] > 0:
+                db_in[j] += d * ds_in[c, n_z]
+            if db_c.shape[0] > 0:
+                db_c[c] += d * ds_c[c, n_z]
+            if has_fg:
+                for m in range(n_z):
+                    dW_phi[j, m] += d * ds_phi[c, m]
+                if db_phi.shape[0] > 0:
+                    db_phi[j] += d * ds_phi[c, n_z]
+
+
+@njit(inline="always")
+def _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out):
+    """The peepholes' weight changes (§11.2): like the gates' other weights, with the sources s(t-1) (input and
+    forget gates: the traces ds_pin, ds_pphi, eq. 26) and s(t) (output gates, eq. 22)."""
+    for j in range(CA):
+        if dP_out.shape[0] > 0:
+            d_out = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
+            for v in range(S):
+                dP_out[j * S + v] += d_out * s[j * S + v]
+        for v in range(S):
+            c = j * S + v
+            d = lr * e_s[c]
+            for v2 in range(S):
+                dP_in[j * S + v2] += d * ds_pin[c, v2]
+                if dP_phi.shape[0] > 0:
+                    dP_phi[j * S + v2] += d * ds_pphi[c, v2]
+
+
+@njit(inline="always")
+def _apply(a, d):
+    """a += d, then d = 0: a sequence's summed changes applied at its end (a and d C-contiguous)."""
+    fa = a.reshape(a.size)
+    fd = d.reshape(d.size)
+    for m in range(fa.shape[0]):
+        fa[m] += fd[m]
+        fd[m] = 0.0
+
+
+@njit
+def lstm_chunk(
+    w,
+    W_in,
+    W_out,
+    W_c,
+    b_in,
+    b_out,
+    b_c,
+    W_k,
+    b_k,
+    W_phi,
+    b_phi,
+    P_in,
+    P_phi,
+    P_out,
+    inputs,
+    active,
+    targets,
+    mask,
+    lengths,
+    S,
+    n_act,
+    conn_f,
+    g_kind,
+    h_kind,
+    lr,
+    learn,
+    per_step,
+    outputs,
+    y0,
+    gate_rec,
+    epoch,
+    pos0,
+    dW_in,
+    dW_out,
+    dW_c,
+    db_in,
+    db_out,
+    db_c,
+    dW_k,
+    db_k,
+    dW_phi,
+    db_phi,
+    dP_in,
+    dP_phi,
+    dP_out,
+):
+    """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
+
+    ``active`` [n, L] (or shape (0, 0) for dense inputs) gives the index of the one hot input unit at each
+    step (-1: none). With it, sums and traces skip the zero inputs; the results are bit-identical to the
+    dense computation, because the skipped terms are exact zeros. Only the first ``n_act`` blocks exist
+    (sequential construction, §1.8): the others output 0, and their weights neither act nor change.
+    ``outputs`` [n, L, n_out] receives y_k of every step of the sequences done (and of the one that went
+    non-finite, up to that point); the rest is left untouched.
+    """
+    n = lengths.shape[0]
+    n_in = inputs.shape[2]
+    sparse = active.shape[0] > 0
+    r0 = n_in if sparse else 0  # first source index summed densely
+    o0 = r0 if not conn_f else 0  # the same for the output units' sources
+    n_out = W_k.shape[0]
+    C = W_in.shape[0]
+    CS = W_c.shape[0]
+    CA = n_act
+    CSA = n_act * S
+    n_z = W_c.shape[1]
+    has_og = W_out.shape[0] > 0
+    col0 = 0 if conn_f else n_in  # column of cell 0 in the output units' sources
+
+    z = np.zeros(n_z)
+    ysrc = np.zeros(W_k.shape[1])
+    y_in = np.zeros(C)
+    y_out = np.ones(C)
+    acc_out = np.zeros(C)
+    s = np.zeros(CS)
+    hs = np.zeros(CS)
+    y_c = np.zeros(CS)
+    e_s = np.zeros(CS)
+    y_k = np.zeros(n_out)
+    e_k = np.zeros(n_out)
+    ds_in = np.zeros((CS, n_z + 1))
+    ds_c = np.zeros((CS, n_z + 1))
+    has_fg = W_phi.shape[0] > 0
+    y_phi = np.ones(C)
+    ds_phi = np.zeros((CS if has_fg else 0, n_z + 1))  # no rows: no forget gates
+    has_pe = P_in.shape[0] > 0
+    s_prev = np.zeros(CS if has_pe else 0)  # no entries: no peepholes
+    ds_pin = np.zeros((CS if has_pe else 0, S))
+    ds_pphi = np.zeros((CS if has_pe and has_fg else 0, S))
+    for i in range(n):
+        _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, has_og, S, CA, y0)
+        hot = -1
+        for t in range(lengths[i]):
+            # 1. sources: current input, previous cell and gate activations
+            if sparse:
+                if hot >= 0:
+                    z[hot] = 0.0
+                hot = active[i, t]
+                if hot >= 0:
+                    z[hot] = 1.0
+            else:
+                for m in range(n_in):
+                    z[m] = inputs[i, t, m]
+            if conn_f:
+                for c in range(CS):
+                    z[n_in + c] = y_c[c]
+                if gate_rec:
+                    for j in range(C):
+                        z[n_in + CS + j] = y_in[j]
+                    if has_og:
+                        for j in range(C):
+                            z[n_in + CS + C + j] = y_out[j]
+            # 2.-3. gates, cells and their traces
+            _gates(
+                W_in, W_out, W_phi, b_in, b_out, b_phi, P_in, P_phi, s, S, z, hot, sparse, r0, CA, y_in, y_out, y_phi
+            )
+            if has_pe:
+                for c in range(CS):
+                    s_prev[c] = s[c]
+            _cells(
+                W_c,
+                b_c,
+                z,
+                hot,
+                sparse,
+                r0,
+                S,
+                CSA,
+                g_kind,
+                h_kind,
+                learn,
+                y_in,
+                y_out,
+                y_phi,
+                s,
+                hs,
+                y_c,
+                ds_in,
+                ds_c,
+                ds_phi,
+                s_prev,
+                ds_pin,
+                ds_pphi,
+            )
+            if has_pe and has_og:
+                _peep_out(W_out, b_out, P_out, z, hot, sparse, r0, S, CA, s, hs, y_out, y_c)
+            # 4. output units
+            if conn_f:
+                for c in range(CS):
+                    ysrc[c] = y_c[c]
+            else:
+                if not sparse:
+                    for m in range(n_in):
+                        ysrc[m] = z[m]
+                for c in range(CS):
+                    ysrc[n_in + c] = y_c[c]
+            for k in range(n_out):
+                y_k[k] = 1.0 / (1.0 + math.exp(-_net(W_k, k, b_k, hot, sparse and not conn_f, o0, ysrc)))
+                outputs[i, t, k] = y_k[k]
+            if not (learn and mask[i, t]):
+                continue
+            # 5. errors, all from the weights before this step's update; 6. weight changes
+            _errors(W_k, targets[i, t], y_k, hs, y_out, S, CSA, col0, h_kind, e_k, e_s, acc_out)
+            _changes(
+                lr,
+                e_k,
+                ysrc,
+                y_out,
+                acc_out,
+                z,
+                e_s,
+                ds_in,
+                ds_c,
+                ds_phi,
+                hot,
+                sparse,
+                conn_f,
+                r0,
+                o0,
+                S,
+                CA,
+                dW_in,
+                dW_out,
+                dW_c,
+                db_in,
+                db_out,
+                db_c,
+                dW_k,
+                db_k,
+                dW_phi,
+                db_phi,
+            )
+            if has_pe:
+                _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out)
+        if sparse and hot >= 0:
+            z[hot] = 0.0
+        if learn and not per_step and (pos0 + i + 1) % epoch == 0:
+            _apply(W_in, dW_in)
+            _apply(W_out, dW_out)
+            _apply(W_c, dW_c)
+            _apply(b_in, db_in)
+            _apply(b_out, db_out)
+            _apply(b_c, db_c)
+            _apply(W_k, dW_k)
+            _apply(b_k, db_k)
+            _apply(W_phi, dW_phi)
+            _apply(b_phi, db_phi)
+            _apply(P_in, dP_in)
+            _apply(P_phi, dP_phi)
+            _apply(P_out, dP_out)
+        # a diverging run is reported, never propagated silently
+        if not finite(s) or not finite(y_k) or (learn and not finite(w)):
+            return 1, i
+    return 0, n
