@@ -3,6 +3,10 @@ the optional forget gates (Gers et al. 2000) and peepholes (Gers et al. 2002) of
 
 One call of :func:`lstm_chunk` processes a whole chunk of sequences online; the small helpers (inlined by
 numba) compute one stage of a time step each, and each update rule is written once, in :func:`_changes`.
+The switches the helpers branch on (``fl``, a :class:`Flags`) are read at run time in the generic kernel and
+are compile-time constants in the kernel specialised for one configuration (:func:`kernel`): the same source,
+so the same bits; :func:`lstm_chunk` picks the specialised one once a configuration has run long enough in the
+process to repay its compilation (``SPECIALISE_AFTER``).
 Glossary (paper symbol -> name here; block j, cell c = j*S + v of block j = c // S, output unit k):
 
 =======================  ========================  ==================================================
@@ -21,7 +25,7 @@ net_{in_j}, net_{out_j}  a                         net inputs (eqs. 6-8; also ne
                                                    from :func:`_net`: bias + sum_m W[j, m] z[m]
 y^{in_j}, y^{out_j}      y_in[j] (yi), y_out[j]    f(net), f logistic, eqs. 6, 7 (y_out = 1.0 without
                                                    output gates, ``has_og`` false)
-f(net_{c_j^v})           q                         g1 = q; g2 = 4q - 2 (``g_kind``)
+f(net_{c_j^v})           q                         g1 = q; g2 = 4q - 2 (``fl.g2``)
 g(net_c), g'(net_c)      gc, gp
 s_{c_j^v}                s[c]                      s(t) = s(t-1) + y_in g(net_c) (CEC, no forget gate);
                                                    with forget gates y_phi s(t-1) + y_in g(net_c)
@@ -32,7 +36,7 @@ peephole weights         P_in, P_phi, P_out [c]    ``has_pe``: cell c's state to
                                                    gates, §11.2 (s(t-1) for in/phi, ``s_prev``;
                                                    s(t) for out, after the state update)
 ds_c/dP_{in,phi}[j S+v]  ds_pin, ds_pphi [c, v]    traces of the peepholes (no error through them)
-h(s), h'(s)              hs[c], hp                 h1 = 2/(1+e^-s) - 1 or identity (``h_kind``)
+h(s), h'(s)              hs[c], hp                 h1 = 2/(1+e^-s) - 1 or identity (``fl.h1``)
 y^{c_j^v}                y_c[c]                    y_out h(s), eq. 9
 sources of net_k         ysrc[m]                   F (``conn_f``): y_c(t); B: [x(t), y_c(t)]; cell c is
                                                    column ``col0`` + c
