@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
@@ -408,12 +410,11 @@ def run_cmd(
 
     cfg = api.configure(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
     (job,) = api.plan([(cfg, api.seeds_for(seed, trials))], store)
-    executor = None if dask_address is None else _dask_executor(dask_address)
-    jobs = api.default_jobs() if jobs is None else jobs
-    workers = min(jobs, max(len(job.todo), 1))
+    pool = _Pool.of(api, jobs, dask_address, len(job.todo))
+    workers = pool.slots
     click.echo(
         f"{task} {' '.join(params)} with {model}: {len(job.todo)} trials to run "
-        f"({len(job.seeds) - len(job.todo)} already stored in {store}), {workers} worker(s), "
+        f"({len(job.seeds) - len(job.todo)} already stored in {store}), {pool.text}, "
         f"budget {cfg.max_sequences:,} sequences",
         err=True,
     )
@@ -422,7 +423,7 @@ def run_cmd(
     click.echo(f"hyperparameters: {hps_text} ({task}'s defaults for {model} unless marked *)", err=True)
     if job.todo:
         _estimate(api, cfg, len(job.todo), workers)
-    _execute([job], store, jobs, chunk, executor)
+    _execute([job], store, pool.jobs, chunk, pool.executor)
     df = api.trials_of([job], store)
     _warn_diverged(df)
     click.echo(_summary(df))
@@ -538,15 +539,35 @@ def _si(x: float) -> str:
     return f"{x:.0f}"
 
 
-def _dask_executor(address: str):
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UserError("--dask needs the dask extra: pip install 'lstm97[dask]'.") from None
-    try:
-        return Client(address, timeout=30).get_executor()
-    except OSError as exc:
-        raise UserError(f"cannot reach the Dask scheduler at {address!r} ({exc}).") from None
+@dataclass
+class _Pool:
+    """Where the trials run: ``jobs`` local worker processes, or a Dask cluster's ``executor``; ``slots`` trials
+    at a time, described by ``text`` for the header."""
+
+    jobs: int
+    executor: Any
+    slots: int
+    text: str
+
+    @staticmethod
+    def of(api, jobs: int | None, dask_address: str | None, todo: int) -> _Pool:
+        if dask_address is None:
+            jobs = api.default_jobs() if jobs is None else jobs
+            slots = min(jobs, max(todo, 1))
+            return _Pool(jobs, None, slots, f"{slots} worker(s)")
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UserError("--dask needs the dask extra: pip install 'lstm97[dask]'.") from None
+        try:
+            client = Client(dask_address, timeout=30)
+        except OSError as exc:
+            raise UserError(f"cannot reach the Dask scheduler at {dask_address!r} ({exc}).") from None
+        click.get_current_context().call_on_close(client.close)  # when the command ends, however it ends
+        workers = client.scheduler_info().get("workers", {})
+        threads = sum(int(w.get("nthreads", 1)) for w in workers.values())
+        text = f"the Dask cluster at {dask_address} ({len(workers)} worker(s), {threads} thread(s))"
+        return _Pool(jobs or 1, client.get_executor(), max(1, min(threads, todo)), text)
 
 
 @main.command("results")
@@ -678,7 +699,6 @@ def reproduce_cmd(
         named=ids,
         on_skip=lambda p, why: click.echo(f"skipped {p.id}: {why}", err=True),
     )
-    jobs = api.default_jobs() if jobs is None else jobs
     if quick:
         click.echo(
             "quick mode: REDUCED settings (fewer trials, shorter lags, smaller budgets), not the paper's; "
@@ -703,12 +723,12 @@ def reproduce_cmd(
             err=True,
         )
     n_todo = sum(len(job.todo) for job in planned)
+    pool = _Pool.of(api, jobs, dask_address, n_todo)
     click.echo(
-        f"{n_todo} trials on {min(jobs, max(n_todo, 1))} worker(s) into {store}; estimated "
-        f"{_duration(seconds / max(1, min(jobs, n_todo)))}",
+        f"{n_todo} trials on {pool.text} into {store}; estimated {_duration(seconds / max(1, pool.slots))}",
         err=True,
     )
-    _execute(planned, store, jobs, chunk, None if dask_address is None else _dask_executor(dask_address))
+    _execute(planned, store, pool.jobs, chunk, pool.executor)
     df = api.trials_of(planned, store)
     _warn_diverged(df)
     rows = match(df, runnable)
@@ -803,15 +823,14 @@ def ablate_cmd(
         preset, api.parse_vary(varies), grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store
     )
     api.record_ablation(ab, store)
-    jobs = api.default_jobs() if jobs is None else jobs
     todo = sum(len(j.todo) for j in ab.jobs)
+    pool = _Pool.of(api, jobs, dask_address, todo)
     click.echo(
         f"ablation {ab.name}: {len(ab.variants)} variants in {len(ab.jobs)} configurations, "
-        f"{len(ab.jobs[0].seeds)} paired seeds each; {todo} trials to run on {min(jobs, max(todo, 1))} "
-        f"worker(s) into {store}",
+        f"{len(ab.jobs[0].seeds)} paired seeds each; {todo} trials to run on {pool.text} into {store}",
         err=True,
     )
-    _execute(ab.jobs, store, jobs, chunk, None if dask_address is None else _dask_executor(dask_address))
+    _execute(ab.jobs, store, pool.jobs, chunk, pool.executor)
     with Store(store, create=False) as db:  # the ablation as recorded, read back as the report reads it
         df, recorded = db.trials(), db.ablations()
     ((_, _, table, _),) = tables(df, recorded[recorded["ablation"] == ab.name])

@@ -28,6 +28,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, w
 from typing import Any
 
 from .. import registry
+from ..errors import UserError
 from .trial import TrialConfig, run_trial, warm_up
 
 #: Seconds between two progress reports of one trial from a worker.
@@ -125,21 +126,43 @@ def run_many(
     try:
         with _script_not_reimported():
             extra = () if own else (carried,)  # a foreign executor's workers ran no _init_worker
-            pending = {executor.submit(_trial, i, cfg, seed, chunk, *extra) for i, (cfg, seed) in enumerate(trials)}
+            index = {executor.submit(_trial, i, cfg, seed, chunk, *extra): i for i, (cfg, seed) in enumerate(trials)}
+        pending = set(index)
+        lost: list[tuple[TrialConfig, int, BaseException]] = []
         while pending:
             ready, pending = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_COMPLETED)
             _drain(q, on_progress)
             for fut in ready:
+                exc = fut.exception()
+                if type(exc).__name__ == "KilledWorker":  # the other trials go on; said at the end
+                    lost.append((*trials[index[fut]], exc))
+                    continue
                 _, record = fut.result()
                 on_result(record)
                 done += 1
         finished = True
+        if lost:
+            raise _killed(lost)
     finally:
         if own:
             _stop(executor, finished)
             q.close()
             q.join_thread()
     return done
+
+
+def _killed(lost: list[tuple[TrialConfig, int, BaseException]]) -> UserError:
+    """The message for trials whose Dask workers all died. A scheduler gives a trial whose worker died to
+    another worker, up to its ``distributed.scheduler.allowed-failures``; then it raises KilledWorker, which
+    names no trial."""
+    cfg, seed, exc = lost[0]
+    tries = getattr(exc, "allowed_failures", None)
+    more = f" (and {len(lost) - 1} more trial(s))" if len(lost) > 1 else ""
+    return UserError(
+        f"the {'' if tries is None else f'{tries + 1} '}Dask workers that ran the trial of {cfg.task} with "
+        f"{cfg.model}, seed {seed}{more}, all died while running it; every other trial is stored. Look at the "
+        "workers' logs (memory?), then run the same command again to resume."
+    )
 
 
 @contextlib.contextmanager
