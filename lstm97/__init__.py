@@ -5,7 +5,7 @@ The Python API of the main job is :mod:`lstm97.api`; its ``run``, ``reproduce`` 
 available here (imported on first use, so ``import lstm97`` stays light).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 _API = ("run", "reproduce", "load")
 

@@ -291,3 +291,16 @@ def test_fixed_check_agrees_with_the_whole_set_on_many_nets():
         for max_wrong in (0, 3, w, w + 1, 200):
             rule = EvalRule(every=1, max_wrong=max_wrong, max_mean_abs=0.5)
             assert _fixed_check(model, state, task, rule, batch, 64) == rule.holds(w, mean_abs)
+
+
+def test_the_learning_curve_ends_at_the_stopping_point_with_its_last_partial_block():
+    """The curve's rows are means over blocks of 1,000 training sequences, then over the sequences after the
+    last full block: the last row is at the trial's end (here a success at a check, not a multiple of 1,000),
+    whatever the chunk size."""
+    cfg = TrialConfig.resolve("long-lag", {"p": 4, "check_every": 50}, "lstm", {}, max_sequences=30_000, n_test=200)
+    recs = [run_trial(cfg, seed=1, chunk=c) for c in (16, 100)]
+    rec = recs[0]
+    assert rec["status"] == "success" and rec["sequences"] % 1000 != 0
+    seqs = [row[0] for row in rec["curve"]]
+    assert seqs[:-1] == list(range(1000, 1000 * len(seqs), 1000)) and seqs[-1] == rec["sequences"]
+    assert recs[1]["curve"] == rec["curve"]

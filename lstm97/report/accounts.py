@@ -18,6 +18,7 @@ import pandas as pd
 from ..paper import evidence
 from ..paper.evidence import Evidence
 from ..results.nets import stored_net
+from ..results.schema import CURVE_BLOCK
 from .match import trials_of
 from .reproduction import _int
 
@@ -162,7 +163,8 @@ def learned_at(trials: pd.DataFrame, curves: pd.DataFrame, level: float = LEARNE
     ``level`` of its training sequences correct (trials that never got there are left out)."""
     if not len(trials) or not len(curves):
         return []
-    mine = curves[curves["trial_id"].isin(trials["id"]) & (curves["frac_correct"] >= level)]
+    full = curves["sequences"] % CURVE_BLOCK == 0  # not a trial's last, shorter block
+    mine = curves[curves["trial_id"].isin(trials["id"]) & full & (curves["frac_correct"] >= level)]
     return [int(v) for v in mine.groupby("trial_id")["sequences"].min().to_numpy()]
 
 

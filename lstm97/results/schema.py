@@ -66,6 +66,9 @@ V1_OPTIONAL = ("weights", "test_abs")
 V1_REQUIRED = tuple(name for name, _ in TRIAL_COLUMNS[: TRIAL_COLUMNS.index(("weights", "BLOB"))])
 #: Columns read into ``Store.trials`` (the weights blob is read only by ``Store.weights``).
 READ_COLUMNS = tuple(name for name, _ in TRIAL_COLUMNS if name != "weights")
+#: Learning curves hold means over consecutive blocks of this many training sequences; a trial's last row may
+#: cover fewer (the sequences after its last full block: since lstm97 0.3.0).
+CURVE_BLOCK = 1000
 #: Record keys that are not trial columns (the curve goes to the curves table).
 RECORD_ONLY = ("curve",)
 

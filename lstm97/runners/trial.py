@@ -20,11 +20,10 @@ import numpy as np
 from .. import __version__, models, tasks
 from ..identity import arguments, canonical, config_key
 from ..models.base import OK
+from ..results.schema import CURVE_BLOCK
 from ..seeding import check_stream, streams
 from ..tasks.criteria import EvalRule
 
-#: Learning curves are recorded as means over consecutive blocks of this many training sequences.
-CURVE_BLOCK = 1000
 #: Test sequences are evaluated in chunks of this many (memory bound only; results do not depend on it).
 TEST_CHUNK = 512
 #: Chunks are also capped so that a chunk's arrays take about this many bytes (long one-hot sequences).
@@ -92,7 +91,8 @@ class TrialConfig:
 
 @dataclass
 class _Curve:
-    """Means of error and correctness over consecutive blocks of CURVE_BLOCK sequences."""
+    """Means of error and correctness over consecutive blocks of CURVE_BLOCK sequences, and over the last,
+    shorter block at the trial's end (its row's sequences then is no multiple of CURVE_BLOCK)."""
 
     rows: list[tuple[int, float, float]] = field(default_factory=list)
     err: list[np.ndarray] = field(default_factory=list)
@@ -111,6 +111,14 @@ class _Curve:
             self.seen += CURVE_BLOCK
             self.rows.append((self.seen, float(e[a : a + CURVE_BLOCK].mean()), float(o[a : a + CURVE_BLOCK].mean())))
         self.err, self.ok = [e[full:]], [o[full:]]
+
+    def finish(self) -> None:
+        """The last, partial block (fewer than CURVE_BLOCK sequences at the trial's end), if any."""
+        if sum(e.shape[0] for e in self.err):
+            e, o = np.concatenate(self.err), np.concatenate(self.ok)
+            self.seen += e.shape[0]
+            self.rows.append((self.seen, float(e.mean()), float(o.mean())))
+        self.err, self.ok = [], []
 
 
 def _evaluate(model, state, task, batch) -> tuple[int, float, float]:
@@ -253,6 +261,7 @@ def run_trial(
         seen += n
         if progress is not None:
             progress(seen)
+    curve.finish()
     milestones = {rule.name: hit for rule, hit in zip(rules, hits, strict=True) if hit is not None and hit <= seen}
     test = (-1, float("nan"), float("nan"))
     if status != "diverged":
