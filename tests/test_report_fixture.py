@@ -242,7 +242,11 @@ def test_readme_text_changed_only_as_intended():
         ),
     }
     prose = {  # sections whose prose is the report's own text, written afresh
-        "## Summary": report_build.SUMMARY_NOTE,
+        "## Summary": report_build.SUMMARY_NOTE
+        + "\n![Our mean over the paper's per row, by verdict](figures/overview.png)\n"
+        + "Each row at the paper's settings with a success and a paper mean: our mean sequences to success over the "
+        "paper's, with the 95 % bootstrap interval of that ratio (none from fewer than 3 successes); the shaded band "
+        "is the verdict rule's tolerance.",
         "## Verdict rule": stats.VERDICT_RULE + report_build.GENERAL_NOTES,
     }
     for key, lines in old.items():

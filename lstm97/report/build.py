@@ -15,6 +15,7 @@ Writes to the output directory:
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from pathlib import Path
@@ -30,7 +31,7 @@ from . import accounts, plots, stats
 from .ablations import findings
 from .ablations import section as ablation_section
 from .latex import latex, write_document
-from .reproduction import Row, command, match, reproduce_options, summary, tables
+from .reproduction import Row, command, match, ratio, reproduce_options, summary, tables
 
 
 def file_stem(key: str) -> str:
@@ -288,6 +289,23 @@ def others(rows: list[Row], df: pd.DataFrame, ablations: pd.DataFrame | None = N
     ]
 
 
+def _overview(rows: list[Row], fig_dir: Path, written: list[Path], figures: bool) -> list[str]:
+    """The one-page overview figure (our mean over the paper's per row, by verdict) and its caption."""
+    path = plots.overview_figure(rows, fig_dir / "overview.png") if figures else None
+    if path is None:
+        return []
+    written.append(path)
+    shown = {r.preset.id for r in rows if not math.isnan(ratio(r)[0])}
+    judged = [r.preset.id for r in rows if r.mode == "paper" and r.preset.id not in shown]
+    left = f" Not shown (no ratio: no success, a bound, or no paper mean): {', '.join(judged)}." if judged else ""
+    return [
+        "![Our mean over the paper's per row, by verdict](figures/overview.png)\n",
+        "Each row at the paper's settings with a success and a paper mean: our mean sequences to success over "
+        "the paper's, with the 95 % bootstrap interval of that ratio (none from fewer than 3 successes); the "
+        f"shaded band is the verdict rule's tolerance.{left}\n",
+    ]
+
+
 def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, force: bool = False) -> list[Path]:
     """Write the report for every preset from the store at ``store_path``; return the files written. The
     directory must be new, empty or an earlier report's (:func:`check_out_dir`) unless ``force``."""
@@ -327,6 +345,7 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
         "## Summary\n",
         SUMMARY_NOTE + "\n",
         summary_md + "\n",
+        *_overview(rows, fig_dir, written, figures),
         "## Verdict rule\n",
         stats.VERDICT_RULE,
         GENERAL_NOTES + "\n",

@@ -4,6 +4,8 @@
   count where they stopped) against the paper's mean;
 * :func:`lag_figure`: Exp 2c learning time against the time lag and against q/p (Table 3's trend);
 * :func:`curves_figure`: learning curves from the store's curves table;
+* :func:`overview_figure`: one page over all rows: our mean over the paper's, with its interval, coloured by
+  the verdict;
 * :func:`trace_figure`: a trained LSTM's gate activations, cell states and outputs over one sequence
   (:meth:`lstm97.models.lstm.LSTM.trace`), e.g. a temporal-order net (PAPER.md §3.8, Table 9's discussion).
 
@@ -20,9 +22,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from .reproduction import Row
+from . import stats
+from .reproduction import Row, ratio
 
 PAPER_COLOR = "tab:red"
 
@@ -162,9 +165,51 @@ def lag_figure(rows: list[Row], path: Path) -> Path | None:
     return _save(fig, path)
 
 
+VERDICT_COLORS = {
+    stats.AGREES: "tab:green",
+    stats.BETTER: "tab:blue",
+    stats.WORSE: "tab:red",
+    stats.INCONCLUSIVE: "tab:gray",
+    stats.NO_REFERENCE: "tab:olive",
+}
+
+
+def overview_figure(rows: list[Row], path: Path) -> Path | None:
+    """Every row with a ratio to show (trials at the paper's settings, a success, a paper mean that is no
+    bound): our mean sequences to success over the paper's mean, with the 95 % interval of that ratio (none
+    from fewer than 3 successes), on a log scale, coloured by the row's verdict; the band of the verdict
+    rule's tolerance shaded. Rows without a ratio are listed in the caption of the report, not here."""
+    points = [(r, *ratio(r)) for r in rows]
+    points = [p for p in points if not math.isnan(p[1])]
+    if not points:
+        return None
+    fig = _figure(8, 0.28 * len(points) + 1.4)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.axvspan(1 / stats.FACTOR, stats.FACTOR, color="0.92", zorder=0, label="tolerance of the verdict rule")
+    ax.axvline(1.0, color="0.6", lw=0.8, zorder=1)
+    seen = set()
+    for y, (r, mid, lo, hi) in enumerate(reversed(points)):
+        verdict = r.stats["verdict"]
+        color = VERDICT_COLORS.get(verdict, "black")
+        if not math.isnan(lo):
+            ax.plot([lo, hi], [y, y], color=color, lw=2, solid_capstyle="butt", zorder=2)
+        ax.plot([mid], [y], "o", color=color, zorder=3, label=None if verdict in seen else verdict)
+        seen.add(verdict)
+    ax.set_yticks(range(len(points)), [f"{r.preset.id} ({r.stats['k']}/{r.stats['n']})" for r, *_ in reversed(points)])
+    ax.set_xscale("log")
+    ax.set_xlabel("our mean sequences to success / the paper's mean (95 % bootstrap interval)")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title("All rows at the paper's settings: how far our mean is from the paper's", fontsize=10)
+    return _save(fig, path)
+
+
 def curves_figure(title: str, rows: list[Row], curves: pd.DataFrame, path: Path, max_rows: int = 12) -> Path | None:
-    """Fraction of training sequences correct per block of 1000 sequences, one line per trial, for each row
-    with stored curves; the paper's mean as a dashed red line."""
+    """Fraction of training sequences correct per block of 1000 sequences (the last point: the trial's last,
+    shorter block, where the store has it), one line per trial ending in a dot where the trial stopped (filled:
+    success), on a log axis of sequences, for each row with stored curves; the paper's mean as a dashed red
+    line."""
     panels = []
     for r in rows:
         if not len(r.trials):
@@ -180,15 +225,27 @@ def curves_figure(title: str, rows: list[Row], curves: pd.DataFrame, path: Path,
     fig = _figure(4 * cols, 2.6 * nrows)
     for i, (r, c) in enumerate(panels):
         ax = fig.add_subplot(nrows, cols, i + 1)
-        for _, tc in c.groupby("trial_id"):
-            ax.plot(tc["sequences"], tc["frac_correct"], lw=0.8, alpha=0.7)
+        success = dict(zip(r.trials["id"], r.trials["success"], strict=True))
+        for trial_id, tc in c.groupby("trial_id"):
+            tc = tc.sort_values("sequences")
+            (line,) = ax.plot(tc["sequences"], tc["frac_correct"], lw=0.8, alpha=0.7)
+            end = tc.iloc[-1]
+            ax.plot(
+                [end["sequences"]],
+                [end["frac_correct"]],
+                "o",
+                ms=3,
+                color=line.get_color(),
+                mfc=line.get_color() if success.get(trial_id) else "none",
+            )
         ref = r.preset.paper
         if ref.sequences and not ref.bound:
             ax.axvline(ref.sequences, color=PAPER_COLOR, ls="--", lw=1, label="paper: mean")
             ax.legend(fontsize=7, loc="lower right")
         ax.set_ylim(-0.02, 1.02)
-        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(_thousands))
+        ax.xaxis.set_minor_formatter(NullFormatter())  # short curves would label minor ticks in another size
         ax.set_title(_label(r) + f" ({len(r.trials)} trials)", fontsize=9)
         ax.set_xlabel("training sequences", fontsize=8)
         ax.set_ylabel("fraction correct", fontsize=8)

@@ -404,7 +404,7 @@ def _budget(row: Row) -> str:
     return f"{b:,}" if b == ref.budget else f"{b:,} (ours)"
 
 
-def _ratio(row: Row) -> tuple[float, float, float]:
+def ratio(row: Row) -> tuple[float, float, float]:
     """Our mean over the paper's, with the interval of the ratio (NaN where there is no ratio to show: no
     success, a bound, or trials at reduced settings)."""
     s, ref = row.stats, row.preset.paper
@@ -414,7 +414,7 @@ def _ratio(row: Row) -> tuple[float, float, float]:
 
 
 def _ratio_text(row: Row) -> str:
-    r, lo, hi = _ratio(row)
+    r, lo, hi = ratio(row)
     if math.isnan(r):
         return "–"
     return stats.ratio_text(r) + ("" if math.isnan(lo) else f" ({stats.ratio_interval_text(lo, hi)})")
@@ -508,7 +508,7 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
     }
     out.update({k: v for k, v in s.items() if k.startswith("milestone ")})
     out.update({f"paper {k}": v for k, v in ref.extra.items()})
-    ratio, ratio_lo, ratio_hi = _ratio(row)
+    mid, ratio_lo, ratio_hi = ratio(row)
     out.update(
         {
             # the test errors above are over every tested trial; these over the successful ones (the paper's)
@@ -520,7 +520,7 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
             "test mean abs error (successful)": s["abs_mean"],
             "restricted mean": s["restricted_mean"],
             "km median": s["km_median"],
-            "ratio": ratio,
+            "ratio": mid,
             "ratio ci lo": ratio_lo,
             "ratio ci hi": ratio_hi,
             "paper trials": ref.trials,
