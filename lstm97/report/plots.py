@@ -112,9 +112,10 @@ def dots_figure(title: str, items: list[tuple[str, pd.DataFrame, Any]], path: Pa
 
 def lag_figure(rows: list[Row], path: Path) -> Path | None:
     """Exp 2c (Table 3): mean sequences to success against q when q = p, and against q/p at the longest q
-    (of the rows whose presets set both the lag q and the number of distractors p)."""
+    (of the rows whose presets set both the lag q and the number of distractors p). Ours only where a row's
+    trials are at the paper's settings: a line never joins trials of other lags, budgets or trial counts."""
     rows = [r for r in rows if {"q", "p"} <= set(r.preset.task_params)]
-    if not any(len(r.trials) for r in rows):
+    if not any(len(r.trials) and r.mode == "paper" for r in rows):
         return None
     fig = _figure(10, 4)
     panels = [fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)]
@@ -126,14 +127,10 @@ def lag_figure(rows: list[Row], path: Path) -> Path | None:
         if q == q_max:
             which.append(1)
         s = r.stats
-        if len(r.trials):
-            tp = r.trials["task_params"].iloc[0]
-            oq, op = tp["q"], tp["p"]
-        else:
-            oq, op = q, p
+        mean = s["mean"] if r.mode == "paper" else math.nan
         for w in which:
-            xp, xo = (q, oq) if w == 0 else (q / p, oq / op)
-            series[w].append((xp, r.preset.paper.sequences, xo, s["mean"], s["ci_lo"], s["ci_hi"], r.mode != "paper"))
+            x = q if w == 0 else q / p
+            series[w].append((x, r.preset.paper.sequences, x, mean, s["ci_lo"], s["ci_hi"]))
     for w, ax in enumerate(panels):
         pts = sorted(series[w])
         if not pts:
@@ -143,17 +140,8 @@ def lag_figure(rows: list[Row], path: Path) -> Path | None:
         if ours:
             x = np.array([t[2] for t in ours])
             m = np.array([t[3] for t in ours])
-            err = np.array([[t[3] - t[4] for t in ours], [t[5] - t[3] for t in ours]])
-            reduced = any(t[6] for t in ours)
-            ax.errorbar(
-                x,
-                m,
-                yerr=err,
-                fmt="o-",
-                color="tab:blue",
-                capsize=3,
-                label="ours: mean, 95 % bootstrap CI" + (" (reduced settings)" if reduced else ""),
-            )
+            err = np.nan_to_num(np.array([[t[3] - t[4] for t in ours], [t[5] - t[3] for t in ours]]))
+            ax.errorbar(x, m, yerr=err, fmt="o-", color="tab:blue", capsize=3, label="ours: mean, 95 % bootstrap CI")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylabel("training sequences until success")
