@@ -35,6 +35,8 @@ import pytest
 from lstm97.report import build as report_build
 from lstm97.report import stats
 from lstm97.report.build import build
+from lstm97.report.reproduction import match
+from lstm97.results import Store
 
 DATA = Path(__file__).parent / "data"
 STORE = DATA / "store_v1.sqlite"
@@ -52,6 +54,8 @@ REASONS = {
 }
 #: CSV columns report_v2 adds (the test errors of report_v1's columns stay over every tested trial).
 NEW_CSV = {
+    "compute seconds",
+    "code",
     "tested (successful)",
     "wrong mean (successful)",
     "wrong max (successful)",
@@ -72,6 +76,8 @@ NEW_CSV = {
 }
 #: Markdown columns report_v2 adds: to the paper tables, to the summary; and a renamed one (old: new).
 NEW_TABLE_COLUMNS = {"paper n", "ours: restricted mean (KM median)", "budget"}
+#: ... and to the summary only: provenance (the trials' compute and the code that ran them).
+NEW_SUMMARY_COLUMNS = NEW_TABLE_COLUMNS | {"compute", "code"}
 RENAMED = {"ours / paper": "ours / paper (95 % CI)"}
 #: Markdown columns of test errors: over the successful trials, then "; all: " and report_v1's figure.
 TEST_ERRORS = re.compile(r"ours: (# wrong|ST2: fraction misclassified|fraction misclassified|av\. diff|MSE)")
@@ -164,7 +170,7 @@ def _assert_same_but_intended(old: pd.DataFrame, new: pd.DataFrame) -> None:
     order with the same values except where intended; the new columns exactly NEW_TABLE_COLUMNS or none."""
     new = new.rename(columns={v: k for k, v in RENAMED.items()})
     assert [c for c in new.columns if c in old.columns] == list(old.columns)
-    assert set(new.columns) - set(old.columns) in (NEW_TABLE_COLUMNS, set())
+    assert set(new.columns) - set(old.columns) in (NEW_TABLE_COLUMNS, NEW_SUMMARY_COLUMNS, set())
     assert list(new["id"]) == list(old["id"])
     for col in old.columns:
         for pid, a, b in zip(new["id"], old[col], new[col], strict=True):
@@ -194,6 +200,9 @@ def test_summary_and_readme_tables_keep_every_earlier_column():
     assert summary.equals(new_tables[0])
     _assert_same_but_intended(_md_tables((V1 / "summary.md").read_text())[0], summary)
     assert set(summary["verdict"]) == {stats.REDUCED, stats.NOT_IMPLEMENTED, stats.INCONCLUSIVE}
+    assert set(summary.columns) - set(_md_tables((V1 / "summary.md").read_text())[0].columns) >= {"compute", "code"}
+    ran = summary[summary["ours: success"] != "–"]
+    assert set(ran["code"]) == {"0.1.0"} and set(summary.loc[summary["ours: success"] == "–", "code"]) == {"–"}
 
 
 def _sections(text: str) -> dict[str, list[str]]:
@@ -284,3 +293,14 @@ def _insert_note(lines: list[str], notes: list[str]) -> list[str]:
         return lines
     last = max(i for i, x in enumerate(lines) if x.startswith("* "))
     return lines[: last + 1] + notes + lines[last + 1 :]
+
+
+def test_each_row_states_the_compute_and_the_code_of_its_trials(tmp_path):
+    store = tmp_path / "v1.sqlite"
+    shutil.copy(STORE, store)
+    with Store(store) as db:
+        df = db.trials()
+    rows = {r.preset.id: r for r in match(df)}
+    six = rows["6a"]
+    assert six.stats["compute"] == pytest.approx(float(six.trials["wall_time"].sum()), rel=0, abs=0)
+    assert six.stats["compute"] > 0 and six.stats["code"] == "0.1.0"

@@ -191,6 +191,9 @@ def finish(row: Row) -> Row:
         "weights": int(g["n_weights"].iloc[0]) if n else None,
         "budget": budget,
         "unit": str(g["unit"].iloc[0]) if n and isinstance(g["unit"].iloc[0], str) else ref.unit,
+        # provenance: the compute the trials took (their wall-clock seconds, one core each) and the code
+        "compute": float(g["wall_time"].sum()) if n else math.nan,
+        "code": ", ".join(sorted({str(v) for v in g["package_version"].dropna()})) if n else "",
         "short": stats.trials_label(n, ref.trials, p.trials) if n else "",
     }
     if n:
@@ -505,6 +508,8 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
         "weights": s["weights"],
         "paper weights": ref.weights,
         "budget": s["budget"],
+        "compute seconds": s["compute"],
+        "code": s["code"],
     }
     out.update({k: v for k, v in s.items() if k.startswith("milestone ")})
     out.update({f"paper {k}": v for k, v in ref.extra.items()})
@@ -571,6 +576,19 @@ def summary(rows: list[Row]) -> pd.DataFrame:
                 "ours: restricted mean (KM median)": _spread(s),
                 "ours / paper (95 % CI)": _ratio_text(r),
                 "verdict": s["verdict"],
+                "compute": _compute(s["compute"]),
+                "code": s["code"] or "–",
             }
         )
     return pd.DataFrame(out)
+
+
+def _compute(seconds: float) -> str:
+    """Core time as text: seconds, minutes or hours."""
+    if math.isnan(seconds):
+        return "–"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__, models, tasks
+from .. import models, tasks
 from ..identity import arguments, canonical, config_key
 from ..models.base import OK
+from ..provenance import code_version
 from ..results.schema import CURVE_BLOCK
 from ..seeding import check_stream, streams
 from ..tasks.criteria import EvalRule
@@ -406,7 +407,7 @@ def _record(
         "test_abs": test[2],
         "n_weights": model.n_weights,
         "wall_time": time.perf_counter() - t0,
-        "package_version": __version__,
+        "package_version": code_version(),
         "message": message,
         "curve": curve,
         "weights": state.w.copy(),  # the final (tested) weights, for reports that look inside a net
