@@ -89,7 +89,7 @@ def test_costly_rows_say_whether_they_ran_at_the_paper_settings(tmp_path):
         df, curves = db.trials(), db.curves()
         lines = accounts.section(match(df), df, curves)
     text = "\n".join(lines)
-    assert "* `3b-3`: Run at the paper's settings with fewer trials" in text
+    assert "* `3b-3`: At the paper's settings (a trial costs" in text
     assert "* `2c-5`: Not run at the paper's settings" in text
 
 
@@ -105,3 +105,63 @@ def test_probe_says_when_the_installed_code_is_not_the_one_that_trained_the_net(
         probe = accounts.probe_extremes(row, db)
     assert "(1 stored final nets" in probe
     assert "Note: replayed with other code than trained it: task 'adding' version 99 trained it" in probe
+
+
+def _row(records, pid):
+    df = pd.DataFrame(records)
+    df["id"] = range(1, len(df) + 1)
+    return next(r for r in match(df) if r.preset.id == pid)
+
+
+def test_slowest_milestones_say_which_milestone_took_the_time():
+    """3a's stop is ST2 after ST1: the facts name when the slow trials reached each, and the wording follows."""
+    fact = accounts.slowest_milestones("ST1", "ST2")
+    late_st1 = [
+        fake("3a-1", s, True, n, milestones={"ST1": n - 3000, "ST2": n})
+        for s, n in enumerate((10_000, 500_000, 120_000))
+    ]
+    text = fact(_row(late_st1, "3a-1"), pd.DataFrame())
+    assert "reached ST1 at 497,000, 117,000 sequences and ST2 3,000, 3,000 sequences after it" in text
+    assert "the time goes into reaching ST1, not into ST2 after it" in text
+    late_st2 = [fake("3a-1", s, True, n, milestones={"ST1": 5000, "ST2": n}) for s, n in enumerate((10_000, 500_000))]
+    assert "most of the time lies between ST1 and ST2" in fact(_row(late_st2, "3a-1"), pd.DataFrame())
+    fast = [fake("3a-1", s, True, 1000, milestones={"ST1": 900, "ST2": 1000}) for s in range(2)]
+    assert "Every successful trial stopped within the paper's mean" in fact(_row(fast, "3a-1"), pd.DataFrame())
+
+
+def test_test_errors_are_compared_with_the_paper_per_1000_test_sequences():
+    """4-1: the paper's nets get 1 of 2,560 test sequences wrong; nets with 5 and 9 wrong are 5-9x that."""
+    row = _row([fake("4-1", 0, True, 700_000, wrong=9), fake("4-1", 1, True, 500_000, wrong=5)], "4-1")
+    text = accounts.test_errors_against_paper(row, pd.DataFrame())
+    assert "The 2 stopped nets get 2.0–3.5 of every 1,000 test sequences wrong (mean 2.7); the paper's nets 0.4" in text
+    assert ": 5.0–9.0× the paper's; every stopped net is less accurate than the paper's mean" in text
+    row = _row([fake("4-1", 0, True, 700_000, wrong=0), fake("4-1", 1, True, 500_000, wrong=5)], "4-1")
+    assert "1 of the 2 stopped nets are less accurate" in accounts.test_errors_against_paper(row, pd.DataFrame())
+
+
+def test_learned_share_and_collapses_come_from_the_curves():
+    row = _row([fake("2c-1", 0, True, 10_000), fake("2c-1", 1, True, 20_000)], "2c-1")
+    curves = pd.DataFrame(
+        {
+            "trial_id": [1, 1, 1, 2, 2, 2, 2],
+            "sequences": [1000, 2000, 3000, 1000, 2000, 3000, 4000],
+            "frac_correct": [0.5, 0.995, 0.99, 0.3, 0.99, 0.6, 0.999],
+        }
+    )
+    text = accounts.learned_share(row, curves)
+    assert "came at 10–20 % (median 15 %) of the stopping point in 2 of 2 successful trials" in text
+    assert "most of the time comes after the net had learned" in text
+    assert "1 of the 2 trials with a 99 % block fell back below 90 % correct after it (lowest blocks: 60 %)" in (
+        accounts.collapses(row, curves)
+    )
+    assert accounts.learned_share(row, curves.iloc[:0]) is None  # no curves stored (e.g. an imported CSV)
+
+
+def test_failed_trials_say_where_they_ended():
+    row = _row([fake("6b", 0, True, 30_000), fake("6b", 1, False, 0, wrong=40)], "6b")
+    curves = pd.DataFrame({"trial_id": [2, 2], "sequences": [1000, 2000], "frac_correct": [0.5, 0.62]})
+    text = accounts.failed_trials(row, curves)
+    assert text == (
+        "1 of 2 trials did not succeed within 5,000,000 sequences; its learning curve ended at 62 % correct "
+        "training sequences; it gets 40 of 2,560 test sequences wrong."
+    )
