@@ -20,6 +20,7 @@ registry = Registry(
     {
         "guess": "lstm97.models.guessing:Guess",
         "elman": "lstm97.models.rnn_bptt:Elman",
+        "gru": "lstm97.models.gru:GRU",
         "lstm": "lstm97.models.lstm:LSTM",
         "rnn-bptt": "lstm97.models.rnn_bptt:RNNBPTT",
         "rtrl": "lstm97.models.rtrl:RTRL",
