@@ -48,6 +48,10 @@ Hyperparameters (paper defaults per task come from the task, Table 10):
   state update). No error flows through them: s is one more source of the gate, and the weights are trained
   with the gate's traces (input and forget gates, eqs. 25-26 with source s(t-1)) or its error (output gate,
   eq. 22 with source s(t)).
+* ``gradient``: ``truncated`` (the 1997 rule above) or ``full``: exact back-propagation through time of the
+  summed squared error along every recurrent path, peepholes included (Graves & Schmidhuber 2005, PAPER.md
+  §11.3; kernel :mod:`._lstm_bptt_kernels`); needs ``update=sequence`` or ``epoch``; the forward pass (and so
+  ``predict`` and ``trace``) is the same. See docs/deviations.md.
 
 Weight layout, one flat float64 vector: W_in [C, n_z], W_out [C, n_z], W_c [C*S, n_z], b_in, b_out, b_c,
 W_k [n_out, n_src], b_k, W_phi [C, n_z], b_phi [C] (forget gates), P_in, P_phi, P_out [C*S] (peepholes:
@@ -63,6 +67,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..params import Param
+from ._lstm_bptt_kernels import lstm_bptt_chunk
 from ._lstm_kernels import G1, G2, H1, HID, lstm_chunk
 from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
 
@@ -220,6 +225,15 @@ class LSTM(Model):
                 low=0.0,
                 high=1.0,
             ),
+            Param(
+                "gradient",
+                "str",
+                "truncated",
+                "truncated (the 1997 rule: error crosses time steps only inside the CECs, PAPER.md §1.4) | full "
+                "(exact BPTT through every recurrent path, Graves & Schmidhuber 2005, §11.3; needs update=sequence "
+                "or update=epoch)",
+                choices=("truncated", "full"),
+            ),
         ),
         version=1,
     )
@@ -246,6 +260,11 @@ class LSTM(Model):
                     f"parameter {key} is set but {gate}put gates have no bias under bias={self.hp['bias']}"
                     f"{'' if self.hp['output_gate'] else ' and output_gate=false'}; use {key}=r."
                 )
+        if self.hp["gradient"] == "full" and self.hp["update"] == "step":
+            raise UserError(
+                "gradient=full computes the gradient of a whole sequence by back-propagation through time and "
+                "cannot change the weights at every step: set update=sequence (or update=epoch)."
+            )
         self._layout = self._make_layout()
 
     def _make_layout(self) -> Layout:
@@ -298,9 +317,27 @@ class LSTM(Model):
         traces = (3 if fg else 2) * CS * (n_z + 1) + ((2 if fg else 1) * CS * S if pe else 0)
         work = n_z + n_src + (7 if pe else 6) * CS + (5 if fg else 4) * C + 2 * K
         sums = W if self.hp["update"] in ("sequence", "epoch") else 0
+        if self.hp["gradient"] == "full":
+            return self._full_footprint(W, CS, C, n_z, n_src, K)
         return Footprint(
             bytes=8 * (3 * W + sums + traces + work),
             flops_per_step=4 * W + (3 if fg else 2) * traces + 2 * K * CS + 30 * CS + 20 * ((2 if fg else 1) * C + K),
+        )
+
+    #: Sequence length assumed by the footprint of gradient=full, which stores every step's activations (it
+    #: does not know the task's lengths; most tasks' sequences are shorter).
+    LENGTH_ESTIMATE = 1000
+
+    def _full_footprint(self, W: int, CS: int, C: int, n_z: int, n_src: int, K: int) -> Footprint:
+        """gradient=full: three weight vectors and the sums, the activations stored per step (z, three gate
+        activations, four per cell, the outputs and their errors) for LENGTH_ESTIMATE steps and the work arrays;
+        per step two operations per weight forward, four backward (the changes and the recurrent errors), and
+        the squashings."""
+        per_step = n_z + 3 * C + 5 * CS + 2 * K
+        work = n_z + n_src + 12 * CS + 8 * C + 2 * K
+        return Footprint(
+            bytes=8 * (4 * W + self.LENGTH_ESTIMATE * per_step + work),
+            flops_per_step=6 * W + 40 * CS + 20 * (3 * C + K),
         )
 
     def init_state(self, rng: np.random.Generator) -> TrainState:
@@ -356,6 +393,8 @@ class LSTM(Model):
                 ex["prev"] = mean
 
     def _run(self, state: TrainState, batch, learn: bool) -> ChunkResult:
+        if learn and self.hp["gradient"] == "full":
+            return self._run_full(state, batch)
         self.check_batch(batch)
         v = self.views(state.w)
         outputs = np.zeros(batch.targets.shape)
@@ -405,6 +444,44 @@ class LSTM(Model):
             *(d[name] for name in _NAMES),
         )
         if learn and update == "epoch":
+            ex["pos"] = (pos + int(n_done)) % epoch
+        return ChunkResult(int(status), int(n_done), outputs)
+
+    def _run_full(self, state: TrainState, batch) -> ChunkResult:
+        """Train with gradient=full (:mod:`._lstm_bptt_kernels`): the changes of a sequence are summed in fresh
+        arrays (update=sequence) or in the epoch's sums ``state.extra["acc"]`` (update=epoch), as in :meth:`_run`."""
+        self.check_batch(batch)
+        v = self.views(state.w)
+        outputs = np.zeros(batch.targets.shape)
+        ex = state.extra
+        if self.hp["update"] == "epoch":
+            ex["acc"] = np.ascontiguousarray(ex["acc"], dtype=np.float64)
+            d = self.views(ex["acc"])
+            epoch, pos = self.hp["epoch"], int(ex["pos"])
+        else:
+            d = self.views(np.zeros(self.layout.size))
+            epoch, pos = 1, 0
+        status, n_done = lstm_bptt_chunk(
+            state.w,
+            *(v[name] for name in _NAMES),
+            batch.inputs,
+            batch.targets,
+            batch.mask,
+            batch.lengths,
+            self.hp["block_size"],
+            self.hp["blocks"] if ex is None else ex["n_act"],
+            self.hp["connectivity"] != "B",
+            self.hp["connectivity"] == "F",
+            G2 if self.hp["g"] == "g2" else G1,
+            H1 if self.hp["h"] == "h1" else HID,
+            self.hp["lr"] * self.hp["error_factor"],
+            outputs,
+            self.hp["reset"],
+            epoch,
+            pos,
+            *(d[name] for name in _NAMES),
+        )
+        if self.hp["update"] == "epoch":
             ex["pos"] = (pos + int(n_done)) % epoch
         return ChunkResult(int(status), int(n_done), outputs)
 
