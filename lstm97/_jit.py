@@ -4,8 +4,10 @@
 runs) load it instead of recompiling. numba keys that cache by each function's own source file: a kernel that
 inlines or calls helpers of another module (``_lstm_bptt_kernels`` uses ``_lstm_kernels``' helpers; every
 kernel uses :func:`finite`) keeps its cached code after those helpers change. After editing a helper, delete
-the ``__pycache__`` folders under lstm97/ (CI always starts with an empty cache). ``NUMBA_DISABLE_JIT=1`` turns every kernel into plain Python for
-debugging; the tests run the same code either way.
+the ``__pycache__`` folders under lstm97/ (CI always starts with an empty cache).
+
+``NUMBA_DISABLE_JIT=1`` turns every kernel into plain Python for debugging; the tests run the same code
+either way.
 """
 
 from __future__ import annotations
