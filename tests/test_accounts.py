@@ -69,10 +69,16 @@ def test_section_shows_gap_rows_with_their_cause_and_probe(tmp_path):
 def test_evidence_lines_say_not_run_or_what_is_stored(tmp_path):
     e = evidence.Evidence("2a p=4", "long-lag", {"p": 4}, max_sequences=300_000)
     cols = config_columns(api.evidence_config(e))
-    df = pd.DataFrame([{**cols, "success": True, "sequences": 1200}, {**cols, "success": False, "sequences": 300_000}])
+    df = pd.DataFrame(
+        [
+            {**cols, "seed": 1000, "success": True, "sequences": 1200},
+            {**cols, "seed": 1001, "success": False, "sequences": 300_000},
+            {**cols, "seed": 0, "success": True, "sequences": 900},  # a row's seed: a copy of its trial, not evidence
+        ]
+    )
     assert "1/2 succeeded, sequences 1,200." in accounts._evidence_line(e, df)
     assert (
-        ": not run. `lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2"
+        ": not run. `lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2 --seed 1000"
         in accounts._evidence_line(e, df.iloc[:0])
     )
     other = config_columns(api.configure("long-lag", {"p": 4}, "lstm", {"lr": 0.5}, 300_000))  # a non-default

@@ -5,6 +5,10 @@ Each run is data (task, model, the parameters that differ from the paper's defau
 number of trials), like a preset; ``lstm97.api.evidence_config`` resolves one to run it, and the report finds
 its stored trials by comparing these settings with what the store records. None of these runs is the paper's
 protocol: each changes one thing to test an explanation (PAPER.md section of the row it explains).
+
+Evidence runs use their own seeds (from :data:`SEED`, far above any row's 0 … n-1), so that none is a copy of
+the trials of the row it explains cut at another budget; runs that vary one setting share those seeds, so
+they compare pairwise (the same data streams and initial weights drawn).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .presets import run_command
+
+#: The first seed of every evidence run.
+SEED = 1000
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,7 @@ class Evidence:
     model_params: dict[str, Any] = field(default_factory=dict)
     max_sequences: int | None = None  # None: the task's paper budget
     trials: int = 2
+    seed: int = SEED  # the first seed: independent of the rows' trials
 
     def settings(self) -> tuple[dict[str, Any], dict[str, Any], int | None, int]:
         """(task parameters, model hyperparameters, budget or None for the task's, trials), as
@@ -42,6 +50,7 @@ class Evidence:
             self.trials if trials is None else trials,
             self.max_sequences,
             store,
+            self.seed,
         )
 
 

@@ -115,8 +115,10 @@ def run_command(
     trials: int,
     max_sequences: int | None = None,
     store: str | None = None,
+    seed: int = 0,
 ) -> str:
-    """The ``lstm97 run`` command line of a configuration (parameters in the syntax -p/--hp accept)."""
+    """The ``lstm97 run`` command line of a configuration (parameters in the syntax -p/--hp accept); seeds
+    ``seed`` … ``seed + trials - 1``."""
     parts = [
         "lstm97 run",
         task,
@@ -127,6 +129,8 @@ def run_command(
     if max_sequences is not None:
         parts.append(f"--max-sequences {max_sequences}")
     parts.append(f"--trials {trials}")
+    if seed:
+        parts.append(f"--seed {seed}")
     if store is not None:
         parts.append(f"--store {store}")
     return " ".join(parts)

@@ -354,9 +354,11 @@ def _evidence_line(e: Evidence, df: pd.DataFrame) -> str:
 
 
 def evidence_trials(e: Evidence, df: pd.DataFrame) -> pd.DataFrame:
-    """The stored trials of evidence run ``e`` (its settings and budget, as the store records them)."""
+    """The stored trials of evidence run ``e``: its settings and budget, as the store records them, and its own
+    seeds (from ``e.seed``: trials of the same settings with a row's seeds are not evidence)."""
     task_params, model_params, budget, _ = e.settings()
-    return trials_of(df, e.task, task_params, e.model, model_params, budget)
+    g = trials_of(df, e.task, task_params, e.model, model_params, budget)
+    return g[g["seed"] >= e.seed] if len(g) else g
 
 
 #: Targets this close to 0 or 1 count as extreme in :func:`probe_extremes` (saturated logistic output).
