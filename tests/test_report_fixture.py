@@ -223,7 +223,7 @@ def test_readme_text_changed_only_as_intended():
     assert list(new) == list(old)
     g2 = (
         "  * {} p=100 with g in [{}] (g2; not the paper's g): not run. `lstm97 run long-lag -p p=100 {}--model lstm "
-        "--hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite`"
+        "--hp g=g2 --max-sequences 300000 --trials 2{}--store lstm97.sqlite`"
     )
     changed = {  # section: ({a line of report_v1: the lines that replace it}, notes added after the last note)
         "": (
@@ -260,10 +260,10 @@ def test_readme_text_changed_only_as_intended():
     for key, lines in old.items():
         if key == rewritten:  # the g2 label's range is corrected, in both evidence lines
             for variant, params in (("2a", ""), ("2b", "-p variant=b ")):
-                assert (
-                    g2.format(variant, "-1, 1", params) in lines and g2.format(variant, "-1, 1", params) not in new[key]
-                )
-                assert g2.format(variant, "-2, 2", params) in new[key]
+                old_line, new_line = g2.format(variant, "-1, 1", params, " "), g2.format(variant, "-2, 2", params, " ")
+                assert old_line in lines and old_line not in new[key] and new_line not in new[key]
+                # ... and the evidence runs have their own seeds now (lstm97.paper.evidence.SEED)
+                assert g2.format(variant, "-2, 2", params, " --seed 1000 ") in new[key]
             continue
         if key in prose:
             assert [x for x in new[key] if x] == [x for x in prose[key].splitlines() if x], key
