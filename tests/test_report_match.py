@@ -81,7 +81,7 @@ def test_the_report_resolves_nothing(tmp_path, monkeypatch):
     with Store(tmp_path / "s.sqlite") as db:
         db.add_trial(fake("6a", 0, True, 30_000, protocol="a stopping rule as stored"))
         db.add_trial(fake("2a", 0, True, 4_000, quick=True))
-        db.add_trial(fake("2a", 0, True, 40_000, cfg=api.evidence_config(e)))
+        db.add_trial(fake("2a", e.seed, True, 40_000, cfg=api.evidence_config(e)))  # evidence seeds
         df = db.trials()
 
     def refuse(*args, **kwargs):
