@@ -18,7 +18,8 @@ Task (``task_checks``; subject ``NAME``):
   the fixed sets they evaluate), positive ``max_sequences`` and ``n_test``, non-negative ``n_eval`` and
   ``n_train``, a description, and ``n_eval`` > 0 under ``test_on_eval``.
 * ``paper-defaults``: every model named in ``paper_defaults`` is registered ("did you mean"), declares every
-  hyperparameter given for it, accepts its value, and builds for the task (``lstm97.models.make``).
+  hyperparameter given for it, accepts its value, builds for the task (``lstm97.models.make``), and gives
+  outputs that reach the task's targets (its ``output_range`` contains the task's ``target_range``).
 * ``batch``: ``sample(rng, n)`` gives a SequenceBatch of n batch-major sequences (time-major arrays and
   arrays without the feature axis are named as such), float64 / float64 / bool / int64, C-contiguous, with
   zero inputs and targets and a False mask beyond each length and zero targets wherever the mask is False,
@@ -27,7 +28,8 @@ Task (``task_checks``; subject ``NAME``):
 * ``chunk-invariance``: one call with n = k gives the same sequences as k calls with n = 1; sub-batches
   (``take``) and joined batches (``concat``) are valid.
 * ``success-test``: ``correct`` (bool [n]) accepts the ideal outputs and rejects far-off and NaN outputs;
-  ``error`` and ``abs_error`` (float64 [n]) are finite, and ``error`` is 0 for outputs equal to the targets.
+  ``error`` and ``abs_error`` (float64 [n]) are finite, and ``error`` is 0 for outputs equal to the targets;
+  ``target_range()`` is a pair lo < hi, and the ideal outputs at the target steps lie in it.
 * ``fixed-sets``: ``fixed_sets`` gives valid training and evaluation sets of the protocol's sizes.
 
 Model on a task (``model_checks``; subject ``MODEL@TASK``):
@@ -37,7 +39,8 @@ Model on a task (``model_checks``; subject ``MODEL@TASK``):
 * ``layout``: ``layout.size`` > 0, ``n_weights`` = ``free().sum()`` <= it, ``footprint()`` sane.
 * ``init-state``: a TrainState with a C-contiguous float64 ``w`` of ``layout.size`` entries, absent
   connections 0, from the given Generator only and the same for the same seed.
-* ``predict``: float64 outputs [n, L, n_out], finite for a fresh net, deterministic.
+* ``predict``: float64 outputs [n, L, n_out], finite for a fresh net, deterministic, inside ``output_range()``
+  (a pair lo < hi).
 * ``predict-keeps-state``: ``predict`` changes neither ``state.w`` nor ``state.extra``.
 * ``train-chunk``: a ChunkResult with status OK, ``n_done == n`` and float64 outputs [n, L, n_out] on a sane
   batch; finite weights, absent connections still 0.
@@ -48,10 +51,16 @@ Model on a task (``model_checks``; subject ``MODEL@TASK``):
   as two halves or n calls of one.
 * ``search`` (search models such as random guessing, instead of the training checks): deterministic
   ``search`` results.
+* ``ranges`` (``lstm97 check TASK`` for a task whose paper defaults name no model, checked with the LSTM;
+  ``model_checks(..., ranges=True)``): the model's outputs can reach the task's targets
+  (:func:`lstm97.runners.trial.range_mismatch`); skipped, with the message ``lstm97 run`` gives, when they
+  cannot (the runner refuses such a pair; for the models a task's paper defaults name, ``paper-defaults``
+  fails instead).
 * ``trial``: :func:`lstm97.runners.run_trial` of a tiny budget (3 sequences, 4 test sequences), run with two
   chunk sizes, gives the same record (status, sequences, test results, weights, extra state, curve). It needs
   the task and the model registered (``check_model`` looks them up by their spec names, or takes
-  ``task_name``/``model_name``); otherwise it is skipped.
+  ``task_name``/``model_name``); otherwise it is skipped. It runs even where the ranges do not fit (it checks
+  the runner's mechanics).
 
 By name (:func:`named_checks`, used by ``lstm97 check`` and :mod:`lstm97.testing`), a ``build`` check reports
 a constructor that raises (and is skipped where a model refuses a task with a UserError).
@@ -130,11 +139,24 @@ def model_checks(
     task_name: str | None = None,
     model_name: str | None = None,
     subject: str | None = None,
+    ranges: bool = False,
 ) -> list[Check]:
     """Every check of ``model`` on ``task`` (see the module docstring), not yet run. The ``trial`` check runs
     the registered ``task_name`` and ``model_name`` (default: their spec names, when those are registered to
-    these very classes); ``trial=False`` leaves it out."""
+    these very classes); ``trial=False`` leaves it out. ``ranges=True`` adds the ``ranges`` check (whether the
+    model's outputs can reach the task's targets), as ``lstm97 check TASK`` does for the model it checks a task
+    with when the task's paper defaults name none."""
     checks = _model_checks(model, task, n=n, seed=seed, subject=subject)
+    if ranges:
+        checks.append(
+            Check(
+                checks[0].subject,
+                "ranges",
+                lambda: _check_ranges(model, task),
+                ("predict",),
+                "the outputs can reach the targets (else skipped: lstm97 run refuses the pair)",
+            )
+        )
     if trial:
         needs = tuple(c.name for c in checks if c.name in ("train-chunk", "search", "predict"))
         checks.append(
@@ -213,13 +235,26 @@ def _check_paper_defaults(task: Task) -> None:
             except UserError as exc:
                 raise ContractError(f"{where}[{key!r}] = {value!r} is not valid for model {name!r}: {exc}") from None
         try:
-            models.make(name, task)
+            model = models.make(name, task)
         except UserError as exc:
             raise ContractError(f"{where}: model {name!r} refuses the task's paper defaults: {exc}") from None
         except Exception as exc:
             raise ContractError(
                 f"{where}: lstm97.models.make({name!r}, task) raised {type(exc).__name__}: {exc}"
             ) from exc
+        from .runners.trial import range_mismatch
+
+        why = call(f"range_mismatch(task, {name!r} with {where})", range_mismatch, task, model)
+        if why is not None:
+            raise ContractError(f"{where}: {why} Set it in {where}.")
+
+
+def _check_ranges(model: Model, task: Task) -> None:
+    from .runners.trial import range_mismatch
+
+    why = call("range_mismatch(task, model)", range_mismatch, task, model)
+    if why is not None:
+        raise Skipped(f"lstm97 run refuses this pair: {why}")
 
 
 def registered_name(registry: Any, cls: type) -> str | None:
@@ -255,6 +290,7 @@ def _check_trial(model: Model, task: Task, task_name: str | None, model_name: st
         dict(model.hp),
         max_sequences=TRIAL_SEQUENCES,
         n_test=TRIAL_TEST,
+        ranges=False,  # the runner's mechanics, on every pair (the ``ranges`` check reports a mismatch)
     )
     records = [
         call(f"run_trial(config, seed=0, chunk={c}) ({budget})", run_trial, cfg, 0, chunk=c) for c in TRIAL_CHUNKS
@@ -314,7 +350,8 @@ def named_checks(
     Every task of ``tasks`` gets the task checks. Each model of ``models`` gets the model checks on every task
     of ``tasks`` or, when no task is given, on every task of ``on`` (default: every registered task). With
     ``models=None`` each task is checked with the models its ``paper_defaults`` name (``lstm`` when it names
-    none); ``models=[]`` checks no model. A model that refuses a task of ``on`` with its default
+    none, with the ``ranges`` check: a skip that says why ``lstm97 run`` would refuse the pair); ``models=[]``
+    checks no model. A model that refuses a task of ``on`` with its default
     hyperparameters (a :class:`~lstm97.errors.UserError` from its constructor, e.g. too few outputs) is
     skipped there. Unknown names, and parameters a task or model refuses when they were given, raise
     :class:`~lstm97.errors.UserError`; any other exception of a constructor is a failing ``build`` check.
@@ -349,19 +386,18 @@ def named_checks(
             checked.append((name, task))
     if model_items is None:
         known = model_registry.names()
-        pairs = [
-            ((m, {}), name, task, True)
-            for name, task in checked
-            for m in ([m for m in getattr(type(task), "paper_defaults", {}) if m in known] or ["lstm"])
-        ]
+        pairs = []
+        for name, task in checked:
+            named = [m for m in getattr(type(task), "paper_defaults", {}) if m in known]
+            pairs += [((m, {}), name, task, True, not named) for m in named or ["lstm"]]
     else:
         if not task_items:
             for name, params in (_item(t) for t in (task_registry.names() if on is None else on)):
                 task = build(name, params, strict=on is not None)
                 if task is not None:
                     checked.append((name, task))
-        pairs = [(m, name, task, bool(task_items)) for m in model_items for name, task in checked]
-    for (model_name, hp), task_name, task, strict in pairs:
+        pairs = [(m, name, task, bool(task_items), False) for m in model_items for name, task in checked]
+    for (model_name, hp), task_name, task, strict, fallback in pairs:
         subject = f"{model_name}@{task_name}"
         try:
             model = model_registry.make(model_name, task, **hp)
@@ -373,7 +409,9 @@ def named_checks(
         except Exception as exc:
             checks.append(_failed(subject, f"lstm97.models.make({model_name!r}, task, **{hp!r})", exc))
             continue
-        checks += model_checks(model, task, task_name=task_name, model_name=model_name, subject=subject)
+        checks += model_checks(
+            model, task, task_name=task_name, model_name=model_name, subject=subject, ranges=fallback
+        )
     return checks
 
 

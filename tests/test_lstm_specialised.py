@@ -49,6 +49,7 @@ CONFIGS = [
         {"T": 20},
         {"grow": "plateau", "grow_window": 2, "blocks": 3, "in_gate_bias": "r", "out_gate_bias": "r"},
     ),  # fewer active blocks than C
+    ("adding-modern", {"T": 20}, {"output": "linear", "update": "sequence"}),  # linear output units
 ]
 
 
@@ -96,6 +97,7 @@ def test_every_flag_takes_both_values_among_the_configurations():
             gate_rec=m.hp["connectivity"] == "F",
             g2=m.hp["g"] == "g2",
             h1=m.hp["h"] == "h1",
+            linear=m.hp["output"] == "linear",
             learn=True,
             per_step=m.hp["update"] == "step",
             has_og=v["W_out"].size > 0,

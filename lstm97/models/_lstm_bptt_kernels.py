@@ -24,7 +24,8 @@ s_c(t)                     SS[t + 1, c]          SS[0] = 0: the state before the
 h(s_c(t)), y^c(t)          HS[t, c], YC[t, c]
 e_k(t)                     EK[t, k]              lr f'(net_k)(t_k - y_k) at a target, else 0 (eq. 19;
                                                  lr carries alpha and error_factor: the factor 2 of
-                                                 dE/dy is inside lr, as in the truncated kernel)
+                                                 dE/dy is inside lr, as in the truncated kernel);
+                                                 linear output units (``fl.linear``): f' = 1
 -1/2 dE/dy^c(t)            dyc[c]                from the outputs at t and from z(t+1) (``rc``)
 -1/2 dE/ds_c(t)            ds[c]                 dyc y_out h'(s) + the CEC carry from t+1 + the
                                                  output gate's peephole P_out[c] d_out(t)
@@ -110,7 +111,11 @@ def _forward(fl, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_i
             for c in range(CS):
                 ysrc[n_in + c] = y_c[c]
         for k in range(fl.n_out):
-            YK[t, k] = 1.0 / (1.0 + math.exp(-_net(W_k, k, b_k, fl.bias_k, -1, False, 0, fl.n_src, ysrc)))
+            a = _net(W_k, k, b_k, fl.bias_k, -1, False, 0, fl.n_src, ysrc)
+            if fl.linear:
+                YK[t, k] = a
+            else:
+                YK[t, k] = 1.0 / (1.0 + math.exp(-a))
         for m in range(n_z):
             Z[t, m] = z[m]
         for j in range(C):
@@ -325,7 +330,12 @@ def _chunk(
             for k in range(n_out):
                 yk = YK[t, k]
                 outputs[i, t, k] = yk
-                EK[t, k] = lr * (yk * (1.0 - yk) * (targets[i, t, k] - yk)) if mask[i, t] else 0.0
+                if not mask[i, t]:
+                    EK[t, k] = 0.0
+                elif fl.linear:
+                    EK[t, k] = lr * (targets[i, t, k] - yk)
+                else:
+                    EK[t, k] = lr * (yk * (1.0 - yk) * (targets[i, t, k] - yk))
         for k in range(n_out):
             y_k[k] = YK[L - 1, k] if L > 0 else 0.0
         if not finite(s) or not finite(y_k):
@@ -393,13 +403,15 @@ def lstm_bptt_chunk(
     dP_in,
     dP_phi,
     dP_out,
+    linear=False,
 ):
     """Train the net on every sequence of the chunk with the full gradient; return (status, n_done).
 
     The weight arrays are the named views of ``w``; dW_*, db_*, dP_* (shaped like them) receive the summed
     changes, added to the weights at the end of every sequence i with (pos0 + i + 1) % epoch == 0 and then
-    zeroed (epoch = 1: update=sequence). ``lr`` is alpha times error_factor. ``outputs`` [n, L, n_out] receives
-    y_k of every step of the sequences done (and of the one that went non-finite); the rest is untouched."""
+    zeroed (epoch = 1: update=sequence). ``lr`` is alpha times error_factor; ``linear``: linear output units
+    (y_k = net_k). ``outputs`` [n, L, n_out] receives y_k of every step of the sequences done (and of the one that
+    went non-finite); the rest is untouched."""
     has_fg = W_phi.shape[0] > 0
     fl = Flags(
         sparse=False,
@@ -407,6 +419,7 @@ def lstm_bptt_chunk(
         gate_rec=bool(gate_rec),
         g2=g_kind == G2,
         h1=h_kind == H1,
+        linear=bool(linear),
         learn=False,  # the truncated helpers' traces are not needed
         per_step=False,
         has_og=W_out.shape[0] > 0,

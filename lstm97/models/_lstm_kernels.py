@@ -41,7 +41,8 @@ y^{c_j^v}                y_c[c]                    y_out h(s), eq. 9
 sources of net_k         ysrc[m]                   F (``conn_f``): y_c(t); B: [x(t), y_c(t)]; cell c is
                                                    column ``col0`` + c
 y^k, t^k                 y_k[k], targets[i, t, k]  y_k = f(W_k ysrc + b_k); a target where ``mask``
-e_k                      e_k[k]                    f'(net_k)(t_k - y_k), eq. 19
+                                                   (``fl.linear``: y_k = W_k ysrc + b_k, not in the paper)
+e_k                      e_k[k]                    f'(net_k)(t_k - y_k), eq. 19 (linear: f' = 1)
 sum_k w_{k c} e_k        ec                        the error reaching cell c's output
 e_{out_j} / f'_{out_j}   acc_out[j]                sum_v h(s_c) sum_k w_{k c} e_k, eq. 21
 e_{s_c}                  e_s[c]                    y_out h'(s) ec, eq. 23
@@ -93,6 +94,7 @@ class Flags(NamedTuple):
     gate_rec: bool  # z also holds y_in(t-1), y_out(t-1) (connectivity F)
     g2: bool  # g = 4 f - 2 (else g = f)
     h1: bool  # h = 2 f - 1 (else the identity)
+    linear: bool  # linear output units y_k = net_k, e_k = t_k - y_k (else logistic, the 1997 net)
     learn: bool  # train (traces, errors, changes) or only run forward
     per_step: bool  # changes go straight into the weights
     has_og: bool  # output gates
@@ -269,7 +271,10 @@ def _cells(
 def _errors(W_k, target, y_k, hs, y_out, S, CA, col0, e_k, e_s, acc_out, fl):
     """Output, output-gate and internal-state errors (eqs. 19, 21, 23), from the weights before the update."""
     for k in range(y_k.shape[0]):
-        e_k[k] = y_k[k] * (1.0 - y_k[k]) * (target[k] - y_k[k])
+        if fl.linear:
+            e_k[k] = target[k] - y_k[k]
+        else:
+            e_k[k] = y_k[k] * (1.0 - y_k[k]) * (target[k] - y_k[k])
     for j in range(acc_out.shape[0]):
         acc_out[j] = 0.0
     for j in range(CA):
@@ -540,7 +545,10 @@ def kernel(fl: Flags | None):
                         ysrc[n_in + c] = y_c[c]
                 for k in range(n_out):
                     a = _net(W_k, k, b_k, fl.bias_k, hot, fl.sparse and not fl.conn_f, o0, fl.n_src, ysrc)
-                    y_k[k] = 1.0 / (1.0 + math.exp(-a))
+                    if fl.linear:
+                        y_k[k] = a
+                    else:
+                        y_k[k] = 1.0 / (1.0 + math.exp(-a))
                     outputs[i, t, k] = y_k[k]
                 if not (fl.learn and mask[i, t]):
                     continue
@@ -646,17 +654,19 @@ def lstm_chunk(
     dP_in,
     dP_phi,
     dP_out,
+    linear=False,
 ):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
-    The flags (``conn_f``, ``g_kind``, ``h_kind``, ``learn``, ``per_step``, ``gate_rec``, and what the arrays'
-    sizes say: one-hot inputs, output and forget gates, peepholes, which layers have biases) pick the kernel
-    compiled for them (:func:`kernel`); the rest is passed on. ``active`` [n, L] (or shape (0, 0) for dense
-    inputs) gives the index of the one hot input unit at each step (-1: none). With it, sums and traces skip
-    the zero inputs; the results are bit-identical to the dense computation, because the skipped terms are
-    exact zeros. Only the first ``n_act`` blocks exist (sequential construction, §1.8): the others output 0,
-    and their weights neither act nor change. ``outputs`` [n, L, n_out] receives y_k of every step of the
-    sequences done (and of the one that went non-finite, up to that point); the rest is left untouched.
+    The flags (``conn_f``, ``g_kind``, ``h_kind``, ``learn``, ``per_step``, ``gate_rec``, ``linear`` (linear output
+    units instead of logistic ones), and what the arrays' sizes say: one-hot inputs, output and forget gates,
+    peepholes, which layers have biases) pick the kernel compiled for them (:func:`kernel`); the rest is passed on.
+    ``active`` [n, L] (or shape (0, 0) for dense inputs) gives the index of the one hot input unit at each step (-1:
+    none). With it, sums and traces skip the zero inputs; the results are bit-identical to the dense computation,
+    because the skipped terms are exact zeros. Only the first ``n_act`` blocks exist (sequential construction,
+    §1.8): the others output 0, and their weights neither act nor change. ``outputs`` [n, L, n_out] receives y_k of
+    every step of the sequences done (and of the one that went non-finite, up to that point); the rest is left
+    untouched.
     """
     has_fg = W_phi.shape[0] > 0
     fl = Flags(
@@ -665,6 +675,7 @@ def lstm_chunk(
         gate_rec=bool(gate_rec),
         g2=g_kind == G2,
         h1=h_kind == H1,
+        linear=bool(linear),
         learn=bool(learn),
         per_step=bool(per_step),
         has_og=W_out.shape[0] > 0,

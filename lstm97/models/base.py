@@ -258,6 +258,12 @@ class Model:
     def views(self, w: np.ndarray) -> dict[str, np.ndarray]:
         return self.layout.views(w)
 
+    def output_range(self) -> tuple[float, float]:
+        """(lowest, highest) value the model's outputs can take: (0, 1) for logistic output units (the default),
+        (-inf, inf) for unbounded (linear) ones. The runner refuses a task whose :meth:`Task.target_range` does
+        not lie inside it (:func:`lstm97.runners.trial.check_ranges`)."""
+        return (0.0, 1.0)
+
     def check_batch(self, batch: SequenceBatch) -> None:
         """ValueError unless ``batch`` has this model's numbers of inputs and outputs."""
         if batch.n_in != self.n_in or batch.n_out != self.n_out:

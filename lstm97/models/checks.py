@@ -17,6 +17,8 @@ What a model must do (STYLE.md, scikit-learn's split of hyperparameters and lear
   untrained state predicts as before, and training it again gives the same state); chunk-invariant (one call
   on n sequences gives the same state and outputs, bit for bit, as two halves or n calls of one).
 * Neither changes the batch (the runner reuses batches: the fixed training set, the restore after a stop).
+* ``output_range()``: (lo, hi), lo < hi (infinite ends allowed), the range of the outputs (default (0, 1),
+  logistic output units); a fresh net's outputs lie inside it (checked with ``predict``).
 * A search model (``is_search``, random guessing) has ``search(task, batch, rng, max_guesses)`` instead of
   training: (state, guesses, solved), the same for the same seed.
 """
@@ -34,6 +36,7 @@ from ..tasks.checks import (
     _require,
     call,
     changed,
+    check_range_value,
     check_resolved,
     check_spec,
     equal,
@@ -199,6 +202,16 @@ def model_checks(model: Model, task: Any, n: int = N_CHECK, seed: int = 99, subj
             equal(out, predict(state.copy(), fresh())),
             f"{who}.predict is not deterministic: the same state and batch must give the same outputs",
         )
+        check_output_range(out)
+
+    def check_output_range(out: np.ndarray) -> None:
+        lo, hi = check_range_value(call(f"{who}.output_range()", model.output_range), f"{who}.output_range()")
+        _require(
+            bool(((out >= lo) & (out <= hi)).all()),
+            f"{who}: a fresh net's outputs lie in [{out.min():g}, {out.max():g}], outside output_range() = "
+            f"[{lo:g}, {hi:g}]: declare the range the output units can take (the runner checks that it contains "
+            "the task's target_range())",
+        )
 
     def check_predict_keeps_state() -> None:
         b = fresh()
@@ -322,7 +335,7 @@ def model_checks(model: Model, task: Any, n: int = N_CHECK, seed: int = 99, subj
         Check(subject, "dimensions", check_dims, doc="n_in, n_out are the task's"),
         Check(subject, "layout", check_layout, doc="layout.size > 0, n_weights = free().sum() <= it, footprint"),
         Check(subject, "init-state", check_init, ("layout",), "TrainState: flat float64 w, deterministic"),
-        Check(subject, "predict", check_predict, ("init-state",), "float64 [n, L, n_out], deterministic"),
+        Check(subject, "predict", check_predict, ("init-state",), "float64 [n, L, n_out], deterministic, in range"),
         Check(subject, "predict-keeps-state", check_predict_keeps_state, ("predict",), "predict leaves the state"),
     ]
     if search:

@@ -122,6 +122,10 @@ class GRU(Model):
     def layout(self) -> Layout:
         return self._layout
 
+    def output_range(self) -> tuple[float, float]:
+        """(0, 1) with ``output=logistic``; unbounded with ``output=linear``."""
+        return (-np.inf, np.inf) if self.linear else (0.0, 1.0)
+
     def footprint(self) -> Footprint:
         """Five weight-sized vectors (the state, the runner's copy at the start of a chunk, the gradient sums,
         Adam's two moments or RMSProp's one: counted for every optimiser) and, per time step, two operations per

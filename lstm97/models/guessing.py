@@ -77,6 +77,10 @@ class Guess(RecurrentNet):
     def free(self) -> np.ndarray:
         return super().free() if self.inner is None else self.inner.free()
 
+    def output_range(self) -> tuple[float, float]:
+        """The wrapped net's (the conventional net's units, or the LSTM's output units with net=lstm)."""
+        return super().output_range() if self.inner is None else self.inner.output_range()
+
     def guess(self, rng: np.random.Generator) -> TrainState:
         """One guess: every weight of the net uniform in [-range, range]."""
         r = self.hp["range"]

@@ -103,6 +103,10 @@ class RecurrentNet(Model):
             raise UserError("arch=a2 needs a task with one output unit.")
         self.act = LOGISTIC if self.hp["act"] == "logistic" else TANH
 
+    def output_range(self) -> tuple[float, float]:
+        """The output units' range: (0, 1) for ``act=logistic``, (-1, 1) for ``act=tanh``."""
+        return (0.0, 1.0) if self.hp["act"] == "logistic" else (-1.0, 1.0)
+
     def counts(self) -> dict[str, int]:
         """Sizes of the net from the hyperparameters alone (what :meth:`build` will lay out): units ``U``
         (hidden ``H``), present input weights ``B``, same-step and recurrent weights ``AR``, biases ``b``,

@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 
 from .. import models, tasks
+from ..errors import UserError
 from ..identity import arguments, canonical, config_key
 from ..models.base import OK
 from ..provenance import code_version
 from ..results.schema import CURVE_BLOCK
 from ..seeding import check_stream, streams
-from ..tasks.criteria import EvalRule
+from ..tasks.criteria import EvalRule, FinalTestRule
 
 #: Test sequences are evaluated in chunks of this many (memory bound only; results do not depend on it).
 TEST_CHUNK = 512
@@ -71,10 +72,16 @@ class TrialConfig:
         model_params: dict[str, Any],
         max_sequences: int | None = None,
         n_test: int | None = None,
+        *,
+        ranges: bool = True,
     ) -> TrialConfig:
-        """Validate names and parameters and fill in every default (paper defaults included)."""
+        """Validate names and parameters and fill in every default (paper defaults included); refuse a model
+        whose outputs cannot reach the task's targets (:func:`check_ranges`; ``ranges=False`` skips that, for
+        the contract's end-to-end trial, which checks the runner's mechanics on every pair)."""
         t = tasks.make(task, **task_params)
         m = models.make(model, t, **model_params)
+        if ranges:
+            check_ranges(t, m)
         proto = t.protocol()
         return TrialConfig(
             task,
@@ -88,6 +95,40 @@ class TrialConfig:
             arguments(t.spec.params, t.params),
             arguments(m.spec.params, m.hp, t.model_defaults(m.spec.name)),
         )
+
+
+def _interval(lo: float, hi: float) -> str:
+    return f"[{lo:g}, {hi:g}]"
+
+
+def range_mismatch(task, model) -> str | None:
+    """Why ``model`` cannot learn ``task`` (its outputs cannot reach the targets: the task's
+    :meth:`~lstm97.tasks.Task.target_range` is not inside the model's :meth:`~lstm97.models.Model.output_range`),
+    with the fix; None when the ranges fit."""
+    t_lo, t_hi = (float(x) for x in task.target_range())
+    o_lo, o_hi = (float(x) for x in model.output_range())
+    if o_lo <= t_lo and t_hi <= o_hi:
+        return None
+    params = {p.name: p for p in model.spec.params}
+    if "linear" in (getattr(params.get("output"), "choices", None) or ()):
+        fix = "Use --hp output=linear (Python: hp={'output': 'linear'}), linear output units"
+    elif "tanh" in (getattr(params.get("act"), "choices", None) or ()) and -1.0 <= t_lo and t_hi <= 1.0:
+        fix = "Use --hp act=tanh (Python: hp={'act': 'tanh'}), tanh units in [-1, 1]"
+    else:
+        fix = "Use a model whose outputs reach them, e.g. --model lstm --hp output=linear"
+    return (
+        f"task {task.spec.name!r} has targets in {_interval(t_lo, t_hi)}, but model {model.spec.name!r} gives "
+        f"outputs in {_interval(o_lo, o_hi)}: they can never reach the targets, and every trial would fail. {fix}."
+    )
+
+
+def check_ranges(task, model) -> None:
+    """Raise :class:`~lstm97.errors.UserError` (:func:`range_mismatch`'s message) unless ``model``'s outputs can
+    reach ``task``'s targets. Called where every configuration is resolved (:meth:`TrialConfig.resolve`), so
+    ``lstm97 run``, ``reproduce``, ``ablate`` and the Python API refuse such a pair before any training."""
+    why = range_mismatch(task, model)
+    if why is not None:
+        raise UserError(why)
 
 
 @dataclass
@@ -278,6 +319,8 @@ def run_trial(
                 total += mse * len(batch)
                 total_abs += mae * len(batch)
             test = (wrong, total / max(cfg.n_test, 1), total_abs / max(cfg.n_test, 1))
+        if isinstance(proto.stop, FinalTestRule) and proto.stop.holds(test[1]):
+            status = "success"  # the whole budget trained, then the test beat the rule's baseline
     return _record(
         cfg,
         seed,

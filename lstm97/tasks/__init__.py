@@ -16,6 +16,7 @@ registry = Registry(
     "lstm97.tasks",
     {
         "adding": "lstm97.tasks.adding:Adding",
+        "adding-modern": "lstm97.tasks.adding_modern:AddingModern",
         "latch": "lstm97.tasks.guessing_tasks:Latch",
         "parity": "lstm97.tasks.guessing_tasks:Parity",
         "long-lag": "lstm97.tasks.long_lag:LongLag",

@@ -218,6 +218,12 @@ class Task:
         evaluation = self.sample(eval_rng, proto.n_eval) if proto.n_eval else None
         return train, evaluation
 
+    def target_range(self) -> tuple[float, float]:
+        """(lowest, highest) value the targets must reach, noise-free targets where targets are noisy (those a
+        perfect net outputs, :meth:`ideal_outputs`); default (0, 1), the range of the paper's logistic output
+        units. The runner refuses a model whose :meth:`Model.output_range` does not contain it."""
+        return (0.0, 1.0)
+
     def ideal_outputs(self, batch: SequenceBatch) -> np.ndarray:
         """Outputs a perfect net would give (the targets; the noise-free targets where targets are noisy)."""
         return batch.targets

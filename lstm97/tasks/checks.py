@@ -21,8 +21,11 @@ What a task must do (PAPER.md §3 conventions; STYLE.md patterns 1-3):
   given Generator only, the same for the same seed, and chunk-invariant (one call with n = k gives the same
   sequences as k calls with n = 1).
 * ``correct``, ``error``, ``abs_error``: one value per sequence (bool, float64); the ideal outputs are
-  correct with zero error, outputs far off the targets and NaN outputs are wrong.
+  correct with zero error, outputs far off the targets and NaN outputs are wrong; ``target_range()`` (see
+  below) contains the ideal outputs.
 * ``fixed_sets``: the training and evaluation sets of the protocol's sizes.
+* ``target_range()``: (lo, hi), lo < hi (infinite ends allowed), the range the targets must reach (default
+  (0, 1)); the ideal outputs (the noise-free targets) at the target steps lie inside it.
 """
 
 from __future__ import annotations
@@ -525,6 +528,20 @@ def task_checks(task: Task, n: int = N_CHECK, seed: int = 1234, subject: str | N
 
     def check_success() -> None:
         check_success_test(task, whole.get(), who)
+        check_target_range()
+
+    def check_target_range() -> None:
+        lo, hi = check_range_value(call(f"{who}.target_range()", task.target_range), f"{who}.target_range()")
+        b = whole.get()
+        ideal = np.asarray(call(f"{who}.ideal_outputs(batch)", task.ideal_outputs, b), dtype=np.float64)
+        at = ideal[b.mask]
+        if at.size:
+            _require(
+                bool(((at >= lo) & (at <= hi)).all()),
+                f"{who}: the (noise-free) targets at the target steps lie in [{at.min():g}, {at.max():g}], outside "
+                f"target_range() = [{lo:g}, {hi:g}]: declare the range the targets reach (the runner refuses "
+                "models whose outputs cannot reach it)",
+            )
 
     def check_sets() -> None:
         p = proto.get()
@@ -548,10 +565,25 @@ def task_checks(task: Task, n: int = N_CHECK, seed: int = 1234, subject: str | N
         Check(subject, "batch", check_sample, ("dimensions",), "sample(): layout, dtypes, padding, masking, RNG"),
         Check(subject, "determinism", check_determinism, ("batch",), "sample(): the same seed, the same batch"),
         Check(subject, "chunk-invariance", check_chunks, ("determinism",), "sample(): n=k equals k calls with n=1"),
-        Check(subject, "success-test", check_success, ("batch",), "correct/error/abs_error shapes and values"),
+        Check(subject, "success-test", check_success, ("batch",), "correct/error/abs_error; target_range()"),
         Check(subject, "fixed-sets", check_sets, ("batch", "protocol"), "fixed_sets() of the protocol's sizes"),
     ]
     return share(checks)
+
+
+def check_range_value(value: Any, where: str) -> tuple[float, float]:
+    """``value`` as (lo, hi): a pair of numbers, not NaN, lo < hi (a declared output or target range)."""
+    ok = isinstance(value, tuple) and len(value) == 2
+    try:
+        lo, hi = (float(x) for x in value) if ok else (math.nan, math.nan)
+    except (TypeError, ValueError):
+        lo, hi = math.nan, math.nan
+    _require(
+        ok and lo < hi,
+        f"{where} must return a tuple (lo, hi) of numbers with lo < hi (e.g. (0.0, 1.0); -math.inf and math.inf "
+        f"for unbounded ends), got {value!r}",
+    )
+    return lo, hi
 
 
 def _subject(task: Task) -> str:

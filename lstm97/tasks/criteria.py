@@ -29,6 +29,9 @@ The paper's rules:
   ``success=window``).
 * Exp 3's ST1 and ST2 on a fixed 256-sequence test set: ``EvalRule(every, max_wrong, max_mean_abs)``.
 * Exp 1's "training and test set correctly predicted": ``EvalRule(every, sets=("train", "eval"))``.
+
+Not from the 1997 paper: :class:`FinalTestRule` (the modern adding problem, PAPER.md §11.4: train for the whole
+budget, then the trial succeeds when the test MSE beats a baseline); it never stops training.
 """
 
 from __future__ import annotations
@@ -129,3 +132,22 @@ class EvalRule(StopRule):
 
     def holds(self, wrong: int, mean_abs: float) -> bool:
         return wrong <= self.max_wrong and (math.isinf(self.max_mean_abs) or mean_abs < self.max_mean_abs)
+
+
+@dataclass(frozen=True)
+class FinalTestRule(StopRule):
+    """Never stops training: the trial runs its whole budget, and succeeds when the final test's mean
+    per-sequence error (``Task.error``, the MSE for one output and one target step) is below ``max_mse``
+    (PAPER.md §11.4: "beats the baseline"). The runner decides after the test; :meth:`scan` never holds."""
+
+    max_mse: float
+    name: str = "final test"
+
+    def start(self) -> None:
+        return None
+
+    def scan(self, state: object, errors: np.ndarray, correct: np.ndarray) -> int:
+        return -1  # decided by the runner after the final test (see runners.trial)
+
+    def holds(self, test_mse: float) -> bool:
+        return bool(test_mse < self.max_mse)

@@ -223,6 +223,11 @@ class Latch(GuessingTask):
     def _width(self) -> int:
         return 2 + 2 * ((self.max_length + 1) // 2)
 
+    def target_range(self) -> tuple[float, float]:
+        """[-t, t] for tanh targets (t = 0.8 or 1.0, for tanh units), [0, 1] for logistic ones."""
+        t1, t2 = self.class_targets()
+        return (min(t1, t2), max(t1, t2))
+
     def class_targets(self) -> tuple[float, float]:
         """End targets of class 1 and class 2."""
         if self.params["targets"] == "tanh":

@@ -6,16 +6,16 @@ Written from the equations, independently of the kernel, one time step at a time
 
 * forward (PAPER.md §1.3, §11.1, §11.2): z(t) = [x(t), y_c(t-1), y_in(t-1), y_out(t-1)] (F), [x(t), y_c(t-1)]
   ("cells") or x(t) (B); net_in = W_in z + b_in + sum_v P_in s(t-1); net_phi likewise with W_phi, b_phi, P_phi;
-  net_out = W_out z + b_out + sum_v P_out s(t); s(t) = y_phi s(t-1) + y_in g(net_c) (y_phi = 1 without forget
-  gates); y_c = y_out h(s) (y_out = 1 without output gates); y_k = f(W_k ysrc + b_k), ysrc = y_c (F, cells) or
-  [x, y_c] (B). The previous-step activations at t = 0 are ``reset`` for the active blocks, 0 for the others;
-  only the first ``n_act`` blocks act (the others are constants: y_in = y_out = y_c = s = 0, y_out = 1 without
-  output gates), as in sequential construction;
-* backward, with every quantity an error -1/2 dE/d(.) times ``error_factor`` (the factor 2 of dE/dy is inside
-  lr, PAPER.md §1.5): e_k = error_factor f'(net_k)(t_k - y_k) at a target; dE/dysrc = W_k^T e_k; the error at
-  y_c(t) adds the error reaching z(t+1)'s y_c columns; at y_out(t): sum_v h(s) dy_c plus z(t+1)'s y_out columns;
-  at s(t): y_out h'(s) dy_c + P_out delta_out + [y_phi(t+1) ds(t+1) + P_in delta_in(t+1) + P_phi delta_phi(t+1)];
-  delta_c = y_in g'(net_c) ds; at y_in(t): sum_v g(net_c) ds plus z(t+1)'s y_in columns; at y_phi(t):
+  net_out = W_out z + b_out + sum_v P_out s(t); s(t) = y_phi s(t-1) + y_in g(net_c) (y_phi = 1 without forget gates);
+  y_c = y_out h(s) (y_out = 1 without output gates); y_k = f(W_k ysrc + b_k), ysrc = y_c (F, cells) or [x, y_c] (B);
+  with ``output="linear"`` (not in the paper) y_k = W_k ysrc + b_k. The previous-step activations at t = 0 are
+  ``reset`` for the active blocks, 0 for the others; only the first ``n_act`` blocks act (the others are constants:
+  y_in = y_out = y_c = s = 0, y_out = 1 without output gates), as in sequential construction;
+* backward, with every quantity an error -1/2 dE/d(.) times ``error_factor`` (the factor 2 of dE/dy is inside lr,
+  PAPER.md §1.5): e_k = error_factor f'(net_k)(t_k - y_k) at a target (f' = 1 for linear outputs); dE/dysrc = W_k^T
+  e_k; the error at y_c(t) adds the error reaching z(t+1)'s y_c columns; at y_out(t): sum_v h(s) dy_c plus z(t+1)'s
+  y_out columns; at s(t): y_out h'(s) dy_c + P_out delta_out + [y_phi(t+1) ds(t+1) + P_in delta_in(t+1) + P_phi
+  delta_phi(t+1)]; delta_c = y_in g'(net_c) ds; at y_in(t): sum_v g(net_c) ds plus z(t+1)'s y_in columns; at y_phi(t):
   sum_v s(t-1) ds; delta_u = f'(net_u) (error at y_u) for the gates; the error at z(t) is sum_u W_u^T delta_u;
 * the change of every weight is lr times the sum over steps of delta_u(t) times its source (z, 1, s(t-1) for
   the input and forget gates' peepholes, s(t) for the output gate's, ysrc for the output units);
@@ -118,7 +118,7 @@ def forward(
                 y_c=y_c,
                 ysrc=ysrc,
                 net_k=net_k,
-                y_k=f(net_k),
+                y_k=net_k if cfg["output"] == "linear" else f(net_k),
             )
         )
     return steps
@@ -158,7 +158,8 @@ def gradient(
     ds_next = np.zeros(CS)  # error at s(t) carried from step t+1 (CEC and the input/forget peepholes)
     for t in range(len(steps) - 1, -1, -1):
         a = steps[t]
-        e_k = cfg["error_factor"] * fp(a["net_k"]) * (targets[t] - a["y_k"]) if mask[t] else np.zeros(cfg["n_out"])
+        fp_k = np.ones_like(a["net_k"]) if cfg["output"] == "linear" else fp(a["net_k"])  # linear: f' = 1
+        e_k = cfg["error_factor"] * fp_k * (targets[t] - a["y_k"]) if mask[t] else np.zeros(cfg["n_out"])
         grad["W_k"] += np.outer(e_k, a["ysrc"])
         if "k" in biased:
             grad["b_k"] += e_k

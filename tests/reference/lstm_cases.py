@@ -28,6 +28,7 @@ _HP = (
     "reset",
     "forget_gate",
     "peepholes",
+    "output",
 )
 
 

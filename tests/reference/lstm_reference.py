@@ -29,7 +29,9 @@ Implements, one time step at a time and one equation per line, PAPER.md:
   weight per cell: net_in_j(t) += sum_v P_in[c] s_c(t-1), net_phi_j(t) += sum_v P_phi[c] s_c(t-1),
   net_out_j(t) += sum_v P_out[c] s_c(t) (the output gate after the state update). No error flows through
   them: s is one more source of the gate; ds_dp_in[c, v'] and ds_dp_phi[c, v'] are the traces of eqs. 25 and
-  §11.1 with the source s_{c'}(t-1), c' = j S + v', and Delta P_out[c] = lr e_out_j s_c(t) (eq. 22).
+  §11.1 with the source s_{c'}(t-1), c' = j S + v', and Delta P_out[c] = lr e_out_j s_c(t) (eq. 22);
+* ``output="linear"`` (not in the paper): linear output units y_k = net_k, so f'_k = 1 in eq. 19 and
+  e_k = error_factor (t_k - y_k); the default ``"logistic"`` is the paper's y_k = f(net_k).
 
 There are no conventional hidden units (eqs. 11, 20 are not needed). Deliberately slow and obvious: loops
 over sequences, time steps, blocks and cells; no numba. ``lstm97.models.lstm`` is tested against it.
@@ -78,7 +80,7 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
     bias ("none"/"gates"/"hidden"/"all"), g ("g2"/"g1"), h ("h1"/"id"), lr, update
     ("step"/"sequence"/"epoch"), epoch (sequences per epoch, default 1), reset (previous-step activations at
     sequence start, default 0), error_factor (1 or 2, default 1), forget_gate (bool, default False),
-    peepholes (bool, default False).
+    peepholes (bool, default False), output ("logistic"/"linear", default "logistic").
     ``C`` and ``S`` are accepted as aliases of ``blocks`` and ``block_size``.
     """
     merged = dict(cfg or {})
@@ -104,12 +106,14 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "error_factor": float(merged.get("error_factor", 1.0)),
         "forget_gate": bool(merged.get("forget_gate", False)),
         "peepholes": bool(merged.get("peepholes", False)),
+        "output": str(merged.get("output", "logistic")),
     }
     assert out["connectivity"] in ("F", "B", "cells"), out["connectivity"]
     assert out["bias"] in _BIASED, out["bias"]
     assert out["g"] in ("g2", "g1"), out["g"]
     assert out["h"] in ("h1", "id"), out["h"]
     assert out["update"] in ("step", "sequence", "epoch"), out["update"]
+    assert out["output"] in ("logistic", "linear"), out["output"]
     assert out["epoch"] >= 1
     assert out["blocks"] >= 1 and out["block_size"] >= 1
     return out
@@ -260,6 +264,7 @@ def reference_train(
     has_fg = cfg["forget_gate"]
     has_b_phi = has_fg and has_b_in
     has_pe = cfg["peepholes"]
+    linear = cfg["output"] == "linear"
     lr = cfg["lr"]
     g, g_prime = g_fn(cfg["g"])
     h, h_prime = h_fn(cfg["h"])
@@ -335,7 +340,7 @@ def reference_train(
                 y_c = np.array([y_out[block[c]] * h(s_c[c]) for c in range(n_cells)])
             ysrc = np.concatenate([x, y_c]) if cfg["connectivity"] == "B" else y_c.copy()
             net_k = p["W_k"] @ ysrc + (p["b_k"] if has_b_k else 0.0)
-            y_k = f(net_k)
+            y_k = net_k if linear else f(net_k)  # linear output units: y_k = net_k
             outputs[i, t] = y_k
 
             # ---- forward derivative traces, at every step (eqs. 25, 27; with forget gates §11.1) ----
@@ -362,7 +367,8 @@ def reference_train(
             # ---- errors and weight changes, only where there is a target ----
             if learn and mask[i, t]:
                 d = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}
-                e_k = cfg["error_factor"] * f_prime(net_k) * (targets[i, t] - y_k)  # eq. 19 (factor 1 there)
+                fp_k = np.ones_like(net_k) if linear else f_prime(net_k)  # f' = 1 for linear output units
+                e_k = cfg["error_factor"] * fp_k * (targets[i, t] - y_k)  # eq. 19 (factor 1 there)
                 # error arriving at each cell output: sum_k w_{k c} e_k
                 back = np.array([np.sum(p["W_k"][:, cell_column(cfg, c)] * e_k) for c in range(n_cells)])
                 e_out = np.zeros(C)
