@@ -244,9 +244,12 @@ def test_readme_text_changed_only_as_intended():
         "## Table 9. Exp 6, temporal order": ({}, [f"* `6a`: inconclusive: {REASONS['6a']}."]),
         # the lag figure shows rows at the paper's settings only; the fixture's 2c rows are at reduced ones
         "## Table 3. Task 2c, very long lags, many distractors": (
-            {"![learning time against lag](figures/exp2c_lag.png)": []},
+            {"![learning time against lag](figures/exp2c_lag.png)": [], **_traced("table3", "2c-1")},
             [],
         ),
+        # traces of a stored net beside 6a's: Exp 1, 2c and the adding problem
+        "## Table 1. Exp 1, embedded Reber grammar": (_traced("table1", "1-5"), []),
+        "## Table 7. Exp 4, adding problem": (_traced("table7", "4-1"), []),
     }
     rewritten = "## Accounts of the gaps"  # its prose is now built around figures computed from the store
     prose = {  # sections whose prose is the report's own text, written afresh
@@ -272,6 +275,12 @@ def test_readme_text_changed_only_as_intended():
         assert all(lines.count(x) == 1 for x in replaced), key
         lines = _replace(lines, replaced)
         assert new[key] == _insert_note(lines, added), key
+
+
+def _traced(stem: str, pid: str) -> dict[str, list[str]]:
+    """The replacement that adds a trace figure after a table's learning curves."""
+    curves = f"![learning curves](figures/curves_{stem}.png)"
+    return {curves: [curves, "", f"![cell states and gates](figures/trace_{pid}.png)"]}
 
 
 def _replace(lines: list[str], replaced: dict[str, list[str]]) -> list[str]:

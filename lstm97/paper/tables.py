@@ -94,6 +94,18 @@ class Figure:
 STANDARD_FIGURES = (Figure("sequences", "sequences to success"), Figure("curves", "learning curves"))
 
 
+def _trace(presets: tuple[str, ...], inputs: tuple[str, ...] = ()) -> Figure:
+    """The cell states and gate activations of a stored net of the first of ``presets`` that has one."""
+    return Figure(
+        "trace",
+        "cell states and gates",
+        presets=presets,
+        inputs=inputs,
+        missing=f"_No {'/'.join(presets)} trial with stored weights yet: the figure of cell states and gate "
+        "activations needs trials whose records carry their final weights._",
+    )
+
+
 @dataclass(frozen=True)
 class TableSpec:
     """One paper table: what the report shows (see the module docstring)."""
@@ -132,6 +144,7 @@ SPECS: dict[str, TableSpec] = {
             "Table 1. Exp 1, embedded Reber grammar",
             "table1",
             (_METHOD, Descriptor("hidden units", "hidden"), _WEIGHTS, _LR),
+            figures=(*STANDARD_FIGURES, _trace(("1-5", "1-4", "1-3", "1-2", "1-1"), tuple("BTPSXVE"))),
         ),
         TableSpec(
             "2",
@@ -155,7 +168,11 @@ SPECS: dict[str, TableSpec] = {
                 Descriptor("q/p", "ratio", "q/p"),
                 _WEIGHTS,
             ),
-            figures=(*STANDARD_FIGURES, Figure("lag", "learning time against lag", file="exp2c_lag.png")),
+            figures=(
+                *STANDARD_FIGURES,
+                Figure("lag", "learning time against lag", file="exp2c_lag.png"),
+                _trace(("2c-1", "2c-2")),  # p + 4 input units: drawn without names
+            ),
         ),
         TableSpec(
             "4",
@@ -191,7 +208,14 @@ SPECS: dict[str, TableSpec] = {
                 "it).",
             ),
         ),
-        TableSpec("7", "Table 7. Exp 4, adding problem", "table7", _ADDING, after=(_WRONG,)),
+        TableSpec(
+            "7",
+            "Table 7. Exp 4, adding problem",
+            "table7",
+            _ADDING,
+            after=(_WRONG,),
+            figures=(*STANDARD_FIGURES, _trace(("4-1", "4-2", "4-3"), ("value", "marker"))),
+        ),
         TableSpec(
             "8",
             "Table 8. Exp 5, multiplication problem",
@@ -207,14 +231,7 @@ SPECS: dict[str, TableSpec] = {
             after=(_WRONG,),
             figures=(
                 *STANDARD_FIGURES,
-                Figure(
-                    "trace",
-                    "cell states and gates",
-                    presets=("6a", "6b"),
-                    inputs=("E", "B", "a", "b", "c", "d", "X", "Y"),  # Exp 6's input symbols in unit order (§3.8)
-                    missing="_No 6a/6b trial with stored weights yet: the figure of cell states and gate activations "
-                    "needs trials whose records carry their final weights._",
-                ),
+                _trace(("6a", "6b"), ("E", "B", "a", "b", "c", "d", "X", "Y")),  # Exp 6's symbols in unit order (§3.8)
             ),
         ),
         TableSpec(
