@@ -70,7 +70,8 @@ def test_migration_keeps_every_trial_and_rekeys(v1):
 def test_migrated_store_runs_zero_trials_for_what_it_holds(v1):
     with Store(v1) as db:
         df = db.trials()
-    chosen = [p for p in api.select_presets(everything=True) if api.preset_unavailable(p) is None]
+    new = {"rcc-1"}  # implemented since 0.1.0 wrote the store, so it holds no trial of them
+    chosen = [p for p in api.select_presets(everything=True) if api.preset_unavailable(p) is None and p.id not in new]
     quick = api.plan_presets(chosen, v1, quick=True, trials=1)
     paper = api.plan_presets([p for p in chosen if p.id in ("6a", "3a-1")], v1, trials=2)
     run = api.plan([(TrialConfig.resolve("adding", {"T": 20}, "lstm", {"lr": 0.5}, 20_000), [0, 1])], v1)
@@ -79,7 +80,7 @@ def test_migrated_store_runs_zero_trials_for_what_it_holds(v1):
     assert sum(len(j.seeds) for j in jobs) == len(df)
     # and through the CLI, as a user would
     runner = CliRunner()
-    res = runner.invoke(main, ["reproduce", "--all", "--quick", "--trials", "1", "--store", str(v1)])
+    res = runner.invoke(main, ["reproduce", *(p.id for p in chosen), "--quick", "--trials", "1", "--store", str(v1)])
     assert res.exit_code == 0, res.output
     assert "0 trials on" in res.output
     res = runner.invoke(

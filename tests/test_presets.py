@@ -110,7 +110,7 @@ def test_preset_resolves(p):
         assert m.n_weights == ref.weights  # Table 10's W and the baselines' (estimated) counts
 
 
-@pytest.mark.parametrize("pid", ["rcc-1", "ch-2a"])
+@pytest.mark.parametrize("pid", ["ch-2a"])
 def test_not_implemented_rows_are_listed_never_run(pid):
     p = presets.get(pid)
     assert not p.implemented and "not implemented" in api.preset_unavailable(p)
@@ -151,7 +151,7 @@ def test_reduced_shows_the_paper_budget_it_is_given():
     assert p.reduced(api.paper_budget(p)) == p.reduced(tasks.make("adding", T=1000).protocol().max_sequences)
     g = presets.get("guess-2seq")  # its own budget wins over the task's
     assert "budget 1,000,000→2,000" in g.reduced(123)
-    assert presets.get("rcc-1").reduced() == "not run in quick mode"
+    assert presets.get("ch-2a").reduced() == "not run in quick mode"  # not implemented: no quick settings
 
 
 @pytest.mark.parametrize("p", [p for p in PRESETS if p.implemented], ids=lambda p: p.id)

@@ -277,7 +277,7 @@ def test_table1_and_not_implemented_rows(rows):
     t = table("1", rows).set_index("id")
     assert list(t.index[:5]) == ["1-1", "1-2", "1-3", "1-4", "1-5"]
     assert t.loc["1-1", "hidden units"] == "4 blocks, size 1" and t.loc["1-1", "learning rate"] == "0.1"
-    assert t.loc["rcc-1", "verdict"] == stats.NOT_IMPLEMENTED and t.loc["rcc-1", "# weights"] == "≈119–198"
+    assert t.loc["rcc-1", "verdict"] == stats.NOT_RUN and t.loc["rcc-1", "# weights"] == "≈119–198"  # RCC exists
     assert t.loc["rtrl-1-3", "paper: % success"] == "some fraction"
     assert t.loc["rtrl-1-3", "paper: success after"] == "≈173,000"
     assert t.loc["elman-1", "paper: success after"] == ">200,000"
@@ -314,7 +314,7 @@ def test_build_writes_every_table_and_figures(store, tmp_path):
     assert {"README.md", "trials.csv", "figures/sequences_table9.png", "figures/curves_table7.png"} <= names
     text = (out / "README.md").read_text()
     assert "## Verdict rule" in text and "| 6a " in text and "30,000 (30,000)" in text
-    verdicts = "40 not run, 2 not implemented, 2 inconclusive, 1 worse than the paper, 1 reduced settings (no verdict)"
+    verdicts = "41 not run, 2 inconclusive, 1 not implemented, 1 worse than the paper, 1 reduced settings (no verdict)"
     assert f"Verdicts: {verdicts}." in text
     assert "Worse than the paper: 1 row (4-1); inconclusive: 2 rows (3a-1, 6a); only at reduced settings" in text
     assert "* `4-1`: worse than the paper: success 1/2 (95 % CI 9–91 %) below the paper's 100 %" in text

@@ -22,6 +22,7 @@ registry = Registry(
         "elman": "lstm97.models.rnn_bptt:Elman",
         "gru": "lstm97.models.gru:GRU",
         "lstm": "lstm97.models.lstm:LSTM",
+        "rcc": "lstm97.models.rcc:RCC",
         "rnn-bptt": "lstm97.models.rnn_bptt:RNNBPTT",
         "rtrl": "lstm97.models.rtrl:RTRL",
     },

@@ -223,13 +223,20 @@ _TABLE1 = (
         "rcc-1",
         "1",
         "RCC",
-        "Reber grammar, Recurrent Cascade-Correlation",
+        "Reber grammar, Recurrent Cascade-Correlation (Fahlman 1991), Quickprop, epochs over the training set",
         "reber",
-        {},
+        {"order": "file"},
         "rcc",
-        {},
-        0,
-        implemented=False,
+        dict(max_units=15, candidates=8, epoch=256, unit="symmetric", out_epsilon=1.0, in_epsilon=100.0),
+        10,
+        speed=0.02,
+        expect=755_000,
+        quick=Quick(2, 250_000, 0.02),
+        note="cascade of self-recurrent units added one at a time (Fahlman 1991, PAPER.md §11.5); an epoch is "
+        "one pass over the 256 training strings in order (-p order=file: Fahlman's batch epochs), and every "
+        "string of an output or candidate epoch counts as a training sequence; Quickprop constants, patience "
+        "and pool size from the CMU cascor codes, with their symmetric units [-0.5, 0.5] "
+        "(docs/deviations.md); the paper gives no trial count: 10 is ours",
     ),
 )
 
