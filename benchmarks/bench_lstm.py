@@ -116,9 +116,19 @@ CURRENT_KERNEL, CURRENT_AFTER = lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_
 #: The previous release's kernel, kept as the baseline (benchmarks/baseline/), called through the same model.
 PREVIOUS_NAME = "0.2.0"
 try:
-    from baseline.lstm_kernels_0_2_0 import lstm_chunk as PREVIOUS_KERNEL  # noqa: E402
+    from baseline.lstm_kernels_0_2_0 import lstm_chunk as _previous  # noqa: E402
 except ImportError:  # run from elsewhere than benchmarks/
-    PREVIOUS_KERNEL = None
+    _previous = None
+
+
+def _previous_kernel(w, weights, data, S, n_act, conn_f, g_kind, h_kind, lr, learn, per_step, outputs, y0, gate_rec,
+                     epoch, pos0, deltas):  # fmt: skip
+    """The 0.2.0 kernel behind today's call: it took the weight, data and change arrays one by one."""
+    return _previous(w, *weights, *data, S, n_act, conn_f, g_kind, h_kind, lr, learn, per_step, outputs, y0,
+                     gate_rec, epoch, pos0, *deltas)  # fmt: skip
+
+
+PREVIOUS_KERNEL = None if _previous is None else _previous_kernel
 
 REFERENCE_PATH = ROOT / "tests" / "reference" / "lstm_reference.py"
 CFG_KEYS = ("blocks", "block_size", "connectivity", "output_gate", "bias", "g", "h", "lr", "update")

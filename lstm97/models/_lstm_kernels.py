@@ -407,47 +407,10 @@ def kernel(fl: Flags | None):
     )
 
     @njit
-    def chunk(
-        flags,
-        w,
-        W_in,
-        W_out,
-        W_c,
-        b_in,
-        b_out,
-        b_c,
-        W_k,
-        b_k,
-        W_phi,
-        b_phi,
-        P_in,
-        P_phi,
-        P_out,
-        inputs,
-        active,
-        targets,
-        mask,
-        lengths,
-        n_act,
-        lr,
-        outputs,
-        y0,
-        epoch,
-        pos0,
-        dW_in,
-        dW_out,
-        dW_c,
-        db_in,
-        db_out,
-        db_c,
-        dW_k,
-        db_k,
-        dW_phi,
-        db_phi,
-        dP_in,
-        dP_phi,
-        dP_out,
-    ):
+    def chunk(flags, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas):
+        W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
+        inputs, active, targets, mask, lengths = data
+        dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k, dW_phi, db_phi, dP_in, dP_phi, dP_out = deltas
         fl = flags if dynamic else FL
         S = fl.S
         n = lengths.shape[0]
@@ -610,24 +573,8 @@ def kernel(fl: Flags | None):
 
 def lstm_chunk(
     w,
-    W_in,
-    W_out,
-    W_c,
-    b_in,
-    b_out,
-    b_c,
-    W_k,
-    b_k,
-    W_phi,
-    b_phi,
-    P_in,
-    P_phi,
-    P_out,
-    inputs,
-    active,
-    targets,
-    mask,
-    lengths,
+    weights,
+    data,
     S,
     n_act,
     conn_f,
@@ -641,22 +588,14 @@ def lstm_chunk(
     gate_rec,
     epoch,
     pos0,
-    dW_in,
-    dW_out,
-    dW_c,
-    db_in,
-    db_out,
-    db_c,
-    dW_k,
-    db_k,
-    dW_phi,
-    db_phi,
-    dP_in,
-    dP_phi,
-    dP_out,
+    deltas,
     linear=False,
 ):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
+
+    ``weights`` = (W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out), the named
+    views of ``w``; ``deltas``, arrays shaped like them in the same order (the weights themselves when
+    ``per_step``, else the summed changes); ``data`` = (inputs, active, targets, mask, lengths).
 
     The flags (``conn_f``, ``g_kind``, ``h_kind``, ``learn``, ``per_step``, ``gate_rec``, ``linear`` (linear output
     units instead of logistic ones), and what the arrays' sizes say: one-hot inputs, output and forget gates,
@@ -668,6 +607,8 @@ def lstm_chunk(
     every step of the sequences done (and of the one that went non-finite, up to that point); the rest is left
     untouched.
     """
+    W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
+    inputs, active, lengths = data[0], data[1], data[4]
     has_fg = W_phi.shape[0] > 0
     fl = Flags(
         sparse=active.shape[0] > 0,
@@ -697,44 +638,4 @@ def lstm_chunk(
     done = _steps.get(fl, 0)
     _steps[fl] = done + n_steps
     special = SPECIALISE_AFTER >= 0 and done + n_steps > SPECIALISE_AFTER
-    return kernel(fl if special else None)(
-        fl,
-        w,
-        W_in,
-        W_out,
-        W_c,
-        b_in,
-        b_out,
-        b_c,
-        W_k,
-        b_k,
-        W_phi,
-        b_phi,
-        P_in,
-        P_phi,
-        P_out,
-        inputs,
-        active,
-        targets,
-        mask,
-        lengths,
-        n_act,
-        lr,
-        outputs,
-        y0,
-        epoch,
-        pos0,
-        dW_in,
-        dW_out,
-        dW_c,
-        db_in,
-        db_out,
-        db_c,
-        dW_k,
-        db_k,
-        dW_phi,
-        db_phi,
-        dP_in,
-        dP_phi,
-        dP_out,
-    )
+    return kernel(fl if special else None)(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas)
