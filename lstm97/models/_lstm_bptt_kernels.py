@@ -255,35 +255,9 @@ def _backward(fl, W_in, W_out, W_c, W_k, W_phi, P_in, P_phi, P_out, x, L, CA, st
 
 
 @njit
-def _chunk(
-    fl,
-    w,
-    W_in,
-    W_out,
-    W_c,
-    b_in,
-    b_out,
-    b_c,
-    W_k,
-    b_k,
-    W_phi,
-    b_phi,
-    P_in,
-    P_phi,
-    P_out,
-    inputs,
-    targets,
-    mask,
-    lengths,
-    n_act,
-    lr,
-    outputs,
-    y0,
-    epoch,
-    pos0,
-    dW,
-    dP,
-):
+def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP):
+    W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
+    inputs, targets, mask, lengths = data
     S, C, n_z, n_out = fl.S, fl.C, fl.n_z, fl.n_out
     CS = C * S
     Lmax = inputs.shape[1]
@@ -361,57 +335,18 @@ def _chunk(
 
 
 def lstm_bptt_chunk(
-    w,
-    W_in,
-    W_out,
-    W_c,
-    b_in,
-    b_out,
-    b_c,
-    W_k,
-    b_k,
-    W_phi,
-    b_phi,
-    P_in,
-    P_phi,
-    P_out,
-    inputs,
-    targets,
-    mask,
-    lengths,
-    S,
-    n_act,
-    conn_f,
-    gate_rec,
-    g_kind,
-    h_kind,
-    lr,
-    outputs,
-    y0,
-    epoch,
-    pos0,
-    dW_in,
-    dW_out,
-    dW_c,
-    db_in,
-    db_out,
-    db_c,
-    dW_k,
-    db_k,
-    dW_phi,
-    db_phi,
-    dP_in,
-    dP_phi,
-    dP_out,
-    linear=False,
+    w, weights, data, S, n_act, conn_f, gate_rec, g_kind, h_kind, lr, outputs, y0, epoch, pos0, deltas, linear=False
 ):
     """Train the net on every sequence of the chunk with the full gradient; return (status, n_done).
 
-    The weight arrays are the named views of ``w``; dW_*, db_*, dP_* (shaped like them) receive the summed
-    changes, added to the weights at the end of every sequence i with (pos0 + i + 1) % epoch == 0 and then
-    zeroed (epoch = 1: update=sequence). ``lr`` is alpha times error_factor; ``linear``: linear output units
+    ``weights`` are the named views of ``w`` in :func:`._lstm_kernels.lstm_chunk`'s order, ``data`` = (inputs,
+    targets, mask, lengths); ``deltas`` (shaped like the weights, in their order) receive the summed changes,
+    added to the weights at the end of every sequence i with (pos0 + i + 1) % epoch == 0 and then zeroed
+    (epoch = 1: update=sequence). ``lr`` is alpha times error_factor; ``linear``: linear output units
     (y_k = net_k). ``outputs`` [n, L, n_out] receives y_k of every step of the sequences done (and of the one that
     went non-finite); the rest is untouched."""
+    W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in = weights[:11]
+    inputs = data[0]
     has_fg = W_phi.shape[0] > 0
     fl = Flags(
         sparse=False,
@@ -437,34 +372,4 @@ def lstm_bptt_chunk(
         n_z=int(W_c.shape[1]),
         n_src=int(W_k.shape[1]),
     )
-    dW = (dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k, dW_phi, db_phi)
-    dP = (dP_in, dP_phi, dP_out)
-    return _chunk(
-        fl,
-        w,
-        W_in,
-        W_out,
-        W_c,
-        b_in,
-        b_out,
-        b_c,
-        W_k,
-        b_k,
-        W_phi,
-        b_phi,
-        P_in,
-        P_phi,
-        P_out,
-        inputs,
-        targets,
-        mask,
-        lengths,
-        n_act,
-        lr,
-        outputs,
-        y0,
-        epoch,
-        pos0,
-        dW,
-        dP,
-    )
+    return _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas[:10], deltas[10:])

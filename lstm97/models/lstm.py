@@ -464,11 +464,8 @@ class LSTM(Model):
             epoch, pos = 1, 0
         status, n_done = lstm_bptt_chunk(
             state.w,
-            *(v[name] for name in _NAMES),
-            batch.inputs,
-            batch.targets,
-            batch.mask,
-            batch.lengths,
+            tuple(v[name] for name in _NAMES),
+            (batch.inputs, batch.targets, batch.mask, batch.lengths),
             self.hp["block_size"],
             self.hp["blocks"] if ex is None else ex["n_act"],
             self.hp["connectivity"] != "B",
@@ -480,7 +477,7 @@ class LSTM(Model):
             self.hp["reset"],
             epoch,
             pos,
-            *(d[name] for name in _NAMES),
+            tuple(d[name] for name in _NAMES),
             linear=self.hp["output"] == "linear",
         )
         if self.hp["update"] == "epoch":
