@@ -154,6 +154,15 @@ def paper_budget(preset) -> int | None:
         return None
 
 
+def stops_early(cfg: TrialConfig) -> bool:
+    """Whether a trial of ``cfg`` can stop before its budget (its task's stopping rule can hold during training;
+    a final-test rule, e.g. adding-modern's "beats the baseline", always runs the whole budget)."""
+    from . import tasks
+    from .tasks.criteria import FinalTestRule
+
+    return not isinstance(tasks.make(cfg.task, **cfg.task_params).protocol().stop, FinalTestRule)
+
+
 def seconds_per_sequence(cfg: TrialConfig, budget_seconds: float = 0.2) -> float | None:
     """Measured seconds of training per sequence of ``cfg`` on this machine (the kernel on fresh sequences of a
     throwaway stream, after one untimed call that compiles or loads numba's cache; stopping checks and tests

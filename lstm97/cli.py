@@ -444,10 +444,11 @@ def _estimate(api, cfg, trials: int, workers: int) -> None:
         return
     worst = per * cfg.max_sequences
     total = worst * trials / max(1, min(workers, trials))
+    early = "trials that succeed stop earlier" if api.stops_early(cfg) else "every trial runs its whole budget"
     click.echo(
         f"cost: {per * 1e3:.3g} ms of training per sequence here (measured); a trial that uses its whole "
         f"budget takes at least {_duration(worst)}, all {trials} at least {_duration(total)} on {workers} "
-        "worker(s); trials that succeed stop earlier",
+        f"worker(s); {early}",
         err=True,
     )
 

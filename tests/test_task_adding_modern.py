@@ -87,3 +87,19 @@ def test_final_test_rule_never_holds_while_training():
     rule = FinalTestRule(0.167)
     assert rule.scan(rule.start(), np.zeros(5), np.ones(5, dtype=bool)) == -1
     assert rule.holds(0.1) and not rule.holds(0.167) and not rule.holds(float("nan"))
+
+
+def test_the_run_header_says_every_trial_runs_its_whole_budget(tmp_path):
+    """Its stopping rule is the final test (beats the baseline or not): no trial stops early, unlike Exp 4's."""
+    from click.testing import CliRunner
+
+    from lstm97.cli import main
+
+    def header(*args):
+        res = CliRunner().invoke(main, ["run", *args, "--trials", "1", "--max-sequences", "200", "--store",
+                                        str(tmp_path / "s.sqlite")])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        return next(line for line in res.output.splitlines() if line.startswith("cost: "))
+
+    assert header("adding-modern", "-p", "T=20", "--hp", "output=linear").endswith("every trial runs its whole budget")
+    assert header("adding", "-p", "T=20").endswith("trials that succeed stop earlier")
