@@ -217,9 +217,10 @@ def _show_task(registry, name: str, params: dict[str, str]) -> None:
     targets = batch.targets[batch.mask]
     click.echo(_heading(registry, entry))
     click.echo(f"  class {entry.target}, version {cls.spec.version}; {_units(task.n_in, task.n_out)}")
+    lo, hi = task.target_range()
     click.echo(
-        f"  targets in [{targets.min():g}, {targets.max():g}] (at the target steps of {_RANGE_SAMPLE} "
-        "sampled sequences)"
+        f"  targets in [{lo:g}, {hi:g}] (declared; a model's outputs must reach them), "
+        f"[{targets.min():g}, {targets.max():g}] at the target steps of {_RANGE_SAMPLE} sampled sequences"
     )
     if type(task).correct is Task.correct:
         click.echo(f"  correct: |target - output| < {task.tolerance:g} at every target step and output")
