@@ -251,6 +251,11 @@ class Model:
     def n_weights(self) -> int:
         return int(self.free().sum())
 
+    def weights_of(self, state: TrainState | None) -> int:
+        """The weights of the net ``state`` holds, stored with a trial: :attr:`n_weights` (a model whose structure
+        is learned state, e.g. ``rcc``, counts the net ``state`` has grown)."""
+        return self.n_weights
+
     def free(self) -> np.ndarray:
         """Which entries of the flat vector are weights (the rest are structural zeros of absent connections)."""
         return np.ones(self.layout.size, dtype=bool)

@@ -34,9 +34,9 @@ Generator seeded by ``extra["seed"]`` (drawn from the weight stream), one table 
 no random numbers are drawn inside a kernel.
 
 **Weight count.** :meth:`RCC.installed_weights` is the size of the installed net: n_out (1 + n_in + h) +
-sum_{k<h} (1 + n_in + k + 1). The runner stores ``model.n_weights``, which counts the free entries
-(:meth:`free`); since the structure is learned state, ``free`` and ``n_weights`` follow the last state this
-model trained or predicted with (a count only: nothing learned is kept on the model).
+sum_{k<h} (1 + n_in + k + 1). The runner stores :meth:`RCC.weights_of` the final state, that size. ``free``
+and ``n_weights`` (the free entries) follow the last state this model trained or predicted with (a count only:
+nothing learned is kept on the model).
 
 Hyperparameter defaults and their sources: docs/deviations.md, section "RCC (Fahlman 1991)".
 """
@@ -178,6 +178,12 @@ class RCC(Model):
     def hidden(state: TrainState) -> int:
         """Installed hidden units of ``state``."""
         return int(state.extra["hidden"])
+
+    def weights_of(self, state: TrainState | None) -> int:
+        """The installed net's weights in ``state`` (the structure is learned: it grows unit by unit)."""
+        if state is None or not state.extra:
+            return self.n_weights
+        return self.installed_weights(self.hidden(state))
 
     def installed_weights(self, h: int) -> int:
         """Weights of the net with h hidden units: outputs from bias, inputs and units; each unit k from the

@@ -448,7 +448,7 @@ def _record(
         "test_wrong": int(test[0]),  # (wrong, mean per-sequence error, mean absolute error) of the test
         "test_mse": test[1],
         "test_abs": test[2],
-        "n_weights": model.n_weights,
+        "n_weights": model.weights_of(state),
         "wall_time": time.perf_counter() - t0,
         "package_version": code_version(),
         "message": message,
