@@ -247,28 +247,19 @@ def end_epoch(
     cw,
     cprev,
     cdelta,
-    sv,
-    sve,
-    sdv,
-    sedv,
-    se,
+    sums_c,
     cand_init,
     g,
-    eps_o,
-    mu_o,
-    decay_o,
-    pat_o,
-    thr_o,
-    max_ep_o,
-    eps_c,
-    mu_c,
-    decay_c,
-    pat_c,
-    thr_c,
-    max_ep_c,
+    hp_o,
+    hp_c,
     install_w,
 ):
-    """The end of an epoch: the phase's Quickprop step, its patience test and the change of phase."""
+    """The end of an epoch: the phase's Quickprop step, its patience test and the change of phase. ``sums_c`` =
+    (sv, sve, sdv, sedv, se), the candidates' epoch sums; ``hp_o``, ``hp_c`` = (epsilon, mu, decay, patience,
+    change threshold, maximum epochs) of the output and the candidate phase."""
+    sv, sve, sdv, sedv, se = sums_c
+    eps_o, mu_o, decay_o, pat_o, thr_o, max_ep_o = hp_o
+    eps_c, mu_c, decay_c, pat_c, thr_c, max_ep_c = hp_c
     K, M = W_o.shape
     H = W_h.shape[0]
     n_hid = ints[N_HID]
@@ -353,11 +344,7 @@ def rcc_chunk(
     cw,
     cprev,
     cdelta,
-    sv,
-    sve,
-    sdv,
-    sedv,
-    se,
+    sums_c,
     cand_init,
     inputs,
     targets,
@@ -367,22 +354,14 @@ def rcc_chunk(
     epoch,
     kind,
     offset,
-    eps_o,
-    mu_o,
-    decay_o,
-    pat_o,
-    thr_o,
-    max_ep_o,
-    eps_c,
-    mu_c,
-    decay_c,
-    pat_c,
-    thr_c,
-    max_ep_c,
+    hp_o,
+    hp_c,
     install_w,
 ):
     """Train on every sequence of the chunk; return (status, sequences done). Outputs are those of the
-    forward pass of each sequence (the weights change only at epoch ends, between sequences)."""
+    forward pass of each sequence (the weights change only at epoch ends, between sequences). ``sums_c``,
+    ``hp_o``, ``hp_c``: as :func:`end_epoch`'s."""
+    sv, sve, sdv, sedv, se = sums_c
     n, Lmax, n_in = inputs.shape
     K, M = W_o.shape
     C = cw.shape[0]
@@ -429,25 +408,11 @@ def rcc_chunk(
                 cw,
                 cprev,
                 cdelta,
-                sv,
-                sve,
-                sdv,
-                sedv,
-                se,
+                sums_c,
                 cand_init,
                 g,
-                eps_o,
-                mu_o,
-                decay_o,
-                pat_o,
-                thr_o,
-                max_ep_o,
-                eps_c,
-                mu_c,
-                decay_c,
-                pat_c,
-                thr_c,
-                max_ep_c,
+                hp_o,
+                hp_c,
                 install_w,
             )
             if not (finite(w) and finite(cw.ravel())):

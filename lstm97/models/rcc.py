@@ -121,6 +121,10 @@ _PARAMS = (
 )
 
 
+#: Each phase's hyperparameters (out_*, in_*), in the order the kernels take them.
+_PHASE_HP = ("epsilon", "mu", "decay", "patience", "change", "epochs")
+
+
 class RCC(Model):
     spec = ModelSpec(
         name="rcc",
@@ -268,11 +272,7 @@ class RCC(Model):
             a["cand_w"],
             a["cand_prev"],
             a["cand_delta"],
-            a["sv"],
-            a["sve"],
-            a["sdv"],
-            a["sedv"],
-            a["se"],
+            (a["sv"], a["sve"], a["sdv"], a["sedv"], a["se"]),
             self._table(int(ex["seed"])),
             batch.inputs,
             batch.targets,
@@ -282,18 +282,8 @@ class RCC(Model):
             hp["epoch"],
             self._kind,
             hp["offset"],
-            hp["out_epsilon"],
-            hp["out_mu"],
-            hp["out_decay"],
-            hp["out_patience"],
-            hp["out_change"],
-            hp["out_epochs"],
-            hp["in_epsilon"],
-            hp["in_mu"],
-            hp["in_decay"],
-            hp["in_patience"],
-            hp["in_change"],
-            hp["in_epochs"],
+            tuple(hp[f"out_{name}"] for name in _PHASE_HP),
+            tuple(hp[f"in_{name}"] for name in _PHASE_HP),
             hp["install_weight"],
         )
         for name, idx in _INTS:
