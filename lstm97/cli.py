@@ -739,11 +739,9 @@ def reproduce_cmd(
 
 
 def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    from .report.reproduction import duration
+
+    return duration(seconds)
 
 
 def _preset_list(chosen, quick: bool) -> str:

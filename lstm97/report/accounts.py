@@ -132,11 +132,10 @@ def test_errors_against_paper(row, curves: pd.DataFrame) -> str | None:
 def learned_share(row, curves: pd.DataFrame) -> str | None:
     """When the learning curve first had a 99 % block, as a share of each trial's stopping point."""
     ok = row.trials[row.trials["success"]]
-    got = learned_at(ok, curves)
-    if not len(curves) or not got:
+    firsts = _first_learned(ok, curves) if len(ok) and len(curves) else {}
+    if not firsts:
         return None
     at = dict(zip(ok["id"], ok["sequences"], strict=True))
-    firsts = _first_learned(ok, curves)
     shares = np.array([firsts[i] / at[i] for i in firsts])
     median = float(np.median(shares))
     where = (
@@ -152,7 +151,8 @@ def learned_share(row, curves: pd.DataFrame) -> str | None:
 
 
 def _first_learned(trials: pd.DataFrame, curves: pd.DataFrame, level: float = LEARNED) -> dict[int, int]:
-    full = curves["sequences"] % CURVE_BLOCK == 0
+    """Per trial id, the sequences seen at its first full block of the curve at least ``level`` correct."""
+    full = curves["sequences"] % CURVE_BLOCK == 0  # not a trial's last, shorter block
     mine = curves[curves["trial_id"].isin(trials["id"]) & full & (curves["frac_correct"] >= level)]
     return {int(k): int(v) for k, v in mine.groupby("trial_id")["sequences"].min().items()}
 
@@ -331,9 +331,7 @@ def learned_at(trials: pd.DataFrame, curves: pd.DataFrame, level: float = LEARNE
     ``level`` of its training sequences correct (trials that never got there are left out)."""
     if not len(trials) or not len(curves):
         return []
-    full = curves["sequences"] % CURVE_BLOCK == 0  # not a trial's last, shorter block
-    mine = curves[curves["trial_id"].isin(trials["id"]) & full & (curves["frac_correct"] >= level)]
-    return [int(v) for v in mine.groupby("trial_id")["sequences"].min().to_numpy()]
+    return list(_first_learned(trials, curves, level).values())
 
 
 def median_or_none(values: list[int]) -> float | None:

@@ -583,12 +583,14 @@ def summary(rows: list[Row]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _compute(seconds: float) -> str:
-    """Core time as text: seconds, minutes or hours."""
-    if math.isnan(seconds):
-        return "–"
+def duration(seconds: float) -> str:
+    """A time as text: seconds, minutes or hours (the report's compute column, the CLI's estimates)."""
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def _compute(seconds: float) -> str:
+    return "–" if math.isnan(seconds) else duration(seconds)
