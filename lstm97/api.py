@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import UserError
@@ -182,6 +183,32 @@ def seconds_per_sequence(cfg: TrialConfig, budget_seconds: float = 0.2) -> float
         if elapsed >= budget_seconds / 4 or n >= 4096:
             return elapsed / n
         n *= 4
+
+
+def preset_steps(preset, quick: bool = False) -> float:
+    """Mean time steps per sequence of a preset's task settings (64 sequences of a fixed throwaway stream)."""
+    from . import tasks
+
+    task_params, _, _, _ = preset.settings(quick)
+    batch = tasks.make(preset.task, **task_params).sample(np.random.default_rng(0), 64)
+    return float(np.mean(batch.lengths))
+
+
+def preset_kernel_time(preset, quick: bool = False) -> float | None:
+    """The kernel's measured seconds per training sequence of a preset's settings here
+    (:func:`seconds_per_sequence`, 0.1 s of measuring); None for a searching model or one too large to build."""
+    try:
+        return seconds_per_sequence(preset_config(preset, quick), budget_seconds=0.1)
+    except UserError:
+        return None
+
+
+def preset_estimate(preset, quick: bool = False, budget: int | None = None):
+    """Estimated seconds per trial of a preset, from measured rates (:func:`lstm97.paper.costs.estimate`): an
+    :class:`~lstm97.paper.costs.Estimate` (seconds and basis)."""
+    from .paper import costs
+
+    return costs.estimate(preset, quick, preset_steps, preset_kernel_time, budget)
 
 
 # -- planning and running -----------------------------------------------------------------------------------

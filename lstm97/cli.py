@@ -716,8 +716,7 @@ def reproduce_cmd(
     planned = api.plan_presets(runnable, store, quick=quick, trials=trials, max_sequences=max_sequences)
     seconds = 0.0
     for p, job in zip(runnable, planned, strict=True):
-        per_trial = p.quick_cost if quick and p.quick else p.cost
-        seconds += per_trial * len(job.todo)
+        seconds += api.preset_estimate(p, quick, max_sequences).seconds * len(job.todo)
         reduced = f"; quick: {p.reduced(api.paper_budget(p))}" if quick else ""
         click.echo(
             f"{p.id:<16} Table {p.table:<3} {len(job.todo):>3} to run ({len(job.seeds) - len(job.todo)} "
@@ -753,20 +752,30 @@ def _preset_list(chosen, quick: bool) -> str:
     total = 0.0
     for p in chosen:
         if not p.implemented:
-            rows.append((p.id, p.table, "-", "-", "-", f"{p.description} (not implemented)"))
+            rows.append((p.id, p.table, "-", "-", "-", "-", f"{p.description} (not implemented)"))
             continue
         n = p.quick.trials if quick and p.quick else p.trials
-        cost = p.quick_cost if quick and p.quick else p.cost
-        total += n * cost
         why = api.preset_unavailable(p)
+        cost = api.preset_estimate(p, quick) if why is None else None
+        total += n * cost.seconds if cost else 0.0
         extra = f" [unavailable: {why}]" if why else ""
         if quick:
             extra += f" [quick: {p.reduced(api.paper_budget(p))}]"
-        rows.append((p.id, p.table, n, _duration(cost), _duration(n * cost), p.description + extra))
-    table = pd.DataFrame(rows, columns=["id", "table", "trials", "cost/trial", "total", "description"])
+        rows.append(
+            (
+                p.id,
+                p.table,
+                n,
+                _duration(cost.seconds) if cost else "-",
+                _duration(n * cost.seconds) if cost else "-",
+                cost.basis if cost else "-",
+                p.description + extra,
+            )
+        )
+    table = pd.DataFrame(rows, columns=["id", "table", "trials", "cost/trial", "total", "cost from", "description"])
     mode = "quick settings (reduced)" if quick else "the paper's settings"
     return (
-        table.to_markdown(index=False, tablefmt="plain", colalign=("left",) * 6)
+        table.to_markdown(index=False, tablefmt="plain", colalign=("left",) * 7)
         + f"\n\nestimated total at {mode}: {_duration(total)} of one core "
         "(2-core development machine; divide by --jobs)"
     )
