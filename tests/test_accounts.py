@@ -171,3 +171,32 @@ def test_failed_trials_say_where_they_ended():
         "1 of 2 trials did not succeed within 5,000,000 sequences; its learning curve ended at 62 % correct "
         "training sequences; it gets 40 of 2,560 test sequences wrong."
     )
+
+
+def test_guessing_gets_its_per_guess_probability_against_the_papers_count():
+    """Guesses are geometric: k solutions in G guesses estimate p = k/G; failed trials count their budget."""
+    p = presets.get("guess-parity-a1")
+    paper = float(p.paper.sequences)
+    budget = api.preset_config(p).max_sequences
+    recs = [fake("guess-parity-a1", s, True, int(n), unit="guesses") for s, n in enumerate((paper, paper, paper))]
+    recs.append(fake("guess-parity-a1", 3, False, 0, unit="guesses"))
+    text = accounts.per_guess_probability(_row(recs, "guess-parity-a1"), pd.DataFrame())
+    k_over_g = 3 / (3 * paper + budget)
+    assert f"Per-guess success probability {k_over_g:.3g} (3 solutions in {3 * paper + budget:,.0f} guesses" in text
+    assert "95 % interval" in text and "the paper's mean of" in text
+    none = [fake("guess-parity-a1", s, False, 0, unit="guesses") for s in range(2)]
+    assert "No trial found a solution in" in accounts.per_guess_probability(_row(none, "guess-parity-a1"), None)
+
+
+def test_baselines_are_shown_whatever_their_verdict(tmp_path):
+    """Baseline rows have accounts with evidence runs (timing reading, learning rates), shown even when the
+    row agrees with the paper."""
+    with Store(tmp_path / "s.sqlite") as db:
+        for s in range(3):
+            db.add_trial(fake("rtrl-2a-p4-lr1", s, True, 20_000))
+            db.add_trial(fake("elman-1", s, False, 0))
+        df, curves = db.trials(), db.curves()
+        text = "\n".join(accounts.section(match(df), df, curves, db))
+    assert "`rtrl-2a-p4-lr1`" in text and "outputs_see=current" in text
+    assert "`elman-1`" in text and "Elman net, lr 0.5 (the row: 0.1): not run." in text
+    assert "--hp outputs_see=current" in text and "--seed 1000" in text

@@ -113,5 +113,59 @@ DRIFT_2C = (
     ),
 )
 
+#: The Exp 2a RTRL net (§2, Table 2), as the presets give it.
+_NET_2A = dict(arch="layered", hidden=1, recurrence="self", skip=True, bias=False, act="logistic", init=0.2)
+
+#: Baselines (issue: their accounts). Exp 2a RTRL at p=4 with the other reading of the UNSPECIFIED timing: the
+#: outputs see the hidden unit's current value instead of its previous one (all units updated synchronously).
+RTRL_P4_TIMING = tuple(
+    Evidence(
+        f"RTRL p=4 lr {lr:g} with the outputs seeing the hidden unit's current value (outputs_see=current)",
+        "long-lag",
+        {"p": 4},
+        model="rtrl",
+        model_params={**_NET_2A, "lr": lr, "update": "step", "outputs_see": "current"},
+        trials=10,
+    )
+    for lr in (1.0, 4.0, 10.0)
+)
+
+#: Exp 1's Elman net (§2: the paper gives no learning rate; the row uses 0.1): other learning rates.
+ELMAN_LR = tuple(
+    Evidence(
+        f"Elman net, lr {lr:g} (the row: 0.1)",
+        "reber",
+        {},
+        model="elman",
+        model_params=dict(
+            arch="layered", hidden=15, recurrence="full", bias=False, act="logistic", init=0.2, lr=lr, truncate=1
+        ),
+        trials=10,
+    )
+    for lr in (0.02, 0.5)
+)
+
+#: Exp 2a RTRL at p=10 (the paper tried lr 1.0-10.0 at p=10; the row uses 1.0).
+RTRL_P10_LR = tuple(
+    Evidence(
+        f"RTRL p=10 lr {lr:g} (the row: 1.0)",
+        "long-lag",
+        {"p": 10},
+        model="rtrl",
+        model_params={**_NET_2A, "lr": lr, "update": "step"},
+        trials=10,
+    )
+    for lr in (4.0, 10.0)
+)
+
 #: Every evidence run, in the order the report's accounts cite them.
-RUNS: tuple[Evidence, ...] = (REBER_SEQUENCE_UPDATE, *LAGS_2A, G2_2A, G2_2B, *DRIFT_2C)
+RUNS: tuple[Evidence, ...] = (
+    REBER_SEQUENCE_UPDATE,
+    *LAGS_2A,
+    G2_2A,
+    G2_2B,
+    *DRIFT_2C,
+    *RTRL_P4_TIMING,
+    *ELMAN_LR,
+    *RTRL_P10_LR,
+)
