@@ -531,6 +531,84 @@ def ablate(
     return ablation_trials(ab, store)
 
 
+def plan_extended(
+    preset_id: str,
+    *,
+    trials: int | None = None,
+    quick: bool = False,
+    max_sequences: int | None = None,
+    store: str | Path = DEFAULT_STORE,
+) -> Ablation:
+    """An extended table (:mod:`lstm97.paper.extended`): the preset and each descendant model on its task, with
+    the preset's budget and the same seeds (paired, like an ablation; recorded as one)."""
+    from . import models, tasks
+    from .paper import extended
+
+    ext = extended.get(preset_id)
+    (preset,) = select_presets([preset_id])
+    task_params, model_params, budget, n = preset.settings(quick)
+    budget = budget if max_sequences is None else max_sequences
+    if ext.max_sequences is not None and max_sequences is None:
+        budget = ext.max_sequences
+    base = preset_config(preset, quick, budget)
+    seeds = seeds_for(0, trials if trials is not None else max(n, extended.TRIALS))
+    variants, work = [("baseline", base.key())], [(base, seeds, "baseline")]
+    task = tasks.make(preset.task, **base.task_params)
+    target = models.make(base.model, task, **base.model_params).n_weights
+    for v in ext.variants:
+        hp = dict(v.params)
+        if v.model == base.model:
+            hp = {**model_params, **hp}
+        if v.forget_biases:
+            hp["forget_gate_bias"] = tuple(0.5 * (i + 1) for i in range(int(base.model_params["blocks"])))
+        if v.model == "gru" and "lr" not in hp:
+            hp["lr"] = base.model_params["lr"]
+        if v.sized:
+            hp["hidden"] = _units_within(v.model, task, hp, target)
+        cfg = configure(preset.task, task_params, v.model, hp, budget)
+        label = v.label + (f" ({hp['hidden']} units)" if v.sized else "")
+        variants.append((label, cfg.key()))
+        work.append((cfg, seeds, label))
+    name = ext.name + (" quick" if quick else "") + (f", budget {budget:,}" if max_sequences is not None else "")
+    return Ablation(name, preset.id, plan(work, store), variants)
+
+
+def _units_within(model: str, task, hp: dict[str, Any], weights: int) -> int:
+    """The most units (``hidden``) whose net has at most ``weights`` weights (at least 1)."""
+    from . import models
+
+    def size(h: int) -> int:
+        return models.make(model, task, **{**hp, "hidden": h}).n_weights
+
+    lo, hi = 1, 2
+    while size(hi) <= weights:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if size(mid) <= weights else (lo, mid)
+    return lo
+
+
+def extend(
+    preset_id: str,
+    *,
+    trials: int | None = None,
+    quick: bool = False,
+    max_sequences: int | None = None,
+    store: str | Path = DEFAULT_STORE,
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> pd.DataFrame:
+    """Run an extended table (:func:`plan_extended`) into ``store``, record it, and return its trials with a
+    ``variant`` column."""
+    ab = plan_extended(preset_id, trials=trials, quick=quick, max_sequences=max_sequences, store=store)
+    record_ablation(ab, store)
+    execute(ab.jobs, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    return ablation_trials(ab, store)
+
+
 def record_ablation(ab: Ablation, store: str | Path = DEFAULT_STORE) -> None:
     """Record the ablation's variants in the store (before running: a part-run ablation shows as such)."""
     with Store(store) as db:
@@ -565,8 +643,10 @@ __all__ = [
     "Interrupted",
     "ablate",
     "ablation_trials",
+    "extend",
     "parse_vary",
     "plan_ablation",
+    "plan_extended",
     "record_ablation",
     "Job",
     "Progress",

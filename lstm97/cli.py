@@ -846,6 +846,74 @@ def ablate_cmd(
     click.echo(table.to_markdown(index=False, tablefmt="simple", disable_numparse=True))
 
 
+@main.command("extend")
+@click.argument("presets", nargs=-1)
+@click.option("--list", "show", is_flag=True, help="List the extended tables and their variants, and exit.")
+@click.option(
+    "--trials", type=click.IntRange(1), default=None, help="Trials per variant [default: the preset's, at least 10]."
+)
+@click.option("--quick", is_flag=True, help="Run the preset's quick (reduced) settings instead of the paper's.")
+@click.option(
+    "--max-sequences",
+    type=click.IntRange(1, 2**63 - 1),
+    default=None,
+    help="Budget per trial for every variant [default: the preset's].",
+)
+@_jobs_option
+@_store_option
+@_chunk_option
+@_dask_option
+def extend_cmd(
+    presets: tuple[str, ...],
+    show: bool,
+    trials: int | None,
+    quick: bool,
+    max_sequences: int | None,
+    jobs: int | None,
+    store: Path,
+    chunk: int,
+    dask_address: str | None,
+) -> None:
+    """Run the extended table of each PRESET: the paper's LSTM row beside its descendants (forget gates,
+    peepholes, the full gradient, GRU with SGD and Adam) on the same task, budget and seeds; store them and
+    print each table; 'lstm97 report' shows them under "Extended tables". Resumes like 'run'.
+
+    Example: lstm97 extend 4-1 --trials 10
+    """
+    from . import api
+    from .paper import extended
+    from .report.ablations import tables
+    from .results import Store
+
+    if show or not presets:
+        if not show:
+            raise UserError("name the presets to extend (e.g. lstm97 extend 4-1), or list them with --list.")
+        for e in extended.EXTENSIONS:
+            click.echo(f"{e.preset:<6} {e.experiment}: " + "; ".join(v.label for v in e.variants))
+        return
+    planned = [
+        api.plan_extended(p, trials=trials, quick=quick, max_sequences=max_sequences, store=store) for p in presets
+    ]
+    for ab in planned:
+        api.record_ablation(ab, store)
+    jobs_all = [j for ab in planned for j in ab.jobs]
+    todo = sum(len(j.todo) for j in jobs_all)
+    pool = _Pool.of(api, jobs, dask_address, todo)
+    for ab in planned:
+        click.echo(
+            f"{ab.name}: {len(ab.variants)} models, {len(ab.jobs[0].seeds)} paired seeds each, "
+            f"{sum(len(j.todo) for j in ab.jobs)} trials to run",
+            err=True,
+        )
+    click.echo(f"{todo} trials on {pool.text} into {store}", err=True)
+    _execute(jobs_all, store, pool.jobs, chunk, pool.executor)
+    with Store(store, create=False) as db:
+        df, recorded = db.trials(), db.ablations()
+    for ab in planned:
+        ((_, _, table, _),) = tables(df, recorded[recorded["ablation"] == ab.name])
+        click.echo(f"\n{ab.name}\n" + table.to_markdown(index=False, tablefmt="simple", disable_numparse=True))
+
+
 @main.command("report")
 @_store_option
 @click.option(

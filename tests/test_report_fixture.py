@@ -16,6 +16,7 @@ which the tests below spell out column by column and section by section:
   successful trials first (then "; all:" the previous figure over every tested trial) and the summary's ratio
   column, which now has room for its interval;
 * new columns: exactly the listed ones;
+* the gaps table: also every baseline row with trials (their accounts are shown whatever the verdict);
 * the README outside its tables: only the verdict counts and findings, the summary's note, the verdict rule and
   notes on reading the tables, the rows' verdict notes and g2's range in the label of two evidence runs (which
   the earlier release gave wrongly as [-1, 1]).
@@ -34,7 +35,7 @@ import pytest
 
 from lstm97.paper.presets import get as preset
 from lstm97.report import build as report_build
-from lstm97.report import stats
+from lstm97.report import accounts, stats
 from lstm97.report.build import build
 from lstm97.report.reproduction import match
 from lstm97.results import Store
@@ -83,6 +84,18 @@ NEW_TABLE_COLUMNS = {"paper n", "ours: restricted mean (KM median)", "budget"}
 #: ... and to the summary only: provenance (the trials' compute and the code that ran them).
 NEW_SUMMARY_COLUMNS = NEW_TABLE_COLUMNS | {"compute", "code"}
 RENAMED = {"ours / paper": "ours / paper (95 % CI)"}
+#: Baseline rows of the fixture (quick settings), which the accounts now show whatever their verdict.
+BASELINES_WITH_TRIALS = {
+    "elman-1",
+    "rtrl-2a-p4-lr1",
+    "rtrl-2a-p4-lr4",
+    "rtrl-2a-p4-lr10",
+    "rtrl-2a-p10",
+    "guess-2seq",
+    "guess-parity-a1",
+    "guess-parity-a2",
+    "guess-latch",
+}
 #: Markdown columns of test errors: over the successful trials, then "; all: " and report_v1's figure.
 TEST_ERRORS = re.compile(r"ours: (# wrong|ST2: fraction misclassified|fraction misclassified|av\. diff|MSE)")
 #: The "n=2 of 10" label after k/n, in the tables ("; …") and in the summary (" (…)").
@@ -198,6 +211,11 @@ def test_summary_and_readme_tables_keep_every_earlier_column():
     old_tables, new_tables = _md_tables(old_readme), _md_tables(new_readme)
     assert len(new_tables) == len(old_tables) == 13  # the summary, the 11 paper tables, the gaps
     for old, new in zip(old_tables, new_tables, strict=True):
+        if "ours: 99 % block (k/n)" in old.columns:  # the gaps: now with every baseline row that has trials
+            added = new[~new["id"].isin(old["id"])]
+            assert set(added["id"]) == BASELINES_WITH_TRIALS
+            assert all(accounts.ACCOUNTS[i].always for i in added["id"])
+            new = new[new["id"].isin(old["id"])].reset_index(drop=True)
         if "id" in old.columns:
             _assert_same_but_intended(old, new)
         else:

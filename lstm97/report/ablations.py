@@ -91,13 +91,39 @@ def tables(df: pd.DataFrame, ablations: pd.DataFrame) -> list[tuple[str, str, pd
     return out
 
 
+EXTENDED_NOTE = """\
+Each extended table runs one LSTM row of the paper beside the LSTM's descendants and a GRU on the same task,
+with the same budget, stopping rule and seeds (paired, as in an ablation; lstm97.paper.extended says what each
+variant is and which choices are ours). The columns are those of the ablations."""
+
+
+def is_extended(name: str) -> bool:
+    """Whether a recorded ablation is an extended table (``lstm97 extend``)."""
+    from ..paper.extended import PREFIX
+
+    return name.startswith(PREFIX + " ")
+
+
 def section(df: pd.DataFrame, ablations: pd.DataFrame, fig_dir: Path | None) -> tuple[list[str], list[Path]]:
-    """Markdown lines of the report's "Ablations" section and the figures written (none without ablations)."""
+    """Markdown lines of the report's "Extended tables" and "Ablations" sections and the figures written (none
+    without recorded ablations)."""
     found = tables(df, ablations)
-    if not found:
-        return [], []
-    md, written = ["## Ablations\n", NOTE + "\n"], []
-    for i, (name, preset, table, items) in enumerate(found):
+    md, written = [], []
+    for title, note, chosen in (
+        ("Extended tables: the LSTM's descendants on the paper's tasks", EXTENDED_NOTE, True),
+        ("Ablations", NOTE, False),
+    ):
+        part = [(i, f) for i, f in enumerate(found) if is_extended(f[0]) == chosen]
+        if part:
+            lines, figs = _tables_md(title, note, part, fig_dir)
+            md += lines
+            written += figs
+    return md, written
+
+
+def _tables_md(title: str, note: str, found: list, fig_dir: Path | None) -> tuple[list[str], list[Path]]:
+    md, written = [f"## {title}\n", note + "\n"], []
+    for i, (name, preset, table, items) in found:
         try:
             ref = presets.get(preset).paper
             paper = f" The paper's mean for {preset}: {ref.bound}{_int(ref.sequences)}." if ref.sequences else ""
@@ -128,6 +154,8 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
     out = []
     ref = row.preset.paper
     for name, preset, _, items in tables(df, recorded[recorded["preset"] == row.preset.id]):
+        if is_extended(name):  # other models, not options of the row's: reported in their own tables
+            continue
         base = dict(items).get("baseline")
         for label, g in items:
             if label == "baseline" or not len(g) or base is None:

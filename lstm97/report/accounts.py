@@ -223,7 +223,10 @@ def per_guess_probability(row, curves: pd.DataFrame) -> str | None:
             f"{3 / total:.2g} (95 %, the rule of three)."
         )
     p_hat = k / total
-    text = f"Per-guess success probability {p_hat:.3g} ({k} solutions in {total:,.0f} guesses, 1 in {1 / p_hat:,.0f})"
+    text = (
+        f"Per-guess success probability {p_hat:.3g} ({_count(k, 'solution')} in {total:,.0f} guesses, "
+        f"1 in {1 / p_hat:,.0f})"
+    )
     paper = row.preset.paper.sequences
     if k >= 3:
         lo, hi = p_hat * np.exp(-1.96 / np.sqrt(k)), p_hat * np.exp(1.96 / np.sqrt(k))

@@ -1,0 +1,75 @@
+"""Extended tables (lstm97.paper.extended, ``lstm97 extend``): the descendants beside a paper row, paired."""
+
+from __future__ import annotations
+
+import pytest
+from test_report_tables import fake
+
+from lstm97 import api, models, tasks
+from lstm97.errors import UserError
+from lstm97.paper import extended
+from lstm97.report import ablations
+from lstm97.results import Store
+
+
+@pytest.mark.parametrize("ext", extended.EXTENSIONS, ids=lambda e: e.preset)
+def test_every_extended_table_plans_with_paired_seeds(ext, tmp_path):
+    ab = api.plan_extended(ext.preset, store=tmp_path / "s.sqlite")
+    labels = [v for v, _ in ab.variants]
+    assert labels[0] == "baseline" and len(labels) == 1 + len(ext.variants)
+    assert len({k for _, k in ab.variants}) == len(labels)  # every model its own configuration
+    seeds = {tuple(j.seeds) for j in ab.jobs}
+    assert len(seeds) == 1 and len(next(iter(seeds))) >= extended.TRIALS
+    base = ab.jobs[0].config
+    assert {j.config.max_sequences for j in ab.jobs} == {base.max_sequences}  # the preset's budget for all
+    task = tasks.make(base.task, **base.task_params)
+    target = models.make(base.model, task, **base.model_params).n_weights
+    for job in ab.jobs[1:]:
+        cfg = job.config
+        assert cfg.task == base.task and cfg.task_params == base.task_params
+        if cfg.model == "gru":  # the largest GRU within the LSTM's weights
+            h = cfg.model_params["hidden"]
+            assert models.make("gru", task, **cfg.model_params).n_weights <= target
+            assert models.make("gru", task, **{**cfg.model_params, "hidden": h + 1}).n_weights > target
+        elif cfg.model_params["forget_gate"]:
+            blocks = cfg.model_params["blocks"]
+            assert tuple(cfg.model_params["forget_gate_bias"]) == tuple(0.5 * (i + 1) for i in range(blocks))
+
+
+def test_unknown_extended_table_is_one_message():
+    with pytest.raises(UserError, match="unknown extended table.*Allowed: 1-5"):
+        api.plan_extended("2c-9")
+
+
+def test_report_shows_extended_tables_apart_from_ablations(tmp_path):
+    path = tmp_path / "s.sqlite"
+    ab = api.plan_extended("4-1", trials=2, store=path)
+    api.record_ablation(ab, path)
+    with Store(path) as db:
+        for job in ab.jobs:
+            for seed in job.seeds:
+                db.add_trial(fake("4-1", seed, True, 10_000 * (seed + 1), cfg=job.config))
+        df, recorded = db.trials(), db.ablations()
+    md, _ = ablations.section(df, recorded, None)
+    text = "\n".join(md)
+    assert "## Extended tables: the LSTM's descendants on the paper's tasks" in text
+    assert "## Ablations" not in text
+    assert "### extended 4-1" in text and "GRU, Adam 1e-3" in text
+    from lstm97.report.reproduction import match
+
+    assert "Measured options" not in ablations.findings(match(df), df, recorded)
+
+
+def invoke(*args):
+    from click.testing import CliRunner
+
+    from lstm97.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_lists_the_extended_tables():
+    res = invoke("extend", "--list")
+    assert res.exit_code == 0 and "4-1" in res.output and "vanilla LSTM" in res.output
+    res = invoke("extend")
+    assert res.exit_code == 2 and "--list" in res.output
