@@ -75,7 +75,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .errors import UserError, suggest, unknown
+from .errors import Incompatible, UserError, suggest, unknown
 from .models.base import Model
 from .models.checks import N_CHECK as N_MODEL
 from .models.checks import model_checks as _model_checks
@@ -401,6 +401,9 @@ def named_checks(
         subject = f"{model_name}@{task_name}"
         try:
             model = model_registry.make(model_name, task, **hp)
+        except Incompatible as exc:  # the model cannot run this task at all (Task.requires)
+            checks.append(_skipped(subject, f"the model refuses this task: {exc}"))
+            continue
         except UserError as exc:
             if strict or hp:
                 raise

@@ -14,6 +14,11 @@ class UserError(ValueError):
     """A mistake in what the user asked for (unknown name, bad value, unusable file)."""
 
 
+class Incompatible(UserError):
+    """A model that cannot run a task at all (it lacks something the task requires, :attr:`Task.requires`): the
+    contract checks skip such a pair instead of failing."""
+
+
 def suggest(word: str, choices: Iterable[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
     by_lower = {c.lower(): c for c in choices}

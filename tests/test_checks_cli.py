@@ -58,6 +58,9 @@ def test_check_a_model_on_every_task():
     code, lines = check("rtrl")
     assert code == 0
     for task in tasks.names():
+        if tasks.get(task).requires:  # rtrl lacks what the task requires (e.g. softmax outputs): it refuses it
+            assert any(line.startswith(f"skip rtrl@{task}/build") for line in lines), task
+            continue
         assert f"ok rtrl@{task}/chunk-invariance" in lines and f"ok rtrl@{task}/trial" in lines
     assert not any(line.startswith("ok adding/") for line in lines)  # the tasks' own checks are not repeated
 
@@ -175,7 +178,8 @@ def test_the_docstring_examples_run_as_a_plugin_authors_tests(pytester, register
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
     n_first = len(cases(tasks=["my-task"])) + len(cases(models=["my-model"]))
     n_second = len(cases(tasks=["my-task"], models=["my-model"]))
-    result.assert_outcomes(passed=n_first + n_second + 1)
+    refused = sum(1 for t in tasks.names() if tasks.get(t).requires)  # my-model has none of their requirements
+    result.assert_outcomes(passed=n_first + n_second + 1 - refused, skipped=refused)
 
 
 def test_in_pytest_a_failure_skips_the_checks_that_need_it(pytester, register):

@@ -50,6 +50,10 @@ CONFIGS = [
         {"grow": "plateau", "grow_window": 2, "blocks": 3, "in_gate_bias": "r", "out_gate_bias": "r"},
     ),  # fewer active blocks than C
     ("adding-modern", {"T": 20}, {"output": "linear", "update": "sequence"}),  # linear output units
+    ("copy", {"T": 5}, {"blocks": 3}),  # softmax output units, one-hot inputs under connectivity cells
+    ("adding", {"T": 20}, {"state_decay": 0.9, "outputs_see_inputs": True, "lr_decay": 0.99}),  # state decay
+    # halting streams, external resets, outputs that see the (one-hot) inputs under connectivity cells
+    ("reber-continual", {"stream": 60}, {"external_reset": True, "forget_gate": False, "forget_gate_bias": None}),
 ]
 
 
@@ -98,11 +102,16 @@ def test_every_flag_takes_both_values_among_the_configurations():
             g2=m.hp["g"] == "g2",
             h1=m.hp["h"] == "h1",
             linear=m.hp["output"] == "linear",
+            softmax=m.hp["output"] == "softmax",
             learn=True,
             per_step=m.hp["update"] == "step",
             has_og=v["W_out"].size > 0,
             has_fg=v["W_phi"].size > 0,
             has_pe=v["P_in"].size > 0,
+            out_in=m.hp["connectivity"] == "B" or m.hp["outputs_see_inputs"],
+            decay=m.hp["state_decay"] != 1.0,
+            halt="halt" in batch.info,
+            ext_reset=m.hp["external_reset"],
             bias_in=v["b_in"].size > 0,
             bias_out=v["b_out"].size > 0,
             bias_c=v["b_c"].size > 0,

@@ -59,6 +59,10 @@ ADAM = 1
 RMSPROP = 2
 
 
+#: ``linear`` = SOFTMAX: softmax output units trained on the cross-entropy (d_o = t - y, -dCE/dnet).
+SOFTMAX = 2
+
+
 @njit(inline="always")
 def _sigmoid(a):
     return 1.0 / (1.0 + math.exp(-a))
@@ -109,7 +113,8 @@ def step(W_ih, W_hh, b_ih, b_hh, x, hot, sparse, h_prev, reset_after, r, z, n, c
 
 @njit
 def output(W_o, b_o, h, linear, y):
-    """The output units: y = W_o h + b_o, squashed by the logistic function unless ``linear``."""
+    """The output units: y = W_o h + b_o, squashed by the logistic function (``linear`` 0, or False), left as it
+    is (1, True) or a softmax over the units (``SOFTMAX``, 2: exp(a - max) / sum)."""
     K = b_o.shape[0]
     H = h.shape[0]
     for k in range(K):
@@ -117,6 +122,17 @@ def output(W_o, b_o, h, linear, y):
         for j in range(H):
             a += W_o[k, j] * h[j]
         y[k] = a if linear else _sigmoid(a)
+    if linear == SOFTMAX:
+        top = y[0]
+        for k in range(1, K):
+            if y[k] > top:
+                top = y[k]
+        total = 0.0
+        for k in range(K):
+            y[k] = math.exp(y[k] - top)
+            total += y[k]
+        for k in range(K):
+            y[k] = y[k] / total
 
 
 @njit
@@ -168,7 +184,7 @@ def _backward(
             for k in range(K):
                 y = outputs[i, s, k]
                 e = targets[i, s, k] - y
-                d_o[k] = e if linear else e * y * (1.0 - y)
+                d_o[k] = e if linear else e * y * (1.0 - y)  # linear + E, softmax + CE: t - y
                 gb_o[k] += d_o[k]
                 for j in range(H):
                     gW_o[k, j] += d_o[k] * h[j]

@@ -112,10 +112,21 @@ def _forward(fl, W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_i
                 ysrc[n_in + c] = y_c[c]
         for k in range(fl.n_out):
             a = _net(W_k, k, b_k, fl.bias_k, -1, False, 0, fl.n_src, ysrc)
-            if fl.linear:
+            if fl.linear or fl.softmax:
                 YK[t, k] = a
             else:
                 YK[t, k] = 1.0 / (1.0 + math.exp(-a))
+        if fl.softmax:  # as in the truncated kernel: exp(net - max) / sum
+            top = YK[t, 0]
+            for k in range(1, fl.n_out):
+                if YK[t, k] > top:
+                    top = YK[t, k]
+            total = 0.0
+            for k in range(fl.n_out):
+                YK[t, k] = math.exp(YK[t, k] - top)
+                total += YK[t, k]
+            for k in range(fl.n_out):
+                YK[t, k] = YK[t, k] / total
         for m in range(n_z):
             Z[t, m] = z[m]
         for j in range(C):
@@ -306,7 +317,7 @@ def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP):
                 outputs[i, t, k] = yk
                 if not mask[i, t]:
                     EK[t, k] = 0.0
-                elif fl.linear:
+                elif fl.linear or fl.softmax:  # softmax: -dCE/dnet_k (cross-entropy)
                     EK[t, k] = lr * (targets[i, t, k] - yk)
                 else:
                     EK[t, k] = lr * (yk * (1.0 - yk) * (targets[i, t, k] - yk))
@@ -335,7 +346,23 @@ def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP):
 
 
 def lstm_bptt_chunk(
-    w, weights, data, S, n_act, conn_f, gate_rec, g_kind, h_kind, lr, outputs, y0, epoch, pos0, deltas, linear=False
+    w,
+    weights,
+    data,
+    S,
+    n_act,
+    conn_f,
+    gate_rec,
+    g_kind,
+    h_kind,
+    lr,
+    outputs,
+    y0,
+    epoch,
+    pos0,
+    deltas,
+    linear=False,
+    softmax=False,
 ):
     """Train the net on every sequence of the chunk with the full gradient; return (status, n_done).
 
@@ -343,8 +370,9 @@ def lstm_bptt_chunk(
     targets, mask, lengths); ``deltas`` (shaped like the weights, in their order) receive the summed changes,
     added to the weights at the end of every sequence i with (pos0 + i + 1) % epoch == 0 and then zeroed
     (epoch = 1: update=sequence). ``lr`` is alpha times error_factor; ``linear``: linear output units
-    (y_k = net_k). ``outputs`` [n, L, n_out] receives y_k of every step of the sequences done (and of the one that
-    went non-finite); the rest is untouched."""
+    (y_k = net_k); ``softmax``: softmax output units trained on the cross-entropy (e_k = t_k - y_k, its gradient
+    -dCE/dnet_k: lr steps on CE where it steps on E/2 for squared error). ``outputs`` [n, L, n_out] receives y_k
+    of every step of the sequences done (and of the one that went non-finite); the rest is untouched."""
     W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in = weights[:11]
     inputs = data[0]
     has_fg = W_phi.shape[0] > 0
@@ -355,11 +383,16 @@ def lstm_bptt_chunk(
         g2=g_kind == G2,
         h1=h_kind == H1,
         linear=bool(linear),
+        softmax=bool(softmax),
         learn=False,  # the truncated helpers' traces are not needed
         per_step=False,
         has_og=W_out.shape[0] > 0,
         has_fg=has_fg,
         has_pe=P_in.shape[0] > 0,
+        out_in=not conn_f,
+        decay=False,
+        halt=False,
+        ext_reset=False,
         bias_in=b_in.shape[0] > 0,
         bias_out=b_out.shape[0] > 0,
         bias_c=b_c.shape[0] > 0,

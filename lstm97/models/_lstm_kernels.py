@@ -57,6 +57,14 @@ Delta w                  d * source                eqs. 22, 26, 28, added (if ``
                                                    epoch of ``epoch`` sequences (1: a sequence)
 =======================  ========================  ==================================================
 
+Options beyond the 1997 net (each off by default, where the 1997 arithmetic runs unchanged): ``fl.softmax``
+output units (y = exp(net - max) / sum, e_k = t_k - y_k: the cross-entropy's -dCE/dnet_k); ``fl.out_in`` (the
+output units see [x, y_c(t)], as under B, also under F or "cells"); ``fl.decay`` (s(t) = decay s(t-1) + y_in g,
+every trace times ``decay`` first: a constant forget gate); ``fl.ext_reset`` (``resets[i, t]``: the state is reset
+before step t as at a sequence start); ``fl.halt`` (a sequence stops right after its first target step with some
+|t_k - y_k| >= ``halt_tol``, trained on it; ``stops[i]`` = the steps it ran); the lr decay (lr x ``lr_decay``
+after every ``lr_every`` training sequences; 1.0: none). Gers, Schmidhuber & Cummins 2000, PAPER.md §11.1.
+
 Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the outputs see y_c(t); under "cells"
 (``conn_f`` and not ``gate_rec``), z = [x, y_c(t-1)]; under B, z = [x] and the outputs see [x, y_c(t)]. At
 sequence start the previous-step activations of the active cells and gates are ``y0`` (0, or 0.5 as in the
@@ -95,11 +103,16 @@ class Flags(NamedTuple):
     g2: bool  # g = 4 f - 2 (else g = f)
     h1: bool  # h = 2 f - 1 (else the identity)
     linear: bool  # linear output units y_k = net_k, e_k = t_k - y_k (else logistic, the 1997 net)
+    softmax: bool  # softmax output units y = softmax(net), e_k = t_k - y_k (cross-entropy; not in the paper)
     learn: bool  # train (traces, errors, changes) or only run forward
     per_step: bool  # changes go straight into the weights
     has_og: bool  # output gates
     has_fg: bool  # forget gates (§11.1)
     has_pe: bool  # peepholes (§11.2)
+    out_in: bool  # the output units also see the inputs (connectivity B, or outputs_see_inputs; Gers et al. 2000)
+    decay: bool  # state decay s(t) = decay s(t-1) + y_in g (Gers et al. 2000's "state decay"; no forget gates)
+    halt: bool  # a sequence stops after its first target step with an output off by >= halt_tol (CERG, §11.1)
+    ext_reset: bool  # states, traces and activations are reset at the steps ``resets`` marks (external reset)
     bias_in: bool  # which layers carry a bias weight
     bias_out: bool
     bias_c: bool
@@ -201,7 +214,7 @@ def _peep_out(W_out, b_out, P_out, z, hot, r0, S, CA, s, hs, y_out, y_c, fl):
 
 @njit(inline="always")
 def _cells(
-    W_c, b_c, z, hot, r0, S, CA, y_in, y_out, y_phi, s, hs, y_c, ds_in, ds_c, ds_phi, s_prev, ds_pin, ds_pphi, fl
+    W_c, b_c, z, hot, r0, S, CA, y_in, y_out, y_phi, s, hs, y_c, ds_in, ds_c, ds_phi, s_prev, ds_pin, ds_pphi, fl, decay
 ):
     """Cells of the active blocks: CEC update (eq. 8, 9) and, when learning, the traces (eqs. 25, 27). With
     forget gates (Gers et al. 2000, PAPER.md §11.1) s(t) = y_phi s(t-1) + y_in g, every trace is first
@@ -209,7 +222,8 @@ def _cells(
     branch, so its arithmetic is untouched; with y_phi = 1 both give the same bits (1 * x = x). With peepholes
     the block's states s(t-1) (``s_prev``) are further gate sources: their traces ds_pin, ds_pphi [c, v] grow
     like the other columns of ds_in, ds_phi (no error flows through them). Without output-gate peepholes y_c
-    is final here; with them :func:`_peep_out` recomputes it."""
+    is final here; with them :func:`_peep_out` recomputes it. With state decay (``fl.decay``, no forget gates)
+    s(t) = decay s(t-1) + y_in g and every trace is first multiplied by ``decay``, a constant forget gate."""
     n_z = fl.n_z
     for j in range(CA):
         yi = y_in[j]
@@ -238,6 +252,12 @@ def _cells(
                     for m in range(r0, n_z):
                         ds_phi[c, m] += a3 * z[m]
                     ds_phi[c, n_z] += a3
+            elif fl.decay:
+                s[c] = decay * s[c] + yi * gc
+                if fl.learn:
+                    for m in range(n_z + 1):
+                        ds_in[c, m] *= decay
+                        ds_c[c, m] *= decay
             else:
                 s[c] += yi * gc
             if fl.learn:
@@ -258,6 +278,8 @@ def _cells(
                         if fl.has_fg:
                             ds_pin[c, v2] = yf * ds_pin[c, v2] + a1 * sp
                             ds_pphi[c, v2] = yf * ds_pphi[c, v2] + a3 * sp
+                        elif fl.decay:
+                            ds_pin[c, v2] = decay * ds_pin[c, v2] + a1 * sp
                         else:
                             ds_pin[c, v2] += a1 * sp
             if fl.h1:
@@ -271,7 +293,7 @@ def _cells(
 def _errors(W_k, target, y_k, hs, y_out, S, CA, col0, e_k, e_s, acc_out, fl):
     """Output, output-gate and internal-state errors (eqs. 19, 21, 23), from the weights before the update."""
     for k in range(y_k.shape[0]):
-        if fl.linear:
+        if fl.linear or fl.softmax:  # linear + squared error, softmax + cross-entropy: the same e_k
             e_k[k] = target[k] - y_k[k]
         else:
             e_k[k] = y_k[k] * (1.0 - y_k[k]) * (target[k] - y_k[k])
@@ -333,7 +355,7 @@ def _changes(
     weights. (At most 30 arguments: CPython passes more as one tuple, which numba cannot inline.)"""
     n_z = fl.n_z
     for k in range(e_k.shape[0]):
-        _add_delta(dW_k, db_k, fl.bias_k, k, lr * e_k[k], hot, fl.sparse and not fl.conn_f, o0, fl.n_src, ysrc)
+        _add_delta(dW_k, db_k, fl.bias_k, k, lr * e_k[k], hot, fl.sparse and fl.out_in, o0, fl.n_src, ysrc)
     for j in range(CA):
         if fl.has_og:
             d_out = lr * y_out[j] * (1.0 - y_out[j]) * acc_out[j]
@@ -387,6 +409,7 @@ def _apply(a, d):
 #: kernel to the one specialised for it (compiled once per machine, ~3-5 s, then loaded from numba's cache in
 #: ~0.1 s). Both give the same bits; the specialised one is faster. ``LSTM97_SPECIALISE_AFTER``: 0 = always
 #: specialise, a negative value = never.
+_NO_RESETS = np.zeros((0, 0), dtype=np.bool_)  # "no external resets"
 SPECIALISE_AFTER = int(os.environ.get("LSTM97_SPECIALISE_AFTER", "2000000"))
 _steps: dict[Flags, int] = {}
 
@@ -407,22 +430,23 @@ def kernel(fl: Flags | None):
     )
 
     @njit
-    def chunk(flags, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas):
+    def chunk(flags, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas, opts, stops):
         W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
-        inputs, active, targets, mask, lengths = data
+        inputs, active, targets, mask, lengths, resets = data
+        halt_tol, decay, lr_decay, lr_every, lr_pos = opts
         dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k, dW_phi, db_phi, dP_in, dP_phi, dP_out = deltas
         fl = flags if dynamic else FL
         S = fl.S
         n = lengths.shape[0]
         n_in = fl.n_in
         r0 = n_in if fl.sparse else 0  # first source index summed densely
-        o0 = r0 if not fl.conn_f else 0  # the same for the output units' sources
+        o0 = r0 if fl.out_in else 0  # the same for the output units' sources
         n_out = fl.n_out
         C = fl.C
         CS = C * S
         CA = n_act
         n_z = fl.n_z
-        col0 = 0 if fl.conn_f else n_in  # column of cell 0 in the output units' sources
+        col0 = n_in if fl.out_in else 0  # column of cell 0 in the output units' sources
 
         z = np.zeros(n_z)
         ysrc = np.zeros(fl.n_src)
@@ -445,7 +469,10 @@ def kernel(fl: Flags | None):
         for i in range(n):
             _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, fl.has_og, S, CA, y0)
             hot = -1
+            stops[i] = lengths[i]
             for t in range(lengths[i]):
+                if fl.ext_reset and t > 0 and resets[i, t]:  # an external reset: a new string begins here
+                    _reset(s, y_c, ds_in, ds_c, ds_phi, ds_pin, ds_pphi, y_in, y_out, fl.has_og, S, CA, y0)
                 # 1. sources: current input, previous cell and gate activations
                 if fl.sparse:
                     if hot >= 0:
@@ -493,11 +520,12 @@ def kernel(fl: Flags | None):
                     ds_pin,
                     ds_pphi,
                     fl,
+                    decay,
                 )
                 if fl.has_pe and fl.has_og:
                     _peep_out(W_out, b_out, P_out, z, hot, r0, S, CA, s, hs, y_out, y_c, fl)
                 # 4. output units
-                if fl.conn_f:
+                if not fl.out_in:
                     for c in range(CS):
                         ysrc[c] = y_c[c]
                 else:
@@ -507,13 +535,33 @@ def kernel(fl: Flags | None):
                     for c in range(CS):
                         ysrc[n_in + c] = y_c[c]
                 for k in range(n_out):
-                    a = _net(W_k, k, b_k, fl.bias_k, hot, fl.sparse and not fl.conn_f, o0, fl.n_src, ysrc)
-                    if fl.linear:
+                    a = _net(W_k, k, b_k, fl.bias_k, hot, fl.sparse and fl.out_in, o0, fl.n_src, ysrc)
+                    if fl.linear or fl.softmax:
                         y_k[k] = a
                     else:
                         y_k[k] = 1.0 / (1.0 + math.exp(-a))
+                if fl.softmax:  # y = exp(net - max) / sum exp(net - max)
+                    top = y_k[0]
+                    for k in range(1, n_out):
+                        if y_k[k] > top:
+                            top = y_k[k]
+                    total = 0.0
+                    for k in range(n_out):
+                        y_k[k] = math.exp(y_k[k] - top)
+                        total += y_k[k]
+                    for k in range(n_out):
+                        y_k[k] = y_k[k] / total
+                for k in range(n_out):
                     outputs[i, t, k] = y_k[k]
+                off = False  # halting: some output off its target by halt_tol or more
+                if fl.halt and mask[i, t]:
+                    for k in range(n_out):
+                        if abs(targets[i, t, k] - y_k[k]) >= halt_tol:
+                            off = True
                 if not (fl.learn and mask[i, t]):
+                    if off:
+                        stops[i] = t + 1
+                        break
                     continue
                 # 5. errors, all from the weights before this step's update; 6. weight changes
                 _errors(W_k, targets[i, t], y_k, hs, y_out, S, CA, col0, e_k, e_s, acc_out, fl)
@@ -547,6 +595,9 @@ def kernel(fl: Flags | None):
                 )
                 if fl.has_pe:
                     _peep_changes(lr, y_out, acc_out, e_s, s, ds_pin, ds_pphi, S, CA, dP_in, dP_phi, dP_out, fl)
+                if off:  # trained on the wrong step, then the sequence stops (its later outputs are not computed)
+                    stops[i] = t + 1
+                    break
             if fl.sparse and hot >= 0:
                 z[hot] = 0.0
             if fl.learn and not fl.per_step and (pos0 + i + 1) % epoch == 0:
@@ -563,6 +614,11 @@ def kernel(fl: Flags | None):
                 _apply(P_in, dP_in)
                 _apply(P_phi, dP_phi)
                 _apply(P_out, dP_out)
+            if fl.learn and lr_decay != 1.0:  # lr x lr_decay after every lr_every training sequences
+                lr_pos += 1
+                if lr_pos == lr_every:
+                    lr = lr * lr_decay
+                    lr_pos = 0
             # a diverging run is reported, never propagated silently
             if not finite(s) or not finite(y_k) or (fl.learn and not finite(w)):
                 return 1, i
@@ -590,6 +646,13 @@ def lstm_chunk(
     pos0,
     deltas,
     linear=False,
+    softmax=False,
+    out_in=None,
+    resets=None,
+    halt=0.0,
+    decay=1.0,
+    lr_decay=(1.0, 1, 0),
+    stops=None,
 ):
     """Run (and, if ``learn``, train) the net over every sequence of the chunk; return (status, n_done).
 
@@ -606,10 +669,24 @@ def lstm_chunk(
     §1.8): the others output 0, and their weights neither act nor change. ``outputs`` [n, L, n_out] receives y_k of
     every step of the sequences done (and of the one that went non-finite, up to that point); the rest is left
     untouched.
+
+    Options beyond the 1997 net (keywords; each default leaves the 1997 computation and its bits alone):
+    ``softmax`` output units (y = softmax(net), e_k = t_k - y_k: the gradient of the cross-entropy); ``out_in``
+    (default: connectivity B) whether the output units also see the inputs; ``resets`` bool [n, L] (or None):
+    before each marked step (t > 0) states, traces and previous activations are reset as at a sequence start;
+    ``halt`` > 0: a sequence stops right after (and training on) its first target step where some output is
+    off its target by ``halt`` or more, and its later outputs are not computed (left as given); ``decay`` != 1:
+    state decay s(t) = decay s(t-1) + y_in g (traces times decay); ``lr_decay`` = (factor, every, pos): lr is
+    multiplied by factor after every ``every`` training sequences, ``pos`` of them done before this chunk;
+    ``stops`` int64 [n] (or None) receives the steps each sequence ran (its length unless it halted).
     """
     W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
     inputs, active, lengths = data[0], data[1], data[4]
     has_fg = W_phi.shape[0] > 0
+    if resets is None:
+        resets = _NO_RESETS
+    if stops is None:
+        stops = np.zeros(lengths.shape[0], dtype=np.int64)
     fl = Flags(
         sparse=active.shape[0] > 0,
         conn_f=bool(conn_f),
@@ -617,11 +694,16 @@ def lstm_chunk(
         g2=g_kind == G2,
         h1=h_kind == H1,
         linear=bool(linear),
+        softmax=bool(softmax),
         learn=bool(learn),
         per_step=bool(per_step),
         has_og=W_out.shape[0] > 0,
         has_fg=has_fg,
         has_pe=P_in.shape[0] > 0,
+        out_in=(not conn_f) if out_in is None else bool(out_in),
+        decay=decay != 1.0,
+        halt=halt > 0.0,
+        ext_reset=resets.shape[0] > 0,
         bias_in=b_in.shape[0] > 0,
         bias_out=b_out.shape[0] > 0,
         bias_c=b_c.shape[0] > 0,
@@ -638,4 +720,7 @@ def lstm_chunk(
     done = _steps.get(fl, 0)
     _steps[fl] = done + n_steps
     special = SPECIALISE_AFTER >= 0 and done + n_steps > SPECIALISE_AFTER
-    return kernel(fl if special else None)(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas)
+    data = (*data, resets)
+    opts = (float(halt), float(decay), float(lr_decay[0]), int(lr_decay[1]), int(lr_decay[2]))
+    chunk = kernel(fl if special else None)
+    return chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas, opts, stops)

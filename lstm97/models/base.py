@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import Incompatible, UserError
 from ..params import Param, resolve
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class ChunkResult:
     status: int
     n_done: int
     outputs: np.ndarray
+    #: Steps each sequence ran, for a model that halts sequences (Task.requires "halt"); None otherwise.
+    stops: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.status != OK:
@@ -191,6 +193,30 @@ def check_footprint(model: Model, task: Task | None = None) -> Footprint | None:
     return fp
 
 
+#: What a task can require of a model (:attr:`Task.requires`) and how messages name it.
+REQUIREMENTS = {
+    "distribution": "outputs that form a probability distribution (softmax output units trained on the cross-entropy)",
+    "halt": "halting each sequence at its first wrong step (batch.info['halt'])",
+    "resets": "resetting its state where the batch says (batch.info['reset'])",
+}
+
+
+def check_requirements(model: Model, task: Task) -> None:
+    """Raise :class:`~lstm97.errors.Incompatible` (one message, with the fix where there is one) unless ``model``
+    has every capability ``task`` requires (:attr:`Task.requires`); called by the constructor when it is given the
+    task (``models.make``, so ``lstm97 run`` refuses such a pair before any training)."""
+    need = sorted(set(getattr(task, "requires", ())) - set(model.capabilities()))
+    if not need:
+        return
+    what = "; ".join(REQUIREMENTS.get(n, n) for n in need)
+    hints = [h for h in (model.capability_hint(n) for n in need) if h]
+    fix = f"{'; '.join(hints)}." if hints else "Use a model that can (e.g. --model lstm)."
+    raise Incompatible(
+        f"task {task.spec.name!r} needs {what}, which model {model.spec.name!r} with these hyperparameters does not "
+        f"give. {fix[0].upper()}{fix[1:]}"
+    )
+
+
 class Model:
     """Base class of every learner. Subclasses set ``spec`` and implement the methods below.
 
@@ -208,6 +234,8 @@ class Model:
         self.n_out = int(n_out)
         self.hp: dict[str, Any] = resolve(self.spec.params, hp, owner=f"model {self.spec.name!r}")
         self.validate()
+        if task is not None:
+            check_requirements(self, task)
         check_footprint(self, task)
         self.build()
 
@@ -262,6 +290,18 @@ class Model:
 
     def views(self, w: np.ndarray) -> dict[str, np.ndarray]:
         return self.layout.views(w)
+
+    def capabilities(self) -> frozenset[str]:
+        """What this configuration can do beyond the plain contract, for tasks that require it
+        (:attr:`Task.requires`, :data:`REQUIREMENTS`): ``distribution`` (outputs that form a probability distribution,
+        trained on the cross-entropy), ``halt`` (stops each sequence after its first step with an output off by
+        ``batch.info["halt"]`` or more; later outputs stay 0), ``resets`` (honours ``batch.info["reset"]``). Default:
+        none."""
+        return frozenset()
+
+    def capability_hint(self, need: str) -> str:
+        """How to get the capability ``need`` from this model (e.g. a hyperparameter), or "" if it cannot."""
+        return ""
 
     def output_range(self) -> tuple[float, float]:
         """(lowest, highest) value the model's outputs can take: (0, 1) for logistic output units (the default),

@@ -11,7 +11,9 @@ sequence start) and PyTorch's ``nn.GRU`` names:
     n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))   candidate, ``reset_after=true`` (default)
     n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)   candidate, ``reset_after=false``
     h(t) = (1 - z) ⊙ n + z ⊙ h
-    y(t) = σ(W_o h(t) + b_o)   (``output=logistic``, default; ``output=linear``: W_o h(t) + b_o)
+    y(t) = σ(W_o h(t) + b_o)   (``output=logistic``, default; ``output=linear``: W_o h(t) + b_o;
+                               ``output=softmax``: softmax(W_o h(t) + b_o), trained on the cross-entropy CE =
+                               -sum_k t_k log y_k, so that SGD changes each weight by lr * (-dCE/dw))
 
 ``reset_after=true`` applies the reset gate after the recurrent product: the variant of PyTorch's ``nn.GRU``,
 cuDNN and Keras' default (``reset_after=True``); ``reset_after=false`` is Cho et al.'s original (their eq. 8
@@ -42,8 +44,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UserError
 from ..params import Param
-from ._gru_kernels import ADAM, RMSPROP, SGD, gru_chunk, gru_forward_chunk
+from ._gru_kernels import ADAM, RMSPROP, SGD, SOFTMAX, gru_chunk, gru_forward_chunk
 from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
 
 _DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": the kernels sum over every input
@@ -71,7 +74,13 @@ _PARAMS = (
         "true: n = tanh(W_in x + b_in + r*(W_hn h + b_hn)) (PyTorch, cuDNN) | false: n = tanh(W_in x + b_in + "
         "W_hn (r*h) + b_hn) (Cho et al. 2014's original)",
     ),
-    Param("output", "str", "logistic", "output units: logistic in [0,1] | linear", choices=("logistic", "linear")),
+    Param(
+        "output",
+        "str",
+        "logistic",
+        "output units: logistic in [0,1] | linear | softmax (a distribution, trained on the cross-entropy)",
+        choices=("logistic", "linear", "softmax"),
+    ),
     Param(
         "optimizer",
         "str",
@@ -116,15 +125,25 @@ class GRU(Model):
             }
         )
         self.optimizer = _OPTIMIZERS[self.hp["optimizer"]]
-        self.linear = self.hp["output"] == "linear"
+        # the kernels' output kind: False logistic, True linear (so existing calls keep their types), 2 softmax
+        self.linear = SOFTMAX if self.hp["output"] == "softmax" else self.hp["output"] == "linear"
+        if self.hp["output"] == "softmax" and self.n_out < 2:
+            raise UserError("output=softmax needs at least two output units (one softmax output is always 1).")
 
     @property
     def layout(self) -> Layout:
         return self._layout
 
     def output_range(self) -> tuple[float, float]:
-        """(0, 1) with ``output=logistic``; unbounded with ``output=linear``."""
-        return (-np.inf, np.inf) if self.linear else (0.0, 1.0)
+        """(0, 1) with ``output=logistic`` or ``softmax``; unbounded with ``output=linear``."""
+        return (-np.inf, np.inf) if self.hp["output"] == "linear" else (0.0, 1.0)
+
+    def capabilities(self) -> frozenset[str]:
+        """``distribution`` with output=softmax."""
+        return frozenset({"distribution"}) if self.hp["output"] == "softmax" else frozenset()
+
+    def capability_hint(self, need: str) -> str:
+        return "use --hp output=softmax (Python: hp={'output': 'softmax'})" if need == "distribution" else ""
 
     def footprint(self) -> Footprint:
         """Five weight-sized vectors (the state, the runner's copy at the start of a chunk, the gradient sums,

@@ -26,7 +26,22 @@ Hyperparameters (paper defaults per task come from the task, Table 10):
   ``lr``, as in both authors' codes, §10) or 2.
 * ``output``: ``logistic`` output units y_k = f(net_k) (§1.3; outputs in [0, 1]) or ``linear`` ones, y_k =
   net_k with e_k = error_factor (t_k - y_k) (f' = 1): unbounded outputs, for targets outside [0, 1] (e.g.
-  ``adding-modern``'s sums in [0, 2]); not in the 1997 paper, see docs/deviations.md.
+  ``adding-modern``'s sums in [0, 2]); not in the 1997 paper, see docs/deviations.md. ``softmax``: y = softmax(net)
+  (a probability distribution over the outputs) trained on the cross-entropy CE = -sum_k t_k log y_k, e_k =
+  error_factor (t_k - y_k) = -dCE/dnet_k: the same form as linear units with squared error, so ``lr`` steps on
+  CE where it steps on E/2 = 1/2 sum_k (t_k - y_k)^2 for the other output kinds (e.g. ``copy``).
+* ``bias=gates_outputs``: the gates and the output units carry biases, the cells none (Gers et al. 2000's CERG
+  net, PAPER.md §11.1). ``outputs_see_inputs``: the output units see the inputs besides the cells (under F or
+  cells; B always has it); the CERG net is connectivity=cells, bias=gates_outputs, outputs_see_inputs, forget
+  gates: 4 x 2 cells, 7 in/out, 424 weights.
+* ``external_reset``: states, traces and previous-step activations are reset, as at a sequence start, before every
+  step the batch marks in ``info["reset"]`` (the string starts of ``reber-continual``: Gers et al. 2000's
+  "standard LSTM with external reset"). ``state_decay``: s(t) = state_decay s(t-1) + y_in g (no forget gates;
+  the traces decay alike; Gers et al.'s "state decay 0.9"). ``lr_decay``, ``lr_decay_every``: lr is multiplied by
+  lr_decay after every lr_decay_every training sequences (Gers et al.'s "sequential alpha decay", 0.99; the
+  current lr lives in ``state.extra``). A batch with ``info["halt"]`` (``reber-continual``) halts each sequence
+  after its first target step with an output off by that much or more (trained on that step; later outputs are
+  not computed and stay 0); ``ChunkResult.stops`` says where.
 * ``g``: ``g2`` (4/(1+e^-x) - 2, range [-2, 2]) or ``g1`` (logistic); ``h``: ``h1`` (2/(1+e^-x) - 1) or
   ``id``.
 * ``grow``: sequential network construction (§1.8 remedy 1, used in Exp 2a/2b; the rule is UNSPECIFIED in
@@ -82,6 +97,7 @@ _NAMES = ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k", "W_phi",
 _BIASED = {  # which unit groups carry a bias weight under each scheme
     "none": (),
     "gates": ("in", "out"),
+    "gates_outputs": ("in", "out", "k"),
     "hidden": ("in", "out", "c"),
     "all": ("in", "out", "c", "k"),
 }
@@ -189,8 +205,9 @@ class LSTM(Model):
                 "str",
                 "logistic",
                 "output units: logistic (y_k = f(net_k) in [0,1], PAPER.md §1.3) | linear (y_k = net_k, unbounded; "
-                "e_k = t_k - y_k: not in the 1997 paper)",
-                choices=("logistic", "linear"),
+                "e_k = t_k - y_k: not in the 1997 paper) | softmax (a distribution, trained on the cross-entropy: "
+                "e_k = t_k - y_k; not in the 1997 paper)",
+                choices=("logistic", "linear", "softmax"),
             ),
             Param("g", "str", "g2", "cell-input squashing: g2 in [-2,2] | g1 logistic", choices=("g2", "g1")),
             Param("h", "str", "h1", "cell-output squashing: h1 in [-1,1] | id", choices=("h1", "id")),
@@ -245,6 +262,46 @@ class LSTM(Model):
                 "or update=epoch)",
                 choices=("truncated", "full"),
             ),
+            Param(
+                "outputs_see_inputs",
+                "bool",
+                False,
+                "the output units also see the inputs (under F or cells; B always has it): Gers et al. 2000's "
+                "CERG net, PAPER.md §11.1",
+            ),
+            Param(
+                "external_reset",
+                "bool",
+                False,
+                "reset states, traces and activations at the steps the task marks (info['reset'], e.g. the string "
+                "starts of reber-continual): 'standard LSTM with external reset', PAPER.md §11.1",
+            ),
+            Param(
+                "state_decay",
+                "float",
+                1.0,
+                "s(t) = state_decay s(t-1) + y_in g, traces alike (1: none; Gers et al. 2000 used 0.9; no forget "
+                "gates)",
+                low=0.0,
+                high=1.0,
+            ),
+            Param(
+                "lr_decay",
+                "float",
+                1.0,
+                "multiply lr by this after every lr_decay_every training sequences (1: none; Gers et al. 2000's "
+                "'sequential alpha decay' 0.99, PAPER.md §11.1)",
+                low=0.0,
+                high=1.0,
+            ),
+            Param(
+                "lr_decay_every",
+                "int",
+                1,
+                "lr_decay: training sequences between two decays",
+                low=1,
+                high=1_000_000_000,
+            ),
         ),
         version=1,
     )
@@ -271,12 +328,28 @@ class LSTM(Model):
                     f"parameter {key} is set but {gate}put gates have no bias under bias={self.hp['bias']}"
                     f"{'' if self.hp['output_gate'] else ' and output_gate=false'}; use {key}=r."
                 )
+        if self.hp["output"] == "softmax" and self.n_out < 2:
+            raise UserError("output=softmax needs at least two output units (one softmax output is always 1).")
+        if self.hp["state_decay"] != 1.0 and self.hp["forget_gate"]:
+            raise UserError("state_decay is a constant forget gate: use it without forget_gate=true (or set it to 1).")
+        if self.hp["outputs_see_inputs"] and self.hp["connectivity"] == "B":
+            raise UserError("outputs_see_inputs is for connectivity F or cells: under B the outputs see the inputs.")
+        if self.hp["gradient"] == "full":
+            extras = [k for k, off in self._FULL_OFF.items() if self.hp[k] != off]
+            if extras:
+                raise UserError(
+                    f"gradient=full does not support {', '.join(extras)}: use gradient=truncated or leave "
+                    f"{'it' if len(extras) == 1 else 'them'} at the default."
+                )
         if self.hp["gradient"] == "full" and self.hp["update"] == "step":
             raise UserError(
                 "gradient=full computes the gradient of a whole sequence by back-propagation through time and "
                 "cannot change the weights at every step: set update=sequence (or update=epoch)."
             )
         self._layout = self._make_layout()
+
+    #: Options the full-gradient kernel lacks, with their "off" values.
+    _FULL_OFF = {"outputs_see_inputs": False, "external_reset": False, "state_decay": 1.0, "lr_decay": 1.0}
 
     def _make_layout(self) -> Layout:
         C, S = self.hp["blocks"], self.hp["block_size"]
@@ -290,6 +363,8 @@ class LSTM(Model):
             n_src = C * S
         else:
             n_z = self.n_in
+            n_src = self.n_in + C * S
+        if self.hp["outputs_see_inputs"]:
             n_src = self.n_in + C * S
         return Layout(
             {
@@ -314,8 +389,23 @@ class LSTM(Model):
         return self._layout
 
     def output_range(self) -> tuple[float, float]:
-        """(0, 1) with logistic output units (the default); unbounded with ``output=linear``."""
+        """(0, 1) with logistic output units (the default) and softmax ones; unbounded with ``output=linear``."""
         return (-np.inf, np.inf) if self.hp["output"] == "linear" else (0.0, 1.0)
+
+    def capabilities(self) -> frozenset[str]:
+        """``distribution`` with output=softmax; ``halt`` (sequences halted at their first wrong step) and
+        ``resets`` (info["reset"]) with the truncated gradient."""
+        have = {"distribution"} if self.hp["output"] == "softmax" else set()
+        if self.hp["gradient"] == "truncated":
+            have |= {"halt", "resets"}
+        return frozenset(have)
+
+    def capability_hint(self, need: str) -> str:
+        return {
+            "distribution": "use --hp output=softmax (Python: hp={'output': 'softmax'})",
+            "halt": "use --hp gradient=truncated",
+            "resets": "use --hp gradient=truncated",
+        }.get(need, "")
 
     size_hint = "fewer blocks or cells per block"
 
@@ -382,6 +472,8 @@ class LSTM(Model):
         extra = {"n_act": 0 if growing else self.hp["blocks"], "pending": [], "prev": None}
         if self.hp["update"] == "epoch":
             extra.update(acc=np.zeros(self.layout.size), pos=0)
+        if self.hp["lr_decay"] != 1.0:  # the current (decayed) kernel lr and the sequences since its last decay
+            extra.update(lr=self.hp["lr"] * self.hp["error_factor"], lr_pos=0)
         return TrainState(w, extra)
 
     @property
@@ -423,6 +515,11 @@ class LSTM(Model):
             ex["acc"] = np.ascontiguousarray(ex["acc"], dtype=np.float64)
             d = self.views(ex["acc"])
             epoch, pos = self.hp["epoch"], int(ex["pos"])
+        opts, lr = self._options(batch, learn), self.hp["lr"] * self.hp["error_factor"]  # exact: factor 1 or 2
+        if ex is not None and "lr" in ex:
+            lr = float(ex["lr"])
+            opts["lr_decay"] = (self.hp["lr_decay"], self.hp["lr_decay_every"], int(ex["lr_pos"]))
+        stops = np.zeros(len(batch), dtype=np.int64)
         status, n_done = lstm_chunk(
             state.w,
             tuple(v[name] for name in _NAMES),
@@ -432,7 +529,7 @@ class LSTM(Model):
             self.hp["connectivity"] != "B",
             G2 if self.hp["g"] == "g2" else G1,
             H1 if self.hp["h"] == "h1" else HID,
-            self.hp["lr"] * self.hp["error_factor"],  # exact: the factor is 1 or 2
+            lr,
             learn,
             update == "step",
             outputs,
@@ -443,10 +540,42 @@ class LSTM(Model):
             tuple(d[name] for name in _NAMES),
             # only when linear: the 0.2.0 kernel of benchmarks/bench_lstm.py, swapped in here, has no such argument
             **({"linear": True} if self.hp["output"] == "linear" else {}),
+            **opts,
+            **({"stops": stops} if opts else {}),
         )
         if learn and update == "epoch":
             ex["pos"] = (pos + int(n_done)) % epoch
-        return ChunkResult(int(status), int(n_done), outputs)
+        if learn and ex is not None and "lr" in ex:  # the kernel's decays replayed: the same products, the same bits
+            every = self.hp["lr_decay_every"]
+            for _ in range(int(n_done)):
+                ex["lr_pos"] += 1
+                if ex["lr_pos"] == every:
+                    ex["lr"] = ex["lr"] * self.hp["lr_decay"]
+                    ex["lr_pos"] = 0
+        return ChunkResult(int(status), int(n_done), outputs, stops if "halt" in opts else None)
+
+    def _options(self, batch, learn: bool) -> dict:
+        """The kernel's keyword options beyond the 1997 net (only those not at their default)."""
+        opts: dict = {}
+        if self.hp["output"] == "softmax":
+            opts["softmax"] = True
+        if self.hp["outputs_see_inputs"]:
+            opts["out_in"] = True
+        if self.hp["state_decay"] != 1.0:
+            opts["decay"] = float(self.hp["state_decay"])
+        if self.hp["external_reset"]:
+            if "reset" not in batch.info:
+                raise UserError(
+                    "external_reset=true needs a task that marks its string starts (info['reset'], e.g. "
+                    "reber-continual); this batch has none."
+                )
+            opts["resets"] = np.ascontiguousarray(batch.info["reset"], dtype=np.bool_)
+        if "halt" in batch.info and len(batch):
+            tol = np.unique(batch.info["halt"])
+            if tol.size != 1 or not tol[0] > 0:
+                raise ValueError(f"info['halt'] must hold one positive tolerance for the batch, got {tol}")
+            opts["halt"] = float(tol[0])
+        return opts
 
     def _run_full(self, state: TrainState, batch) -> ChunkResult:
         """Train with gradient=full (:mod:`._lstm_bptt_kernels`): the changes of a sequence are summed in fresh
@@ -479,6 +608,7 @@ class LSTM(Model):
             pos,
             tuple(d[name] for name in _NAMES),
             linear=self.hp["output"] == "linear",
+            softmax=self.hp["output"] == "softmax",
         )
         if self.hp["update"] == "epoch":
             ex["pos"] = (pos + int(n_done)) % epoch
@@ -500,7 +630,8 @@ class LSTM(Model):
         Returns arrays over the sequence's L steps: ``y_in`` and ``y_out`` [L, C] (gate activations; 1.0
         without output gates), with forget gates also ``y_phi`` [L, C], ``s_c`` and ``y_c`` [L, C*S] (cell
         states and cell outputs; cell c belongs to block c // S) and ``outputs`` [L, n_out] (equal to
-        :meth:`predict`'s). Blocks not yet added by sequential construction keep their reset values (gates 0,
+        :meth:`predict`'s, except that a halting batch's later steps, which predict leaves 0, are computed here).
+        Blocks not yet added by sequential construction keep their reset values (gates 0,
         or 1.0 without output gates; cells 0).
         """
         if len(batch) != 1:
@@ -523,6 +654,14 @@ class LSTM(Model):
         b_in, b_out, b_c, b_k = bias("b_in", C), bias("b_out", C), bias("b_c", C * S), bias("b_k", self.n_out)
         b_phi = bias("b_phi", C)
         linear = self.hp["output"] == "linear"
+        softmax = self.hp["output"] == "softmax"
+        decay = self.hp["state_decay"]
+
+        def out_units(a: np.ndarray) -> np.ndarray:
+            if softmax:
+                e = np.exp(a - a.max())
+                return e / e.sum()
+            return a if linear else f(a)
 
         def peep(name: str, state: np.ndarray) -> np.ndarray:  # sum over the block's cells of P[c] s[c]
             return (v[name] * state).reshape(C, S).sum(axis=1) if pe else 0.0
@@ -536,7 +675,11 @@ class LSTM(Model):
         s, y_c = np.zeros(C * S), np.where(cells, y0, 0.0)
         names = (("y_in", C), ("y_out", C)) + ((("y_phi", C),) if fg else ())
         out = {k: np.zeros((L, n)) for k, n in names + (("s_c", C * S), ("y_c", C * S), ("outputs", self.n_out))}
+        marks = batch.info.get("reset") if self.hp["external_reset"] else None
         for t in range(L):
+            if marks is not None and t > 0 and marks[0, t]:  # an external reset, as at the sequence start
+                y_in, y_out = np.where(active, y0, 0.0), np.where(active, y0, 0.0) if og else np.ones(C)
+                s, y_c = np.zeros(C * S), np.where(cells, y0, 0.0)
             if conn == "F":
                 z = np.concatenate([x[t], y_c, y_in, y_out if og else []])
             else:
@@ -548,20 +691,21 @@ class LSTM(Model):
                 y_phi = np.where(active, f(v["W_phi"] @ z + b_phi + peep("P_phi", s)), y_phi)
             q = f(v["W_c"] @ z + b_c)
             g = 4.0 * q - 2.0 if self.hp["g"] == "g2" else q
-            s = np.where(cells, (y_phi[block] * s if fg else s) + y_in[block] * g, s)
+            s = np.where(cells, (y_phi[block] * s if fg else decay * s if decay != 1.0 else s) + y_in[block] * g, s)
             if og and pe:  # the output gate's peepholes see s(t)
                 y_out = np.where(active, f(v["W_out"] @ z + b_out + peep("P_out", s)), y_out)
             h = 2.0 * f(s) - 1.0 if self.hp["h"] == "h1" else s
             y_c = np.where(cells, y_out[block] * h, y_c)
-            src = y_c if conn_f else np.concatenate([x[t], y_c])
+            src = y_c if conn_f and not self.hp["outputs_see_inputs"] else np.concatenate([x[t], y_c])
             for name, value in (
                 ("y_in", y_in),
                 ("y_out", y_out),
                 ("y_phi", y_phi),
                 ("s_c", s),
                 ("y_c", y_c),
-                ("outputs", (v["W_k"] @ src + b_k) if linear else f(v["W_k"] @ src + b_k)),
+                ("outputs", out_units(v["W_k"] @ src + b_k)),
             ):
                 if name in out:
                     out[name][t] = value
         return out
+

@@ -17,11 +17,13 @@ registry = Registry(
     {
         "adding": "lstm97.tasks.adding:Adding",
         "adding-modern": "lstm97.tasks.adding_modern:AddingModern",
+        "copy": "lstm97.tasks.copy:Copy",
         "latch": "lstm97.tasks.guessing_tasks:Latch",
         "parity": "lstm97.tasks.guessing_tasks:Parity",
         "long-lag": "lstm97.tasks.long_lag:LongLag",
         "long-lag-distractors": "lstm97.tasks.long_lag:LongLagDistractors",
         "reber": "lstm97.tasks.reber:Reber",
+        "reber-continual": "lstm97.tasks.reber_continual:ReberContinual",
         "multiplication": "lstm97.tasks.multiplication:Multiplication",
         "temporal-order": "lstm97.tasks.temporal_order:TemporalOrder",
         "two-sequence": "lstm97.tasks.two_sequence:TwoSequence",

@@ -269,6 +269,11 @@ class Task:
     #: Threshold of the default ABS criterion ("absolute error of all outputs below beta").
     tolerance: float = 0.0
 
+    #: Capabilities a model must have to run this task (:data:`lstm97.models.base.REQUIREMENTS`): e.g.
+    #: ``distribution`` (the error is a cross-entropy) or ``halt`` (sequences end at their first wrong step); a
+    #: model without one refuses the task when it is built for it (``models.make``), with one message.
+    requires: ClassVar[frozenset[str]] = frozenset()
+
     #: The stored test statistics the run summary shows for this task: any of "test_wrong" (wrong test
     #: sequences of the test set), "test_mse" (mean per-sequence error) and "test_abs" (mean absolute error).
     summary_metrics: ClassVar[tuple[str, ...]] = ("test_wrong",)

@@ -70,7 +70,7 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "rho": float(merged.get("rho", 0.9)),
         "eps": float(merged.get("eps", 1e-8)),
     }
-    assert out["output"] in ("logistic", "linear") and out["optimizer"] in ("sgd", "adam", "rmsprop")
+    assert out["output"] in ("logistic", "linear", "softmax") and out["optimizer"] in ("sgd", "adam", "rmsprop")
     return out
 
 
@@ -132,7 +132,10 @@ def forward(p: Mapping[str, np.ndarray], cfg: Mapping[str, Any], x: np.ndarray) 
             n = np.tanh(g["W_in"] @ x[t] + g["b_in"] + g["W_hn"] @ (r * h_p) + g["b_hn"])
         h[t + 1] = (1.0 - z) * n + z * h_p
         a = p["W_o"] @ h[t + 1] + p["b_o"]
-        y[t] = a if cfg["output"] == "linear" else sigmoid(a)
+        if cfg["output"] == "softmax":  # a distribution, trained on the cross-entropy
+            y[t] = np.exp(a - a.max()) / np.exp(a - a.max()).sum()
+        else:
+            y[t] = a if cfg["output"] == "linear" else sigmoid(a)
         act["r"][t], act["z"][t], act["n"][t] = r, z, n
     return {"h": h, "y": y, **act}
 
@@ -159,7 +162,7 @@ def gradient(p, cfg, x, targets, mask) -> dict[str, np.ndarray]:
         dh = dh_next.copy()
         if mask[t]:
             y = f["y"][t]
-            d_o = (targets[t] - y) * (1.0 if cfg["output"] == "linear" else y * (1.0 - y))
+            d_o = (targets[t] - y) * (1.0 if cfg["output"] != "logistic" else y * (1.0 - y))  # softmax: -dCE/da
             gW_o += np.outer(d_o, h)
             gb_o += d_o
             dh += p["W_o"].T @ d_o

@@ -118,10 +118,18 @@ def forward(
                 y_c=y_c,
                 ysrc=ysrc,
                 net_k=net_k,
-                y_k=net_k if cfg["output"] == "linear" else f(net_k),
+                y_k=_out(cfg, net_k),
             )
         )
     return steps
+
+
+def _out(cfg: Mapping[str, Any], net_k: np.ndarray) -> np.ndarray:
+    """The output units: logistic, linear, or softmax over the last axis."""
+    if cfg["output"] == "softmax":
+        e = np.exp(net_k - net_k.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    return net_k if cfg["output"] == "linear" else f(net_k)
 
 
 def gradient(
@@ -158,7 +166,7 @@ def gradient(
     ds_next = np.zeros(CS)  # error at s(t) carried from step t+1 (CEC and the input/forget peepholes)
     for t in range(len(steps) - 1, -1, -1):
         a = steps[t]
-        fp_k = np.ones_like(a["net_k"]) if cfg["output"] == "linear" else fp(a["net_k"])  # linear: f' = 1
+        fp_k = np.ones_like(a["net_k"]) if cfg["output"] != "logistic" else fp(a["net_k"])  # linear, softmax: 1
         e_k = cfg["error_factor"] * fp_k * (targets[t] - a["y_k"]) if mask[t] else np.zeros(cfg["n_out"])
         grad["W_k"] += np.outer(e_k, a["ysrc"])
         if "k" in biased:
@@ -265,7 +273,8 @@ def batched_loss(
     n_act: int | None = None,
 ) -> np.ndarray:
     """E of the one sequence ``x`` for each of the flat weight vectors ``ws`` [B, n_weights] (lstm_reference's
-    flatten order)."""
+    flatten order); with ``output="softmax"`` the cross-entropy CE = -sum t_k log y_k instead (whose -dCE/dw is
+    :func:`gradient`, where -1/2 dE/dw is for the squared error)."""
     cfg = make_config(cfg)
     ws = np.atleast_2d(ws)
     assert ws.shape[1] == n_weights(cfg)
@@ -277,7 +286,9 @@ def batched_loss(
         pos += size
     E = np.zeros(ws.shape[0])
     for t, a in enumerate(forward(params, cfg, x, n_act)):
-        if mask[t]:
+        if mask[t] and cfg["output"] == "softmax":
+            E -= np.sum(targets[t] * np.log(a["y_k"]), axis=-1)
+        elif mask[t]:
             E += np.sum((targets[t] - a["y_k"]) ** 2, axis=-1)
     return E
 

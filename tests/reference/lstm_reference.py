@@ -31,7 +31,16 @@ Implements, one time step at a time and one equation per line, PAPER.md:
   them: s is one more source of the gate; ds_dp_in[c, v'] and ds_dp_phi[c, v'] are the traces of eqs. 25 and
   §11.1 with the source s_{c'}(t-1), c' = j S + v', and Delta P_out[c] = lr e_out_j s_c(t) (eq. 22);
 * ``output="linear"`` (not in the paper): linear output units y_k = net_k, so f'_k = 1 in eq. 19 and
-  e_k = error_factor (t_k - y_k); the default ``"logistic"`` is the paper's y_k = f(net_k).
+  e_k = error_factor (t_k - y_k); the default ``"logistic"`` is the paper's y_k = f(net_k). ``output="softmax"``
+  (not in the paper): y = exp(net) / sum exp(net), trained on the cross-entropy CE = -sum_k t_k log y_k, whose
+  -dCE/dnet_k is t_k - y_k (for targets summing to 1): e_k = error_factor (t_k - y_k), the linear units' form;
+* Gers, Schmidhuber & Cummins 2000 (§11.1, the continual embedded Reber grammar): ``outputs_see_inputs`` (the
+  output units see [x(t), y_c(t)] under F or "cells"), bias ``"gates_outputs"`` (gates and output units);
+  ``state_decay`` d: s_c(t) = d s_c(t-1) + y_in g(net_c) with every trace multiplied by d first (a constant
+  forget gate); ``lr_decay`` (factor, every): lr is multiplied by factor after every ``every`` sequences;
+  :func:`reference_train`'s ``resets`` [n, L]: before a marked step t > 0 the activations, states and traces are
+  reset as at a sequence start; ``halt`` > 0: a sequence ends right after (and training on) its first target step
+  at which some |t_k - y_k| >= halt (its later outputs stay 0).
 
 There are no conventional hidden units (eqs. 11, 20 are not needed). Deliberately slow and obvious: loops
 over sequences, time steps, blocks and cells; no numba. ``lstm97.models.lstm`` is tested against it.
@@ -65,6 +74,7 @@ PARAM_NAMES = ("W_in", "W_out", "W_c", "b_in", "b_out", "b_c", "W_k", "b_k", "W_
 _BIASED = {
     "none": frozenset(),
     "gates": frozenset({"in", "out"}),
+    "gates_outputs": frozenset({"in", "out", "k"}),
     "hidden": frozenset({"in", "out", "c"}),
     "all": frozenset({"in", "out", "c", "k"}),
 }
@@ -107,13 +117,17 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "forget_gate": bool(merged.get("forget_gate", False)),
         "peepholes": bool(merged.get("peepholes", False)),
         "output": str(merged.get("output", "logistic")),
+        "outputs_see_inputs": bool(merged.get("outputs_see_inputs", False)),
+        "state_decay": float(merged.get("state_decay", 1.0)),
+        "lr_decay": float(merged.get("lr_decay", 1.0)),
+        "lr_decay_every": int(merged.get("lr_decay_every", 1)),
     }
     assert out["connectivity"] in ("F", "B", "cells"), out["connectivity"]
     assert out["bias"] in _BIASED, out["bias"]
     assert out["g"] in ("g2", "g1"), out["g"]
     assert out["h"] in ("h1", "id"), out["h"]
     assert out["update"] in ("step", "sequence", "epoch"), out["update"]
-    assert out["output"] in ("logistic", "linear"), out["output"]
+    assert out["output"] in ("logistic", "linear", "softmax"), out["output"]
     assert out["epoch"] >= 1
     assert out["blocks"] >= 1 and out["block_size"] >= 1
     return out
@@ -132,12 +146,17 @@ def n_z(cfg: Mapping[str, Any]) -> int:
 def n_ysrc(cfg: Mapping[str, Any]) -> int:
     """Length of the output source vector ysrc(t)."""
     n_cells = cfg["blocks"] * cfg["block_size"]
-    return cfg["n_in"] + n_cells if cfg["connectivity"] == "B" else n_cells
+    return cfg["n_in"] + n_cells if outputs_see_inputs(cfg) else n_cells
+
+
+def outputs_see_inputs(cfg: Mapping[str, Any]) -> bool:
+    """Whether ysrc(t) = [x(t), y_c(t)] (connectivity "B", or ``outputs_see_inputs``) rather than y_c(t)."""
+    return cfg["connectivity"] == "B" or bool(cfg.get("outputs_see_inputs", False))
 
 
 def cell_column(cfg: Mapping[str, Any], c: int) -> int:
     """col(c): the column of cell c's output y_c in ysrc (and so in W_k)."""
-    return cfg["n_in"] + c if cfg["connectivity"] == "B" else c
+    return cfg["n_in"] + c if outputs_see_inputs(cfg) else c
 
 
 def recurrent_columns(cfg: Mapping[str, Any]) -> slice:
@@ -240,11 +259,15 @@ def reference_train(
     mask: np.ndarray,
     lengths: np.ndarray,
     learn: bool = True,
+    resets: np.ndarray | None = None,
+    halt: float = 0.0,
+    stops: list[int] | None = None,
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Run the sequences one after another (on-line), learning if ``learn``.
 
     Returns (new_params, outputs): copies of the weights after the last sequence, and y_k(t) of every step
-    as computed in the forward pass (before that step's weight change), zeros in the padding.
+    as computed in the forward pass (before that step's weight change), zeros in the padding (and after a halt).
+    ``resets`` and ``halt``: see the module docstring; ``stops`` (a list) receives the steps each sequence ran.
     """
     cfg = make_config(cfg)
     shapes = param_shapes(cfg)
@@ -265,7 +288,10 @@ def reference_train(
     has_b_phi = has_fg and has_b_in
     has_pe = cfg["peepholes"]
     linear = cfg["output"] == "linear"
+    softmax = cfg["output"] == "softmax"
+    decay = cfg["state_decay"]
     lr = cfg["lr"]
+    lr_seen = 0  # sequences since the last decay of lr
     g, g_prime = g_fn(cfg["g"])
     h, h_prime = h_fn(cfg["h"])
     block = np.arange(n_cells) // S  # block(c)
@@ -279,24 +305,34 @@ def reference_train(
     outputs = np.zeros((n, L, n_out))
 
     summed = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}  # for update == "sequence" or "epoch"
-    for i in range(n):
-        # Reset activations, internal states and traces at sequence start (§1.3); the JKU simulator sets the
-        # previous-step activations to 0.5 instead of 0 (§10.1).
-        y_c_prev = np.full(n_cells, cfg["reset"])
-        y_in_prev = np.full(C, cfg["reset"])
-        y_out_prev = np.full(C, cfg["reset"])
-        s_c = np.zeros(n_cells)
-        n_z_ = n_z(cfg)
-        ds_dw_in = np.zeros((n_cells, n_z_))  # d s_c / d W_in[block(c), m]   (eq. 25)
-        ds_db_in = np.zeros(n_cells)  # d s_c / d b_in[block(c)]       (eq. 25, source 1)
-        ds_dw_c = np.zeros((n_cells, n_z_))  # d s_c / d W_c[c, m]            (eq. 27)
-        ds_db_c = np.zeros(n_cells)  # d s_c / d b_c[c]               (eq. 27, source 1)
-        ds_dw_phi = np.zeros((n_cells, n_z_))  # d s_c / d W_phi[block(c), m]  (§11.1)
-        ds_db_phi = np.zeros(n_cells)  # d s_c / d b_phi[block(c)]
-        ds_dp_in = np.zeros((n_cells, S))  # d s_c / d P_in[j S + v']       (§11.2, source s_{jS+v'}(t-1))
-        ds_dp_phi = np.zeros((n_cells, S))  # d s_c / d P_phi[j S + v']
 
+    def fresh() -> tuple[np.ndarray, ...]:
+        # Activations, internal states and traces at sequence start (§1.3); the JKU simulator sets the
+        # previous-step activations to 0.5 instead of 0 (§10.1).
+        n_z_ = n_z(cfg)
+        return (
+            np.full(n_cells, cfg["reset"]),  # y_c_prev
+            np.full(C, cfg["reset"]),  # y_in_prev
+            np.full(C, cfg["reset"]),  # y_out_prev
+            np.zeros(n_cells),  # s_c
+            np.zeros((n_cells, n_z_)),  # ds_dw_in: d s_c / d W_in[block(c), m]   (eq. 25)
+            np.zeros(n_cells),  # ds_db_in: d s_c / d b_in[block(c)]       (eq. 25, source 1)
+            np.zeros((n_cells, n_z_)),  # ds_dw_c: d s_c / d W_c[c, m]            (eq. 27)
+            np.zeros(n_cells),  # ds_db_c: d s_c / d b_c[c]               (eq. 27, source 1)
+            np.zeros((n_cells, n_z_)),  # ds_dw_phi: d s_c / d W_phi[block(c), m]  (§11.1)
+            np.zeros(n_cells),  # ds_db_phi: d s_c / d b_phi[block(c)]
+            np.zeros((n_cells, S)),  # ds_dp_in: d s_c / d P_in[j S + v'] (§11.2, source s_{jS+v'}(t-1))
+            np.zeros((n_cells, S)),  # ds_dp_phi: d s_c / d P_phi[j S + v']
+        )
+
+    for i in range(n):
+        (y_c_prev, y_in_prev, y_out_prev, s_c, ds_dw_in, ds_db_in, ds_dw_c, ds_db_c, ds_dw_phi, ds_db_phi, ds_dp_in,
+         ds_dp_phi) = fresh()  # fmt: skip
+        ran = int(lengths[i])
         for t in range(int(lengths[i])):
+            if resets is not None and t > 0 and resets[i, t]:  # external reset: as at a sequence start
+                (y_c_prev, y_in_prev, y_out_prev, s_c, ds_dw_in, ds_db_in, ds_dw_c, ds_db_c, ds_dw_phi, ds_db_phi,
+                 ds_dp_in, ds_dp_phi) = fresh()  # fmt: skip
             x = inputs[i, t]
             # Hidden source vector z(t).
             if cfg["connectivity"] == "F":
@@ -330,6 +366,8 @@ def reference_train(
                 j = block[c]
                 if has_fg:
                     s_c_new[c] = y_phi[j] * s_c[c] + y_in[j] * g(net_c[c])  # §11.1
+                elif decay != 1.0:
+                    s_c_new[c] = decay * s_c[c] + y_in[j] * g(net_c[c])  # state decay (Gers et al. 2000)
                 else:
                     s_c_new[c] = s_c[c] + y_in[j] * g(net_c[c])  # the CEC, eq. 8
                 y_c[c] = y_out[j] * h(s_c_new[c])
@@ -338,14 +376,23 @@ def reference_train(
                 net_out = net_out + np.array([p["P_out"][block == j] @ s_c[block == j] for j in range(C)])
                 y_out = f(net_out)
                 y_c = np.array([y_out[block[c]] * h(s_c[c]) for c in range(n_cells)])
-            ysrc = np.concatenate([x, y_c]) if cfg["connectivity"] == "B" else y_c.copy()
+            ysrc = np.concatenate([x, y_c]) if outputs_see_inputs(cfg) else y_c.copy()
             net_k = p["W_k"] @ ysrc + (p["b_k"] if has_b_k else 0.0)
-            y_k = net_k if linear else f(net_k)  # linear output units: y_k = net_k
+            if softmax:
+                y_k = np.exp(net_k - net_k.max()) / np.exp(net_k - net_k.max()).sum()
+            else:
+                y_k = net_k if linear else f(net_k)  # linear output units: y_k = net_k
             outputs[i, t] = y_k
+            off = halt > 0 and mask[i, t] and bool((np.abs(targets[i, t] - y_k) >= halt).any())
 
             # ---- forward derivative traces, at every step (eqs. 25, 27; with forget gates §11.1) ----
             for c in range(n_cells):
                 j = block[c]
+                if not has_fg and decay != 1.0:  # state decay: every trace times d
+                    ds_dw_in[c] *= decay
+                    ds_db_in[c] *= decay
+                    ds_dw_c[c] *= decay
+                    ds_db_c[c] *= decay
                 if has_fg:
                     ds_dw_in[c] *= y_phi[j]
                     ds_db_in[c] *= y_phi[j]
@@ -355,8 +402,8 @@ def reference_train(
                     ds_db_phi[c] = y_phi[j] * ds_db_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * 1.0
                 if has_pe:
                     src = s_c_prev[block == j]  # the peephole sources of block j's input and forget gates
-                    decay = y_phi[j] if has_fg else 1.0
-                    ds_dp_in[c] = decay * ds_dp_in[c] + g(net_c[c]) * f_prime(net_in[j]) * src
+                    factor = y_phi[j] if has_fg else decay
+                    ds_dp_in[c] = factor * ds_dp_in[c] + g(net_c[c]) * f_prime(net_in[j]) * src
                     if has_fg:
                         ds_dp_phi[c] = y_phi[j] * ds_dp_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * src
                 ds_dw_in[c] += g(net_c[c]) * f_prime(net_in[j]) * z
@@ -367,7 +414,7 @@ def reference_train(
             # ---- errors and weight changes, only where there is a target ----
             if learn and mask[i, t]:
                 d = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}
-                fp_k = np.ones_like(net_k) if linear else f_prime(net_k)  # f' = 1 for linear output units
+                fp_k = np.ones_like(net_k) if linear or softmax else f_prime(net_k)  # linear; softmax + CE: 1
                 e_k = cfg["error_factor"] * fp_k * (targets[i, t] - y_k)  # eq. 19 (factor 1 there)
                 # error arriving at each cell output: sum_k w_{k c} e_k
                 back = np.array([np.sum(p["W_k"][:, cell_column(cfg, c)] * e_k) for c in range(n_cells)])
@@ -413,11 +460,21 @@ def reference_train(
 
             y_c_prev, y_in_prev = y_c, y_in
             y_out_prev = y_out if has_out_gate else np.zeros(C)
+            if off:  # halted: trained on this step, the rest of the sequence is not run
+                ran = t + 1
+                break
 
+        if stops is not None:
+            stops.append(ran)
         if cfg["update"] == "sequence" or (cfg["update"] == "epoch" and (i + 1) % cfg["epoch"] == 0):
             for k in PARAM_NAMES:
                 p[k] += summed[k]
                 summed[k][...] = 0.0
+        if learn and cfg["lr_decay"] != 1.0:
+            lr_seen += 1
+            if lr_seen == cfg["lr_decay_every"]:
+                lr = lr * cfg["lr_decay"]
+                lr_seen = 0
     return p, outputs
 
 

@@ -1,0 +1,129 @@
+"""The continual embedded Reber grammar (PAPER.md §11.1): the stream is embedded Reber strings back to back, the
+two-hot targets are exactly the grammar's legal next symbols, ``info["reset"]`` marks the string starts, the error
+counts the symbols after the first wrong one, streams halt there in the LSTM (and only the LSTM takes the task), and
+a short trial runs through the runner with the 10-stream test."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from lstm97 import models, tasks
+from lstm97.errors import Incompatible
+from lstm97.runners import TrialConfig
+from lstm97.runners.trial import run_trial
+from lstm97.tasks.reber import EDGES, SYMBOLS
+from lstm97.tasks.reber_continual import decode
+
+
+def _legal_after(stream: str) -> list[set[str]]:
+    """The legal next symbols after every symbol of ``stream``, by running the grammar over it."""
+    out: list[set[str]] = []
+    phase, node, outer = 0, 0, ""
+    for sym in stream:
+        if phase == 0:
+            assert sym == "B"
+            out.append({"T", "P"})
+            phase = 1
+        elif phase == 1:
+            assert sym in "TP"
+            outer = sym
+            out.append({"B"})
+            phase = 2
+        elif phase == 2:
+            assert sym == "B"
+            out.append({SYMBOLS[s] for s, _ in EDGES[0]})
+            node, phase = 0, 3
+        elif phase == 3:
+            nxt = {SYMBOLS[s]: to for s, to in EDGES[node]}
+            assert sym in nxt, (sym, node)
+            node = nxt[sym]
+            out.append({"E"} if node == 3 else {SYMBOLS[s] for s, _ in EDGES[node]})
+            if node == 3:
+                phase = 4
+        elif phase == 4:
+            assert sym == "E"
+            out.append({outer})
+            phase = 5
+        elif phase == 5:
+            assert sym == outer
+            out.append({"E"})
+            phase = 6
+        else:
+            assert sym == "E"
+            out.append({"B"})
+            phase = 0
+    return out
+
+
+def test_the_stream_is_embedded_reber_strings_with_two_hot_legal_targets():
+    task = tasks.make("reber-continual", stream=3000)
+    b = task.sample(np.random.default_rng(0), 3)
+    assert b.inputs.shape == (3, 3000, 7) and b.mask.all() and (b.lengths == 3000).all()
+    for i in range(3):
+        stream = decode(b, i)
+        assert np.array_equal(b.inputs[i].argmax(axis=1), b.info["active"][i])
+        legal = _legal_after(stream)
+        got = [{SYMBOLS[k] for k in np.nonzero(b.targets[i, t])[0]} for t in range(3000)]
+        assert got == legal
+        starts = [m.start() for m in re.finditer("(?:(?<=E)|^)B", stream)]
+        assert np.nonzero(b.info["reset"][i])[0].tolist() == starts
+    two = (b.targets.sum(axis=2) == 2).mean()
+    assert 0.3 < two < 0.8  # the inner walk's branches and the outer T|P: many steps have two legal symbols
+
+
+def test_chunk_invariant_sampling():
+    task = tasks.make("reber-continual", stream=200)
+    one = task.sample(np.random.default_rng(4), 5)
+    rng = np.random.default_rng(4)
+    many = [task.sample(rng, 1) for _ in range(5)]
+    assert all(np.array_equal(one.inputs[i], m.inputs[0]) for i, m in enumerate(many))
+
+
+def test_error_is_the_symbols_after_the_first_mistake():
+    task = tasks.make("reber-continual", stream=100)
+    b = task.sample(np.random.default_rng(1), 3)
+    out = b.targets.copy()
+    out[0, 40, 2] = 0.5  # off by 0.5 >= 0.49 (or 0.5) at step 40
+    out[1, 10, 0] = np.nan
+    out[2] = np.where(b.targets[2] > 0, 0.52, 0.48)  # every output within 0.49 of its target
+    assert task.error_free(b, out).tolist() == [40, 10, 100]
+    assert task.error(b, out).tolist() == [60.0, 90.0, 0.0]
+    assert task.correct(b, out).tolist() == [False, False, True]
+
+
+def test_only_a_model_that_halts_takes_the_task():
+    task = tasks.make("reber-continual", stream=50)
+    for name in ("gru", "rtrl", "rnn-bptt", "elman"):
+        with pytest.raises(Incompatible, match="halting each sequence"):
+            models.make(name, task)
+    with pytest.raises(Incompatible, match="gradient=truncated"):
+        models.make("lstm", task, gradient="full", update="sequence", outputs_see_inputs=False)
+
+
+@pytest.mark.kernel
+def test_the_lstm_halts_each_stream_at_its_first_wrong_symbol():
+    task = tasks.make("reber-continual", stream=500)
+    model = models.make("lstm", task)
+    state = model.init_state(np.random.default_rng(0))
+    b = task.sample(np.random.default_rng(2), 4)
+    res = model.train_chunk(state, b)
+    prefix = task.error_free(b, res.outputs)
+    assert res.stops.tolist() == (prefix + 1).tolist()  # trained on the wrong symbol, then stopped
+    for i, s in enumerate(res.stops):
+        assert (res.outputs[i, s:] == 0).all()  # not computed
+    assert (model.predict(state, b)[np.arange(4), 0] > 0).all()
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(
+    "hp", [{}, {"forget_gate": False, "forget_gate_bias": None, "external_reset": True}, {"lr_decay": 0.99}]
+)
+def test_a_short_trial_is_chunk_invariant(hp):
+    cfg = TrialConfig.resolve("reber-continual", {"stream": 200}, "lstm", hp, max_sequences=60)
+    a, b = run_trial(cfg, 1, chunk=1), run_trial(cfg, 1, chunk=50)
+    assert a["weights"].tobytes() == b["weights"].tobytes() and a["sequences"] == b["sequences"]
+    assert a["n_test"] == 10 and a["stop_rule"] == "10 test streams correct"
+    assert 0 <= a["test_mse"] <= 200 and a["test_wrong"] <= 10
