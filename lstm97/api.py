@@ -34,6 +34,7 @@ import pandas as pd
 from .errors import UserError
 from .results import DEFAULT_STORE, Store
 from .runners import TrialConfig
+from .runners.lanes import check_lanes
 from .runners.sweep import default_jobs, run_many
 
 #: SQLite integers are signed 64-bit: the largest seed and budget a store can hold.
@@ -236,10 +237,12 @@ def execute(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
+    lanes: int = 1,
 ) -> int:
     """Run every job's missing seeds in one pool and store each trial as it finishes; return how many were
     stored. The store is probed for writing before any training. Raises :class:`Interrupted` on Ctrl-C or
-    SIGTERM (what finished is stored; the workers are stopped)."""
+    SIGTERM (what finished is stored; the workers are stopped). ``lanes`` > 1 trains that many trials of a
+    configuration side by side per worker (:mod:`lstm97.runners.lanes`; the same records as ``lanes=1``)."""
     work, seen_before = [], set()
     for job in jobs:  # a (configuration, seed) asked for twice runs once
         todo = [s for s in job.todo if (job.config.key(), s) not in seen_before]
@@ -250,6 +253,7 @@ def execute(
         raise UserError(f"chunk={chunk} is out of range: give at least 1 sequence per kernel call.")
     if workers is not None and workers < 1:
         raise UserError(f"jobs={workers} is out of range: give at least 1 worker.")
+    lanes = check_lanes(lanes)
     with Store(store) as db:
         db.check_writable()
         if not work:
@@ -294,7 +298,7 @@ def execute(
         with _signals_as_interrupts():
             try:
                 report(force=True)
-                run_many(work, on_result, workers, chunk, executor, on_progress)
+                run_many(work, on_result, workers, chunk, executor, on_progress, lanes)
             except Interrupted as exc:
                 raise Interrupted(state["stored"], exc.signum) from None
             except KeyboardInterrupt:
@@ -349,15 +353,18 @@ def run(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
+    lanes: int = 1,
 ) -> pd.DataFrame:
     """Run ``trials`` trials (seeds ``seed`` … ``seed + trials - 1``) of ``model`` with hyperparameters ``hp``
     on ``task`` with parameters ``params`` into ``store``; return their rows (stored ones included).
 
     Parameters not given take the paper's defaults (``lstm97 tasks`` / ``lstm97 models`` list them);
-    ``max_sequences`` overrides the task's budget (a different configuration)."""
+    ``max_sequences`` overrides the task's budget (a different configuration). ``lanes``: trials per kernel
+    call, side by side (speed only: the stored trials are the same whatever its value)."""
+    lanes = check_lanes(lanes)
     cfg = configure(task, params, model, hp, max_sequences)
     jobs_ = plan([(cfg, seeds_for(seed, trials))], store)
-    execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress, lanes=lanes)
     return trials_of(jobs_, store)
 
 
@@ -418,13 +425,15 @@ def reproduce(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
+    lanes: int = 1,
 ) -> pd.DataFrame:
     """Run the paper's presets (ids such as ``"6a"``, whole ``tables`` such as ``"7"``, or ``everything``)
     into ``store`` and return their trials. Presets that cannot run here are skipped when selected by table
-    or ``everything``, and refused when named."""
+    or ``everything``, and refused when named. ``lanes`` as in :func:`run`."""
+    lanes = check_lanes(lanes)
     runnable = runnable_presets(select_presets(ids, tables, everything), named=ids)
     jobs_ = plan_presets(runnable, store, quick=quick, trials=trials, max_sequences=max_sequences)
-    execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    execute(jobs_, store, workers=jobs, chunk=chunk, executor=executor, progress=progress, lanes=lanes)
     return trials_of(jobs_, store)
 
 
@@ -521,13 +530,15 @@ def ablate(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
+    lanes: int = 1,
 ) -> pd.DataFrame:
     """Run an ablation (:func:`plan_ablation`) into ``store``, record it there for ``lstm97 report``, and return
     the trials of every variant with a ``variant`` column (a configuration shared by several variants, such
-    as a value equal to the preset's, is listed under each)."""
+    as a value equal to the preset's, is listed under each). ``lanes`` as in :func:`run`."""
+    lanes = check_lanes(lanes)
     ab = plan_ablation(preset_id, vary, grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store)
     record_ablation(ab, store)
-    execute(ab.jobs, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
+    execute(ab.jobs, store, workers=jobs, chunk=chunk, executor=executor, progress=progress, lanes=lanes)
     return ablation_trials(ab, store)
 
 
@@ -650,6 +661,7 @@ __all__ = [
     "record_ablation",
     "Job",
     "Progress",
+    "check_lanes",
     "configure",
     "default_jobs",
     "evidence_config",

@@ -65,6 +65,15 @@ _dask_option = click.option(
 _jobs_option = click.option(
     "--jobs", type=click.IntRange(1), default=None, help="Worker processes [default: all cores]."
 )
+_lanes_option = click.option(
+    "--lanes",
+    default="1",
+    show_default=True,
+    metavar="K",
+    help="Trials of a configuration each worker trains side by side, K per kernel call (1 to 1024; the LSTM's "
+    "SIMD lane kernel, other models one after another). Speed only: every stored trial is the same as with "
+    "--lanes 1.",
+)
 
 
 @main.command("tasks")
@@ -389,6 +398,7 @@ _SEED = click.IntRange(0, 2**63 - 1)
     help="Training-sequence budget per trial [default: the task's paper budget].",
 )
 @_chunk_option
+@_lanes_option
 @_dask_option
 def run_cmd(
     task: str,
@@ -401,6 +411,7 @@ def run_cmd(
     store: Path,
     max_sequences: int | None,
     chunk: int,
+    lanes: str,
     dask_address: str | None,
 ) -> None:
     """Run TRIALS independent trials of MODEL on TASK, store them, and print a paper-style summary.
@@ -409,9 +420,10 @@ def run_cmd(
     """
     from . import api
 
+    n_lanes = api.check_lanes(lanes)
     cfg = api.configure(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
     (job,) = api.plan([(cfg, api.seeds_for(seed, trials))], store)
-    pool = _Pool.of(api, jobs, dask_address, len(job.todo))
+    pool = _Pool.of(api, jobs, dask_address, len(job.todo)).with_lanes(n_lanes)
     workers = pool.slots
     click.echo(
         f"{task} {' '.join(params)} with {model}: {len(job.todo)} trials to run "
@@ -424,7 +436,7 @@ def run_cmd(
     click.echo(f"hyperparameters: {hps_text} ({task}'s defaults for {model} unless marked *)", err=True)
     if job.todo:
         _estimate(api, cfg, len(job.todo), workers)
-    _execute([job], store, pool.jobs, chunk, pool.executor)
+    _execute([job], store, pool.jobs, chunk, pool.executor, n_lanes)
     df = api.trials_of([job], store)
     _warn_diverged(df)
     click.echo(_summary(df))
@@ -477,7 +489,7 @@ def _warn_diverged(df) -> None:
         )
 
 
-def _execute(jobs, store: Path, workers: int, chunk: int, executor=None) -> int:
+def _execute(jobs, store: Path, workers: int, chunk: int, executor=None, lanes: int = 1) -> int:
     """``api.execute`` with a progress bar in training sequences on a terminal; an interrupt keeps what is
     stored and exits with 130 (Ctrl-C) or 143 (SIGTERM)."""
     import signal
@@ -487,7 +499,13 @@ def _execute(jobs, store: Path, workers: int, chunk: int, executor=None) -> int:
     bar = _Bar() if sys.stderr.isatty() else None
     try:
         stored = api.execute(
-            jobs, store, workers=workers, chunk=chunk, executor=executor, progress=None if bar is None else bar.update
+            jobs,
+            store,
+            workers=workers,
+            chunk=chunk,
+            executor=executor,
+            progress=None if bar is None else bar.update,
+            lanes=lanes,
         )
     except api.Interrupted as exc:
         if bar is not None:
@@ -550,6 +568,12 @@ class _Pool:
     executor: Any
     slots: int
     text: str
+
+    def with_lanes(self, lanes: int) -> _Pool:
+        """The same pool, its text saying how many trials each worker trains side by side (``--lanes``)."""
+        if lanes > 1:
+            self.text += f", {lanes} trials side by side per worker (--lanes)"
+        return self
 
     @staticmethod
     def of(api, jobs: int | None, dask_address: str | None, todo: int) -> _Pool:
@@ -662,6 +686,7 @@ _QUICK_HELP = (
     "different configuration, stored apart and reported as reduced settings.",
 )
 @_chunk_option
+@_lanes_option
 @_dask_option
 def reproduce_cmd(
     ids: tuple[str, ...],
@@ -674,6 +699,7 @@ def reproduce_cmd(
     store: Path,
     max_sequences: int | None,
     chunk: int,
+    lanes: str,
     dask_address: str | None,
 ) -> None:
     """Run the paper's experiments: the presets ID... (see --list), a whole paper table, or all of them.
@@ -687,6 +713,7 @@ def reproduce_cmd(
     from . import api
     from .report.reproduction import match, summary
 
+    n_lanes = api.check_lanes(lanes)
     if show_list:
         chosen = api.select_presets(ids, tables, everything=not (ids or tables))
         click.echo(_preset_list(chosen, quick))
@@ -724,12 +751,12 @@ def reproduce_cmd(
             err=True,
         )
     n_todo = sum(len(job.todo) for job in planned)
-    pool = _Pool.of(api, jobs, dask_address, n_todo)
+    pool = _Pool.of(api, jobs, dask_address, n_todo).with_lanes(n_lanes)
     click.echo(
         f"{n_todo} trials on {pool.text} into {store}; estimated {_duration(seconds / max(1, pool.slots))}",
         err=True,
     )
-    _execute(planned, store, pool.jobs, chunk, pool.executor)
+    _execute(planned, store, pool.jobs, chunk, pool.executor, n_lanes)
     df = api.trials_of(planned, store)
     _warn_diverged(df)
     rows = match(df, runnable)
@@ -806,6 +833,7 @@ def _preset_list(chosen, quick: bool) -> str:
 @_jobs_option
 @_store_option
 @_chunk_option
+@_lanes_option
 @_dask_option
 def ablate_cmd(
     preset: str,
@@ -817,6 +845,7 @@ def ablate_cmd(
     jobs: int | None,
     store: Path,
     chunk: int,
+    lanes: str,
     dask_address: str | None,
 ) -> None:
     """Run PRESET and its variants with paired seeds (every variant sees the same data streams), store them, and
@@ -828,18 +857,19 @@ def ablate_cmd(
     from .report.ablations import tables
     from .results import Store
 
+    n_lanes = api.check_lanes(lanes)
     ab = api.plan_ablation(
         preset, api.parse_vary(varies), grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store
     )
     api.record_ablation(ab, store)
     todo = sum(len(j.todo) for j in ab.jobs)
-    pool = _Pool.of(api, jobs, dask_address, todo)
+    pool = _Pool.of(api, jobs, dask_address, todo).with_lanes(n_lanes)
     click.echo(
         f"ablation {ab.name}: {len(ab.variants)} variants in {len(ab.jobs)} configurations, "
         f"{len(ab.jobs[0].seeds)} paired seeds each; {todo} trials to run on {pool.text} into {store}",
         err=True,
     )
-    _execute(ab.jobs, store, pool.jobs, chunk, pool.executor)
+    _execute(ab.jobs, store, pool.jobs, chunk, pool.executor, n_lanes)
     with Store(store, create=False) as db:  # the ablation as recorded, read back as the report reads it
         df, recorded = db.trials(), db.ablations()
     ((_, _, table, _),) = tables(df, recorded[recorded["ablation"] == ab.name])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -319,6 +319,14 @@ class Model:
 
     def train_chunk(self, state: TrainState, batch: SequenceBatch) -> ChunkResult:
         raise NotImplementedError
+
+    def train_lanes(self, states: Sequence[TrainState], batches: Sequence[SequenceBatch]) -> list[ChunkResult]:
+        """Train ``states[i]`` on ``batches[i]`` for every lane i (independent trials of this one configuration,
+        ``lstm97 run --lanes``), in place; return each lane's :class:`ChunkResult`. Each lane must end exactly
+        as ``train_chunk(states[i], batches[i])`` would leave it, bit for bit: lanes may differ in their numbers
+        and lengths of sequences. The default trains the lanes one after another; a model may override it with
+        a kernel that trains them side by side (the LSTM: :mod:`._lstm_lane_kernels`)."""
+        return [self.train_chunk(state, batch) for state, batch in zip(states, batches, strict=True)]
 
     def predict(self, state: TrainState, batch: SequenceBatch) -> np.ndarray:
         """Outputs [n, L, n_out] at every step, weights unchanged. A sequence that goes non-finite, and every

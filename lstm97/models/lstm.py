@@ -709,3 +709,11 @@ class LSTM(Model):
                     out[name][t] = value
         return out
 
+    def train_lanes(self, states, batches) -> list[ChunkResult]:
+        """Train ``states[i]`` on ``batches[i]`` for every lane i (``lstm97 run --lanes``): side by side in the
+        SIMD lane kernel (:mod:`._lstm_lane_kernels`) where the configuration allows, else one after another;
+        either way bit-identical to :meth:`train_chunk` per lane."""
+        from ._lstm_lane_kernels import train_lanes
+
+        done = train_lanes(self, states, batches)
+        return super().train_lanes(states, batches) if done is None else done

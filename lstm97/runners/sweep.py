@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import registry
 from ..errors import UserError
+from .lanes import check_lanes, run_lanes
 from .trial import TrialConfig, run_trial, warm_up
 
 #: Seconds between two progress reports of one trial from a worker.
@@ -54,9 +55,10 @@ def run_sweep(
     chunk: int = 256,
     executor: Executor | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    lanes: int = 1,
 ) -> int:
     """Run one trial per seed and call ``on_result(record)`` for each as it finishes; return the count."""
-    return run_many([(cfg, seeds)], on_result, jobs, chunk, executor, on_progress)
+    return run_many([(cfg, seeds)], on_result, jobs, chunk, executor, on_progress, lanes)
 
 
 def _init_worker(q, parent: int, registrations=()) -> None:
@@ -95,12 +97,18 @@ def run_many(
     chunk: int = 256,
     executor: Executor | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    lanes: int = 1,
 ) -> int:
     """``run_sweep`` over several configurations, (config, seeds) each, sharing one pool of ``jobs`` workers
     (or ``executor``), so short configurations do not wait for long ones; return the count. Trials are indexed
-    in the order of ``work`` (for ``on_progress``)."""
+    in the order of ``work`` (for ``on_progress``). With ``lanes`` > 1 each task of the pool is a queue of
+    seeds of one configuration run ``lanes`` at a time in lock step (:func:`_run_lanes`)."""
+    work = [(cfg, list(seeds)) for cfg, seeds in work]
     trials = [(cfg, seed) for cfg, seeds in work for seed in seeds]
     jobs = default_jobs() if jobs is None else jobs
+    lanes = check_lanes(lanes)
+    if lanes > 1:
+        return _run_lanes(work, trials, on_result, jobs, chunk, executor, on_progress, lanes)
     done = 0
     if executor is None and (jobs <= 1 or len(trials) <= 1):
         for index, (cfg, seed) in enumerate(trials):
@@ -151,6 +159,147 @@ def run_many(
     return done
 
 
+#: Seconds the parent waits for the records a finished lane group sent through the queue (they travel apart
+#: from the group's own result, so they may arrive just after it).
+RECORD_WAIT = 60.0
+
+
+def _lane_groups(
+    work: list[tuple[TrialConfig, list[int]]], jobs: int, lanes: int, foreign: bool
+) -> list[tuple[TrialConfig, list[tuple[int, int]]]]:
+    """The pool's tasks with lanes: queues of (trial index, seed) of one configuration each. Locally, a
+    configuration's seeds are dealt round-robin to as many queues as keep every worker busy, each of at least
+    ``lanes`` seeds when there are enough (a queue refills its lanes as trials finish). On a foreign executor
+    (Dask) a queue holds at most ``lanes`` seeds: its records come back only with its result, so an interrupted
+    queue loses at most that many trials."""
+    groups, index = [], 0
+    for cfg, seeds in work:
+        items = [(index + k, seed) for k, seed in enumerate(seeds)]
+        index += len(seeds)
+        if not items:
+            continue
+        need = -(-len(items) // lanes)
+        n = need if foreign else max(1, min(jobs, need))
+        groups += [(cfg, items[g::n]) for g in range(n)]
+    return groups
+
+
+def _lane_group(
+    cfg: TrialConfig, items: list[tuple[int, int]], lanes: int, chunk: int, registrations=()
+) -> tuple[list[int], list[tuple[int, dict[str, Any]]]]:
+    """A worker's queue of (trial index, seed) run ``lanes`` at a time (:func:`~.lanes.run_lanes`). Each finished
+    trial's record goes to the parent through the progress queue at once (so it is stored at once); where there
+    is no queue (Dask), the records come back with the result. Returns (indices sent, (index, record) kept)."""
+    registry.restore(registrations)
+    sent: list[int] = []
+    kept: list[tuple[int, dict[str, Any]]] = []
+    reporters: dict[int, Callable[[int], None] | None] = {}
+
+    def progress(pos: int, seen: int) -> None:
+        if pos not in reporters:
+            reporters[pos] = _reporter(items[pos][0])
+        if reporters[pos] is not None:
+            reporters[pos](seen)
+
+    def on_result(pos: int, record: dict[str, Any]) -> None:
+        index = items[pos][0]
+        if _QUEUE is None:
+            kept.append((index, record))
+        else:
+            _QUEUE.put((index, record))
+            sent.append(index)
+
+    run_lanes(cfg, [seed for _, seed in items], lanes, on_result, chunk, None if _QUEUE is None else progress)
+    return sent, kept
+
+
+def _run_lanes(
+    work: list[tuple[TrialConfig, list[int]]],
+    trials: list[tuple[TrialConfig, int]],
+    on_result: Callable[[dict[str, Any]], None],
+    jobs: int,
+    chunk: int,
+    executor: Executor | None,
+    on_progress: Callable[[int, int], None] | None,
+    lanes: int,
+) -> int:
+    """:func:`run_many` with ``lanes`` > 1: each configuration's seeds in queues (:func:`_lane_groups`), each
+    queue run by one worker ``lanes`` trials at a time; every record is handed to ``on_result`` as its trial
+    finishes."""
+    done = 0
+    if executor is None and (jobs <= 1 or len(trials) <= 1):
+        offset = 0
+        for cfg, seeds in work:
+            report = None if on_progress is None else (lambda pos, seen, o=offset: on_progress(o + pos, seen))
+            done += run_lanes(cfg, seeds, lanes, lambda pos, record: on_result(record), chunk, report)
+            offset += len(seeds)
+        return done
+    own = executor is None
+    groups = _lane_groups(work, jobs, lanes, foreign=not own)
+    q = None
+    carried = registry.registrations()
+    if own:
+        _compile_once([cfg for cfg, _ in groups], lanes)
+        ctx = multiprocessing.get_context("spawn")
+        q = ctx.Queue()
+        executor = ProcessPoolExecutor(
+            max_workers=min(jobs, len(groups)),
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(q, os.getpid(), carried),
+        )
+    received: set[int] = set()
+
+    def on_record(index: int, record: dict[str, Any]) -> None:
+        nonlocal done
+        if index in received:
+            return
+        received.add(index)
+        on_result(record)
+        done += 1
+
+    finished = False
+    try:
+        with _script_not_reimported():
+            extra = () if own else (carried,)
+            futures = {
+                executor.submit(_lane_group, cfg, items, lanes, chunk, *extra): g
+                for g, (cfg, items) in enumerate(groups)
+            }
+        pending = set(futures)
+        lost: list[tuple[TrialConfig, int, BaseException]] = []
+        while pending:
+            ready, pending = wait(pending, timeout=PROGRESS_EVERY, return_when=FIRST_COMPLETED)
+            _drain(q, on_progress, on_record)
+            for fut in ready:
+                cfg, items = groups[futures[fut]]
+                exc = fut.exception()
+                if type(exc).__name__ == "KilledWorker":  # the other queues go on; said at the end
+                    missing = [seed for index, seed in items if index not in received]
+                    lost.append((cfg, (missing or [items[0][1]])[0], exc))
+                    continue
+                sent, kept = fut.result()
+                for index, record in kept:
+                    on_record(index, record)
+                deadline = time.monotonic() + RECORD_WAIT
+                while not received.issuperset(sent):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{len(set(sent) - received)} finished trial(s) never reached the parent")
+                    _drain(q, on_progress, on_record, wait_first=PROGRESS_EVERY)
+        finished = True
+        if lost:
+            raise _killed(lost)
+    except KeyboardInterrupt:
+        _drain(q, None, on_record)  # finished trials already on their way are stored, then the interrupt goes on
+        raise
+    finally:
+        if own:
+            _stop(executor, finished)
+            q.close()
+            q.join_thread()
+    return done
+
+
 def _killed(lost: list[tuple[TrialConfig, int, BaseException]]) -> UserError:
     """The message for trials whose Dask workers all died. A scheduler gives a trial whose worker died to
     another worker, up to its ``distributed.scheduler.allowed-failures``; then it raises KilledWorker, which
@@ -183,27 +332,38 @@ def _script_not_reimported():
         main.__file__ = path
 
 
-def _compile_once(configs: list[TrialConfig]) -> None:
+def _compile_once(configs: list[TrialConfig], lanes: int = 1) -> None:
     """Run each distinct model's kernels once in this process before the workers start (:func:`warm_up`), so
     that with a cold numba cache the kernels are compiled (and cached) once here instead of once per worker;
     with a warm cache this loads them once."""
     for cfg in {cfg.key(): cfg for cfg in configs}.values():
         try:
-            warm_up(cfg)
+            warm_up(cfg, lanes)
         except Exception:  # a warm-up only: any problem shows (with its message) in the trial itself
             continue
 
 
-def _drain(q, on_progress: Callable[[int, int], None] | None) -> None:
+def _drain(
+    q,
+    on_progress: Callable[[int, int], None] | None,
+    on_record: Callable[[int, dict[str, Any]], None] | None = None,
+    wait_first: float = 0.0,
+) -> None:
+    """Hand what the workers put on the queue to ``on_progress(index, seen)`` and (lane groups' finished trials)
+    ``on_record(index, record)``; with ``wait_first`` > 0, wait up to that many seconds for the first item."""
     if q is None:
         return
     while True:
         try:
-            index, seen = q.get_nowait()
+            index, payload = q.get(timeout=wait_first) if wait_first > 0 else q.get_nowait()
         except (_queue.Empty, OSError, ValueError):
             return
-        if on_progress is not None:
-            on_progress(index, seen)
+        wait_first = 0.0
+        if isinstance(payload, dict):
+            if on_record is not None:
+                on_record(index, payload)
+        elif on_progress is not None:
+            on_progress(index, payload)
 
 
 def _stop(executor: ProcessPoolExecutor, finished: bool) -> None:

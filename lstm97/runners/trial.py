@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,10 +212,11 @@ def _fixed_check(model, state, task, rule: EvalRule, batch, rows: int) -> bool:
     return rule.holds(w, mean_abs)
 
 
-def warm_up(cfg: TrialConfig):
-    """Build ``cfg``'s task and model and run the model's kernels once (predict and train) on one throwaway
-    sequence, which compiles them (or loads numba's cache) in this process; return (task, model, state, rng)
-    to go on with, or None for a searching model (random guessing). Nothing of it reaches a trial."""
+def warm_up(cfg: TrialConfig, lanes: int = 1):
+    """Build ``cfg``'s task and model and run the model's kernels once (predict and train; with ``lanes`` > 1
+    also :meth:`~lstm97.models.Model.train_lanes`, on copies) on one throwaway sequence, which compiles them (or
+    loads numba's cache) in this process; return (task, model, state, rng) to go on with, or None for a
+    searching model (random guessing). Nothing of it reaches a trial."""
     task = tasks.make(cfg.task, **cfg.task_params)
     model = models.make(cfg.model, task, **cfg.model_params)
     if getattr(model, "is_search", False):
@@ -224,6 +225,8 @@ def warm_up(cfg: TrialConfig):
     state = model.init_state(rng)
     batch = task.sample(rng, 1)
     model.predict(state, batch)
+    if lanes > 1:
+        model.train_lanes([state.copy(), state.copy()], [batch, batch])
     model.train_chunk(state, batch)
     return task, model, state, rng
 
@@ -235,12 +238,48 @@ def run_trial(
 
     ``chunk`` is an execution detail: it never changes the result. Window rules are scanned sequence by
     sequence; evaluation rules are checked when the sequence count reaches a multiple of their ``every``
-    (chunks are cut there).
+    (chunks are cut there). The loop itself is :func:`trial_steps`, driven here with ``model.train_chunk``
+    (:func:`lstm97.runners.lanes.run_lanes` drives several at once).
     """
     t0 = time.perf_counter()
+    task, model = _build(cfg)
+    return _drive(trial_steps(cfg, seed, task, model, chunk, progress, t0), model.train_chunk)
+
+
+def _build(cfg: TrialConfig):
+    """``cfg``'s task and model, checked to be the versions ``cfg`` was resolved for."""
     task = tasks.make(cfg.task, **cfg.task_params)
     model = models.make(cfg.model, task, **cfg.model_params)
     _check_versions(cfg, task, model)
+    return task, model
+
+
+def _drive(steps: Generator, train: Callable) -> dict[str, Any]:
+    """Run the generator ``steps`` of :func:`trial_steps` to its end, answering each request with ``train``."""
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(train(*request))
+    except StopIteration as stop:
+        return stop.value
+
+
+def trial_steps(
+    cfg: TrialConfig,
+    seed: int,
+    task,
+    model,
+    chunk: int = 256,
+    progress: Callable[[int], None] | None = None,
+    t0: float | None = None,
+) -> Generator[tuple[Any, Any], Any, dict[str, Any]]:
+    """The training loop of one trial as a generator: it yields each training request ``(state, batch)``, is
+    sent back the :class:`~lstm97.models.base.ChunkResult` of training ``state`` on ``batch`` in place (what
+    ``model.train_chunk(state, batch)`` returns), and returns the trial's record. Checks, the final test and
+    every prediction stay inside; who trains is the driver's business (:func:`run_trial`, or
+    :func:`~lstm97.runners.lanes.run_lanes` for several trials at once), so a trial's record does not depend on
+    it. ``task`` and ``model`` are ``cfg``'s (:func:`_build`)."""
+    t0 = time.perf_counter() if t0 is None else t0
     proto = task.protocol()
     rng = streams(seed)
     if getattr(model, "is_search", False):
@@ -266,7 +305,7 @@ def run_trial(
         else:  # "t1": exemplars drawn at random from the fixed training set
             batch = train_set.take(np.floor(rng.train.random(n) * len(train_set)).astype(np.int64))
         before = state.copy()
-        res = model.train_chunk(state, batch)
+        res = yield state, batch
         if res.status != OK:
             seen += res.n_done + 1
             status = "diverged"
@@ -293,7 +332,7 @@ def run_trial(
         if final is not None:
             if final < seen + n:  # restore, then train only up to the stopping sequence
                 state = before
-                model.train_chunk(state, batch.take(slice(0, final - seen)))
+                yield state, batch.take(slice(0, final - seen))
             curve.add(err[: final - seen], ok[: final - seen])
             seen = final
             status = "success"
@@ -401,6 +440,16 @@ def _extra_state(state) -> dict[str, Any] | None:
         return None
 
 
+def _weights(w: np.ndarray) -> np.ndarray:
+    """A copy of ``w`` in which every NaN is numpy's NaN. Which NaN (sign and payload) an operation on NaNs gives
+    depends on the order of its operands in the machine code, which differs between kernels that compute the
+    same numbers (the SIMD lane kernel, ``--lanes``): a diverged trial's record keeps only where its weights are
+    NaN, so that it is the same whichever kernel trained it."""
+    out = w.copy()
+    out[np.isnan(out)] = np.nan
+    return out
+
+
 def _record(
     cfg: TrialConfig,
     seed: int,
@@ -453,6 +502,6 @@ def _record(
         "package_version": code_version(),
         "message": message,
         "curve": curve,
-        "weights": state.w.copy(),  # the final (tested) weights, for reports that look inside a net
+        "weights": _weights(state.w),  # the final (tested) weights, for reports that look inside a net
         "state": _extra_state(state),  # and the model's extra state (e.g. the blocks a growing LSTM added)
     }
