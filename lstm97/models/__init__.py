@@ -21,6 +21,7 @@ registry = Registry(
         "guess": "lstm97.models.guessing:Guess",
         "elman": "lstm97.models.rnn_bptt:Elman",
         "gru": "lstm97.models.gru:GRU",
+        "chunker": "lstm97.models.chunker:Chunker",
         "lstm": "lstm97.models.lstm:LSTM",
         "rcc": "lstm97.models.rcc:RCC",
         "rnn-bptt": "lstm97.models.rnn_bptt:RNNBPTT",

@@ -20,6 +20,7 @@ registry = Registry(
         "copy": "lstm97.tasks.copy:Copy",
         "latch": "lstm97.tasks.guessing_tasks:Latch",
         "parity": "lstm97.tasks.guessing_tasks:Parity",
+        "history-compression": "lstm97.tasks.chunker_validation:HistoryCompression",
         "long-lag": "lstm97.tasks.long_lag:LongLag",
         "long-lag-distractors": "lstm97.tasks.long_lag:LongLagDistractors",
         "reber": "lstm97.tasks.reber:Reber",
