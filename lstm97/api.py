@@ -570,14 +570,17 @@ def plan_extended(
         hp = dict(v.params)
         if v.model == base.model:
             hp = {**model_params, **hp}
+        blocks = int(base.model_params.get("blocks", 0) or 0)
         if v.forget_biases:
-            hp["forget_gate_bias"] = tuple(0.5 * (i + 1) for i in range(int(base.model_params["blocks"])))
+            hp["forget_gate_bias"] = tuple(0.5 * (i + 1) for i in range(blocks))
+        if v.forget_bias is not None:
+            hp["forget_gate_bias"] = (float(v.forget_bias),) * blocks
         if v.model == "gru" and "lr" not in hp:
             hp["lr"] = base.model_params["lr"]
         if v.sized:
             hp["hidden"] = _units_within(v.model, task, hp, target)
         cfg = configure(preset.task, task_params, v.model, hp, budget)
-        label = v.label + (f" ({hp['hidden']} units)" if v.sized else "")
+        label = v.label + (f" ({hp['hidden']} units)" if v.sized else "") + (f" [{v.claim}]" if v.claim else "")
         variants.append((label, cfg.key()))
         work.append((cfg, seeds, label))
     name = ext.name + (" quick" if quick else "") + (f", budget {budget:,}" if max_sequences is not None else "")

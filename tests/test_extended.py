@@ -33,10 +33,17 @@ def test_every_extended_table_plans_with_paired_seeds(ext, tmp_path):
             assert models.make("gru", task, **{**cfg.model_params, "hidden": h + 1}).n_weights > target
         elif cfg.model_params["forget_gate"]:
             blocks = cfg.model_params["blocks"]
-            assert tuple(cfg.model_params["forget_gate_bias"]) == tuple(0.5 * (i + 1) for i in range(blocks))
+            v = next(v for v in ext.variants if job.label.startswith(v.label))
+            want = (
+                (v.forget_bias,) * blocks if v.forget_bias is not None else tuple(0.5 * (i + 1) for i in range(blocks))
+            )
+            assert tuple(cfg.model_params["forget_gate_bias"]) == want
 
 
-def test_unknown_extended_table_is_one_message():
+def test_unknown_extended_table_is_one_message(tmp_path):
+    assert "Gers et al. 2000: about three times longer" in " ".join(
+        v for v, _ in api.plan_extended("6b", store=tmp_path / "s.sqlite").variants
+    )
     with pytest.raises(UserError, match="unknown extended table.*Allowed: 1-5"):
         api.plan_extended("2c-9")
 
@@ -55,6 +62,7 @@ def test_report_shows_extended_tables_apart_from_ablations(tmp_path):
     assert "## Extended tables: the LSTM's descendants on the paper's tasks" in text
     assert "## Ablations" not in text
     assert "### extended 4-1" in text and "GRU, Adam 1e-3" in text
+    assert "mean / baseline's" in text and "| 1.00 " in text  # every variant here as fast as the baseline
     from lstm97.report.reproduction import match
 
     assert "Measured options" not in ablations.findings(match(df), df, recorded)

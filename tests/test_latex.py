@@ -25,6 +25,7 @@ STEMS = [
     "table1",
     "table2",
     "table2b",
+    "chunker1992",
     "table3",
     "table4",
     "table5",
@@ -33,6 +34,7 @@ STEMS = [
     "table8",
     "table9",
     "guessing",
+    "gers2000_table2",
 ]
 
 

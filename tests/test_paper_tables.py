@@ -21,6 +21,7 @@ COLUMNS = {
     "1": ["method", "hidden units", "# weights", "learning rate"],
     "2": ["method", "delay p", "learning rate", "# weights"],
     "2b": ["method", "p", "# weights"],
+    "CH92": ["method", "lag", "# weights"],
     "3": ["q (time lag − 1)", "p (# distractor symbols)", "q/p", "# weights"],
     "4": ["T", "N", "# weights"],
     "5": ["T", "N", "# weights"],
@@ -29,15 +30,18 @@ COLUMNS = {
     "8": ["T", "minimal lag", "# weights", "n_seq"],
     "9": ["task", "# weights"],
     "RS": ["task", "architecture", "# weights"],
+    "G2000-2": ["algorithm", "# weights"],
 }
 
 
 def test_one_spec_per_table_in_report_order():
-    assert list(SPECS) == list(TABLES) == ["1", "2", "2b", "3", "4", "5", "6", "7", "8", "9", "RS"]
+    assert list(SPECS) == list(TABLES) == ["1", "2", "2b", "CH92", "3", "4", "5", "6", "7", "8", "9", "RS", "G2000-2"]
     assert all(spec.key == key for key, spec in SPECS.items())
     assert {p.table for p in presets.PRESETS} == set(SPECS)
     assert {r.table for r in results.RESULTS} == set(SPECS)
-    assert [build.file_stem(k) for k in SPECS] == [*(f"table{k}" for k in list(SPECS)[:-1]), "guessing"]
+    stems = [*(f"table{k}" for k in ("1", "2", "2b")), "chunker1992"]
+    stems += [*(f"table{k}" for k in ("3", "4", "5", "6", "7", "8", "9")), "guessing", "gers2000_table2"]
+    assert [build.file_stem(k) for k in SPECS] == stems
     assert TABLES["9"] == "Table 9. Exp 6, temporal order" and tables.spec("RS").main == "guesses"
 
 
@@ -68,7 +72,7 @@ def test_spec_rows_and_columns(key):
 
 
 #: The paper's number of trials per row (PAPER.md §3 and the §4 captions); None where PAPER.md does not say.
-TRIALS = {"1": 30, "2": 18, "2b": 18, "3": 20, "4": 10, "5": 10, "6": 10, "7": 10, "8": 10}
+TRIALS = {"1": 30, "2": 18, "2b": 18, "3": 20, "4": 10, "5": 10, "6": 10, "7": 10, "8": 10, "CH92": 17, "G2000-2": 100}
 
 
 def test_trial_counts_and_budgets_are_the_paper_s():
@@ -85,9 +89,9 @@ def test_trial_counts_and_budgets_are_the_paper_s():
 
 def test_paired_statistics_and_labels():
     assert [s.label for s in SPECS["4"].before] == [s.label for s in SPECS["5"].before] == ["ST1"]
-    assert [SPECS[k].main for k in SPECS] == ["success after"] * 4 + ["stop: ST2"] * 2 + ["stop"] + [
+    assert [SPECS[k].main for k in SPECS] == ["success after"] * 5 + ["stop: ST2"] * 2 + ["stop"] + [
         "success after"
-    ] * 3 + ["guesses"]
+    ] * 3 + ["guesses", "perfect after (training streams)"]
     assert [s.label for s in SPECS["6"].after] == ["fraction misclassified", "av. difference to mean"]
     assert [s.label for s in SPECS["8"].after] == ["# wrong (of {n_test:,})", "MSE (test)"]
     for spec in SPECS.values():  # every paper figure a statistic names is the paper's, in that table
@@ -97,7 +101,7 @@ def test_paired_statistics_and_labels():
 
 
 def test_table_specific_notes_and_figures():
-    assert [k for k, s in SPECS.items() if s.notes] == ["6"]
+    assert [k for k, s in SPECS.items() if s.notes] == ["6", "G2000-2"]
     assert SPECS["6"].notes[0].startswith("Av. difference to mean: the mean over the tested trials")
     kinds = {k: [f.kind for f in s.figures] for k, s in SPECS.items()}
     assert kinds["3"] == ["sequences", "curves", "lag", "trace"]

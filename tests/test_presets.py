@@ -1,6 +1,8 @@
 """Presets: every row of the paper's Tables 1-9 is one, each links to the paper's numbers and resolves to a valid
 configuration once its task and model are registered (lstm97.api.preset_config); quick settings stay cheap."""
 
+import dataclasses
+
 import pytest
 
 from lstm97 import api, models, tasks
@@ -48,14 +50,17 @@ BASELINES = [
     "rtrl-2a-p100",
     "bptt-2a-p100",
     "ch-2a",
+    "ch-val",
 ]
 GUESSING = ["guess-2seq", "guess-parity-a1", "guess-parity-a2", "guess-latch"]
+#: Gers et al. 2000's Table 2 (PAPER.md §11.1): fewer trials than the paper's 100, said in each note.
+CERG = ["cerg-reset", "cerg-standard", "cerg-decay", "cerg-forget", "cerg-forget-decay"]
 
 
 def test_every_paper_row_is_a_preset_with_unique_id():
     ids = presets.ids()
     assert len(ids) == len(set(ids))
-    assert set(TABLE_ROWS + BASELINES + GUESSING) == set(ids)
+    assert set(TABLE_ROWS + BASELINES + GUESSING + CERG) == set(ids)
 
 
 def test_every_paper_table_row_has_a_preset():
@@ -72,7 +77,10 @@ def test_preset_links_to_the_paper_and_its_table(p):
     assert all(p.task_params.get(k) == v for k, v in ref.params.items())
     assert all(p.model_params.get(k) == v for k, v in ref.model_params.items())
     if p.implemented:
-        assert p.trials == (ref.trials or 10)
+        if p.id in CERG:  # the paper's 100 nets per row are beyond this machine: fewer, said in the note
+            assert p.trials == 10 < ref.trials and "not the paper's 100" in p.note
+        else:
+            assert p.trials == (ref.trials or 10)
         assert p.quick is not None and p.quick.trials <= 3 and p.cost > 0 and p.quick_cost > 0
         if p.quick.task_params:  # quick settings shorten lags, never lengthen them
             for k, v in p.quick.task_params.items():
@@ -105,15 +113,16 @@ def test_preset_resolves(p):
     assert api.preset_config(p, max_sequences=123).max_sequences == 123
     assert protocol_text(tasks.make(p.task, **p.task_params), models.get(p.model))  # the stored stopping rule
     ref = p.paper
-    if ref.weights is not None and p.model in ("lstm", "rtrl", "rnn-bptt", "elman"):
+    if ref.weights is not None and p.model in ("lstm", "rtrl", "rnn-bptt", "elman", "chunker"):
         m = models.make(p.model, tasks.make(p.task, **p.task_params), **p.model_params)
         assert m.n_weights == ref.weights  # Table 10's W and the baselines' (estimated) counts
 
 
-@pytest.mark.parametrize("pid", ["ch-2a"])
-def test_not_implemented_rows_are_listed_never_run(pid):
-    p = presets.get(pid)
-    assert not p.implemented and "not implemented" in api.preset_unavailable(p)
+def test_not_implemented_rows_are_listed_never_run():
+    """Every row of the paper runs now; a row marked not implemented (a plugin's, say) is listed, never run."""
+    assert all(p.implemented for p in PRESETS)
+    p = dataclasses.replace(presets.get("ch-2a"), implemented=False)
+    assert "not implemented" in api.preset_unavailable(p)
     with pytest.raises(UserError, match="not implemented"):
         api.preset_config(p)
 
@@ -151,7 +160,7 @@ def test_reduced_shows_the_paper_budget_it_is_given():
     assert p.reduced(api.paper_budget(p)) == p.reduced(tasks.make("adding", T=1000).protocol().max_sequences)
     g = presets.get("guess-2seq")  # its own budget wins over the task's
     assert "budget 1,000,000→2,000" in g.reduced(123)
-    assert presets.get("ch-2a").reduced() == "not run in quick mode"  # not implemented: no quick settings
+    assert dataclasses.replace(presets.get("ch-2a"), quick=None).reduced() == "not run in quick mode"
 
 
 @pytest.mark.parametrize("p", [p for p in PRESETS if p.implemented], ids=lambda p: p.id)

@@ -273,7 +273,7 @@ def test_raw_table_numbers(rows):
     assert seven.loc["4-3", "verdict"] == stats.REDUCED and seven.loc["4-1", "speed part"] == stats.UNDECIDED
 
 
-def test_table1_and_not_implemented_rows(rows):
+def test_table1_and_the_rivals_rows(rows):
     t = table("1", rows).set_index("id")
     assert list(t.index[:5]) == ["1-1", "1-2", "1-3", "1-4", "1-5"]
     assert t.loc["1-1", "hidden units"] == "4 blocks, size 1" and t.loc["1-1", "learning rate"] == "0.1"
@@ -282,7 +282,7 @@ def test_table1_and_not_implemented_rows(rows):
     assert t.loc["rtrl-1-3", "paper: success after"] == "≈173,000"
     assert t.loc["elman-1", "paper: success after"] == ">200,000"
     t2 = table("2", rows).set_index("id")
-    assert t2.loc["ch-2a", "verdict"] == stats.NOT_IMPLEMENTED
+    assert t2.loc["ch-2a", "verdict"] == stats.NOT_RUN and t2.loc["ch-2a", "# weights"] == "10,506"  # CH runs
     assert t2.loc["rtrl-2a-p10", "learning rate"] == "1.0–10.0"
 
 
@@ -301,6 +301,7 @@ def test_build_writes_every_table_and_figures(store, tmp_path):
         "table1",
         "table2",
         "table2b",
+        "chunker1992",
         "table3",
         "table4",
         "table5",
@@ -309,12 +310,13 @@ def test_build_writes_every_table_and_figures(store, tmp_path):
         "table8",
         "table9",
         "guessing",
+        "gers2000_table2",
     ):
         assert f"{stem}.csv" in names and f"{stem}.tex" in names
     assert {"README.md", "trials.csv", "figures/sequences_table9.png", "figures/curves_table7.png"} <= names
     text = (out / "README.md").read_text()
     assert "## Verdict rule" in text and "| 6a " in text and "30,000 (30,000)" in text
-    verdicts = "41 not run, 2 inconclusive, 1 not implemented, 1 worse than the paper, 1 reduced settings (no verdict)"
+    verdicts = "48 not run, 2 inconclusive, 1 worse than the paper, 1 reduced settings (no verdict)"
     assert f"Verdicts: {verdicts}." in text
     assert "Worse than the paper: 1 row (4-1); inconclusive: 2 rows (3a-1, 6a); only at reduced settings" in text
     assert "* `4-1`: worse than the paper: success 1/2 (95 % CI 9–91 %) below the paper's 100 %" in text

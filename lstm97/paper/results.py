@@ -3,10 +3,11 @@ paper's number of trials (with where PAPER.md states it), its training budget wh
 its figures are a reference for our run at all (``not_comparable``).
 
 Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of Tables 1 and 2 that the paper
-copied from other papers or ran itself) and §5 (random weight guessing); ``get`` finds a row by table and
-row. Which stored configuration is a row's is the presets' business (lstm97.paper.presets, lstm97.report.match).
-Rows of methods this package does not implement (RCC, the chunker CH) name a model that is not registered;
-they are listed in the reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
+copied from other papers or ran itself) and §5 (random weight guessing); beyond the 1997 paper, PAPER.md §11:
+Schmidhuber 1992's chunker experiment (table "CH92", the validation of ``chunker``) and Gers et al. 2000's
+Table 2 ("G2000-2"). ``get`` finds a row by table and row. Which stored configuration is a row's is the presets'
+business (lstm97.paper.presets, lstm97.report.match). A row whose model is not registered is listed in the
+reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
 """
 
 from __future__ import annotations
@@ -536,6 +537,25 @@ RESULTS: tuple[PaperResult, ...] = (
         trials_from=_TABLE2_TRIALS,
         budget=_2A_BUDGET,
     ),
+    # Schmidhuber 1992 (PAPER.md §11.5): the chunker's own 20-step experiment, the validation of ``chunker``.
+    PaperResult(
+        "CH92",
+        "CH 20-step",
+        "history-compression",
+        {"lag": 20},
+        "chunker",
+        17,
+        1.0,
+        None,
+        weights=None,
+        extra={"runs under 5,000 sequences": "13/17", "all runs under": "35,000"},
+        uncertain=True,
+        note="Schmidhuber 1992, Neural Computation 4(2), 'An experiment': 13 of 17 runs needed fewer than 5,000 "
+        "training sequences, all fewer than 35,000 (no mean given); not a row of the 1997 paper",
+        rate_text="17/17 under 35,000 (13/17 under 5,000)",
+        trials_from="PAPER.md §11.5 (Schmidhuber's own experiment: 13 of 17 runs under 5,000)",
+        budget=None,
+    ),
     # §5 random weight guessing (no table in the paper): counts of guesses. The trial counts are None: that "all
     # results are averages over 10 trials" is a sentence of the NIPS version PAPER.md §5 marks unconfirmed.
     PaperResult(
@@ -596,6 +616,84 @@ RESULTS: tuple[PaperResult, ...] = (
         model_params={"hidden": 0},
         unit="guesses",
         note="PAPER.md §5; [G01] node3, variant II",
+    ),
+    # Gers, Schmidhuber & Cummins 2000, Table 2 (PAPER.md §11.1, verified): continual embedded Reber grammar,
+    # 100 nets per row; % perfect (mean training streams); good / rest in the note ("good": mean error-free length
+    # > 1000). The weight counts are the net's (424 with forget gates, PAPER.md §11.1; 360 without).
+    PaperResult(
+        "G2000-2",
+        "LSTM with external reset",
+        "reber-continual",
+        {},
+        "lstm",
+        100,
+        0.74,
+        7441,
+        n_test=10,
+        weights=360,
+        model_params={"forget_gate": False, "forget_gate_bias": None, "external_reset": True},
+        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 0 % good; 26 % rest ⟨31⟩",
+        trials_from="PAPER.md §11.1 (100 independently trained nets)",
+    ),
+    PaperResult(
+        "G2000-2",
+        "standard LSTM",
+        "reber-continual",
+        {},
+        "lstm",
+        100,
+        0.0,
+        None,
+        n_test=10,
+        weights=360,
+        model_params={"forget_gate": False, "forget_gate_bias": None},
+        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 1 % good ⟨1,166⟩; 99 % rest ⟨37⟩",
+        trials_from="PAPER.md §11.1 (100 independently trained nets)",
+    ),
+    PaperResult(
+        "G2000-2",
+        "LSTM with state decay 0.9",
+        "reber-continual",
+        {},
+        "lstm",
+        100,
+        0.0,
+        None,
+        n_test=10,
+        weights=360,
+        model_params={"forget_gate": False, "forget_gate_bias": None, "state_decay": 0.9},
+        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 0 % good; 100 % rest ⟨56⟩",
+        trials_from="PAPER.md §11.1 (100 independently trained nets)",
+    ),
+    PaperResult(
+        "G2000-2",
+        "LSTM with forget gates",
+        "reber-continual",
+        {},
+        "lstm",
+        100,
+        0.18,
+        18889,
+        n_test=10,
+        weights=424,
+        model_params={},
+        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 29 % good ⟨39,171⟩; 53 % rest ⟨145⟩",
+        trials_from="PAPER.md §11.1 (100 independently trained nets)",
+    ),
+    PaperResult(
+        "G2000-2",
+        "LSTM with forget gates and sequential α decay",
+        "reber-continual",
+        {},
+        "lstm",
+        100,
+        0.62,
+        14087,
+        n_test=10,
+        weights=424,
+        model_params={"lr_decay": 0.99},
+        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 6 % good ⟨68,464⟩; 32 % rest ⟨30⟩",
+        trials_from="PAPER.md §11.1 (100 independently trained nets)",
     ),
 )
 

@@ -159,6 +159,12 @@ SPECS: dict[str, TableSpec] = {
             (_METHOD, Descriptor("p", "param", "p"), _WEIGHTS),
         ),
         TableSpec(
+            "CH92",
+            "Schmidhuber 1992: the chunker's 20-step, 22-symbol experiment (validation of CH; not in the 1997 paper)",
+            "chunker1992",
+            (Descriptor("method", "method"), Descriptor("lag", "param", "lag"), _WEIGHTS),
+        ),
+        TableSpec(
             "3",
             "Table 3. Task 2c, very long lags, many distractors",
             "table3",
@@ -240,6 +246,18 @@ SPECS: dict[str, TableSpec] = {
             "guessing",
             (Descriptor("task", "setting"), Descriptor("architecture", "arch"), _WEIGHTS),
             main="guesses",
+        ),
+        TableSpec(
+            "G2000-2",
+            "Gers et al. 2000, Table 2. Continual embedded Reber grammar (not in the 1997 paper)",
+            "gers2000_table2",
+            (Descriptor("algorithm", "row"), _WEIGHTS),
+            main="perfect after (training streams)",
+            notes=(
+                "Paper: % perfect (10 test streams of 100,000 symbols predicted without error) with the mean "
+                "training streams; 'good' (mean error-free test stream length > 1,000) and 'rest' are in each "
+                "row's note. Ours: success = perfect; a net's mean error-free length is stream - test_mse.",
+            ),
         ),
     )
 }

@@ -11,6 +11,7 @@ the trials in the order of their seeds, so the tables do not depend on the order
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -114,11 +115,29 @@ def section(df: pd.DataFrame, ablations: pd.DataFrame, fig_dir: Path | None) -> 
         ("Ablations", NOTE, False),
     ):
         part = [(i, f) for i, f in enumerate(found) if is_extended(f[0]) == chosen]
+        if chosen:
+            part = [(i, (name, preset, _with_ratio(table, items), items)) for i, (name, preset, table, items) in part]
         if part:
             lines, figs = _tables_md(title, note, part, fig_dir)
             md += lines
             written += figs
     return md, written
+
+
+def _with_ratio(table: pd.DataFrame, items: list) -> pd.DataFrame:
+    """``table`` with each variant's mean sequences to success over the baseline's (the later papers state their
+    results relative to the standard LSTM's: "as quickly", "three times longer")."""
+
+    def mean(g: pd.DataFrame) -> float:
+        ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64) if len(g) else np.array([])
+        return float(ok.mean()) if ok.size else math.nan
+
+    base = mean(dict(items).get("baseline", pd.DataFrame()))
+    out = table.copy()
+    out["mean / baseline's"] = [
+        "" if v == "baseline" else ("–" if math.isnan(mean(g) / base) else f"{mean(g) / base:.2f}") for v, g in items
+    ]
+    return out
 
 
 def _tables_md(title: str, note: str, found: list, fig_dir: Path | None) -> tuple[list[str], list[Path]]:
