@@ -537,6 +537,21 @@ def ablate(
     as a value equal to the preset's, is listed under each). ``lanes`` as in :func:`run`."""
     lanes = check_lanes(lanes)
     ab = plan_ablation(preset_id, vary, grid=grid, trials=trials, quick=quick, max_sequences=max_sequences, store=store)
+    return run_ablation(ab, store, jobs=jobs, chunk=chunk, executor=executor, progress=progress, lanes=lanes)
+
+
+def run_ablation(
+    ab: Ablation,
+    store: str | Path = DEFAULT_STORE,
+    *,
+    jobs: int | None = None,
+    chunk: int = 256,
+    executor: Executor | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    lanes: int = 1,
+) -> pd.DataFrame:
+    """Record the planned ablation or extended table ``ab`` in ``store``, run what it lacks, and return the trials
+    of every variant with a ``variant`` column."""
     record_ablation(ab, store)
     execute(ab.jobs, store, workers=jobs, chunk=chunk, executor=executor, progress=progress, lanes=lanes)
     return ablation_trials(ab, store)
@@ -614,13 +629,13 @@ def extend(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
+    lanes: int = 1,
 ) -> pd.DataFrame:
     """Run an extended table (:func:`plan_extended`) into ``store``, record it, and return its trials with a
-    ``variant`` column."""
+    ``variant`` column. ``lanes`` as in :func:`run`."""
+    lanes = check_lanes(lanes)
     ab = plan_extended(preset_id, trials=trials, quick=quick, max_sequences=max_sequences, store=store)
-    record_ablation(ab, store)
-    execute(ab.jobs, store, workers=jobs, chunk=chunk, executor=executor, progress=progress)
-    return ablation_trials(ab, store)
+    return run_ablation(ab, store, jobs=jobs, chunk=chunk, executor=executor, progress=progress, lanes=lanes)
 
 
 def record_ablation(ab: Ablation, store: str | Path = DEFAULT_STORE) -> None:
@@ -662,6 +677,7 @@ __all__ = [
     "plan_ablation",
     "plan_extended",
     "record_ablation",
+    "run_ablation",
     "Job",
     "Progress",
     "check_lanes",

@@ -808,6 +808,38 @@ def _preset_list(chosen, quick: bool) -> str:
     )
 
 
+def _variant_options(default_trials: str):
+    """The options ``ablate`` and ``extend`` share: trials per variant, quick settings, the budget, and how to run
+    them (jobs, store, chunk, lanes, Dask)."""
+    options = (
+        click.option(
+            "--trials",
+            type=click.IntRange(1),
+            default=None,
+            help=f"Trials per variant (seeds 0..N-1) [default: {default_trials}].",
+        ),
+        click.option("--quick", is_flag=True, help="Use the preset's quick (reduced) settings instead of the paper's."),
+        click.option(
+            "--max-sequences",
+            type=click.IntRange(1, 2**63 - 1),
+            default=None,
+            help="Budget per trial for every variant [default: the preset's].",
+        ),
+        _jobs_option,
+        _store_option,
+        _chunk_option,
+        _lanes_option,
+        _dask_option,
+    )
+
+    def apply(f):
+        for option in reversed(options):
+            f = option(f)
+        return f
+
+    return apply
+
+
 @main.command("ablate")
 @click.argument("preset")
 @click.option(
@@ -820,21 +852,7 @@ def _preset_list(chosen, quick: bool) -> str:
     "that hold commas, e.g. in_gate_bias=-1,-2;-3,-6).",
 )
 @click.option("--grid", is_flag=True, help="Every combination of the varied values, not one option at a time.")
-@click.option(
-    "--trials", type=click.IntRange(1), default=None, help="Trials per variant (seeds 0..N-1) [default: the preset's]."
-)
-@click.option("--quick", is_flag=True, help="Vary the preset's quick (reduced) settings instead of the paper's.")
-@click.option(
-    "--max-sequences",
-    type=click.IntRange(1, 2**63 - 1),
-    default=None,
-    help="Budget per trial for every variant [default: the preset's].",
-)
-@_jobs_option
-@_store_option
-@_chunk_option
-@_lanes_option
-@_dask_option
+@_variant_options("the preset's")
 def ablate_cmd(
     preset: str,
     varies: tuple[str, ...],
@@ -879,20 +897,7 @@ def ablate_cmd(
 @main.command("extend")
 @click.argument("presets", nargs=-1)
 @click.option("--list", "show", is_flag=True, help="List the extended tables and their variants, and exit.")
-@click.option(
-    "--trials", type=click.IntRange(1), default=None, help="Trials per variant [default: the preset's, at least 10]."
-)
-@click.option("--quick", is_flag=True, help="Run the preset's quick (reduced) settings instead of the paper's.")
-@click.option(
-    "--max-sequences",
-    type=click.IntRange(1, 2**63 - 1),
-    default=None,
-    help="Budget per trial for every variant [default: the preset's].",
-)
-@_jobs_option
-@_store_option
-@_chunk_option
-@_dask_option
+@_variant_options("the preset's, at least 10")
 def extend_cmd(
     presets: tuple[str, ...],
     show: bool,
@@ -903,6 +908,7 @@ def extend_cmd(
     store: Path,
     chunk: int,
     dask_address: str | None,
+    lanes: str,
 ) -> None:
     """Run the extended table of each PRESET: the paper's LSTM row beside its descendants (forget gates,
     peepholes, the full gradient, GRU with SGD and Adam) on the same task, budget and seeds; store them and
@@ -928,7 +934,8 @@ def extend_cmd(
         api.record_ablation(ab, store)
     jobs_all = [j for ab in planned for j in ab.jobs]
     todo = sum(len(j.todo) for j in jobs_all)
-    pool = _Pool.of(api, jobs, dask_address, todo)
+    n_lanes = api.check_lanes(lanes)
+    pool = _Pool.of(api, jobs, dask_address, todo).with_lanes(n_lanes)
     for ab in planned:
         click.echo(
             f"{ab.name}: {len(ab.variants)} models, {len(ab.jobs[0].seeds)} paired seeds each, "
@@ -936,7 +943,7 @@ def extend_cmd(
             err=True,
         )
     click.echo(f"{todo} trials on {pool.text} into {store}", err=True)
-    _execute(jobs_all, store, pool.jobs, chunk, pool.executor)
+    _execute(jobs_all, store, pool.jobs, chunk, pool.executor, n_lanes)
     with Store(store, create=False) as db:
         df, recorded = db.trials(), db.ablations()
     for ab in planned:

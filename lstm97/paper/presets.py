@@ -693,87 +693,35 @@ _RS = (
 
 #: Gers et al. 2000's Table 2 (PAPER.md §11.1): the paper's 100 nets per row at up to 30,000 training streams of
 #: up to 10^6 symbols are far beyond this machine; 10 trials here (streams of 100,000 symbols, the test streams').
+_NO_FORGET = {"forget_gate": False, "forget_gate_bias": None}
+
+
+def _cerg(pid: str, row: str, model_params: dict[str, Any]) -> Preset:
+    """A row of Gers et al. 2000's Table 2 on the continual embedded Reber grammar (PAPER.md §11.1)."""
+    return Preset(
+        pid,
+        "G2000-2",
+        row,
+        f"continual embedded Reber grammar, {row}",
+        "reber-continual",
+        {"stream": 100_000},
+        "lstm",
+        model_params,
+        10,
+        speed=25.0,
+        expect=30_000,
+        quick=Quick(2, 300, 7.0, {"stream": 1000}),
+        note="10 trials, not the paper's 100 (about 12 minutes per trial that uses its 30,000 training streams); "
+        "training streams of 100,000 symbols, not up to 10^6 (docs/deviations.md)",
+    )
+
+
 _G2000 = (
-    Preset(
-        "cerg-reset",
-        "G2000-2",
-        "LSTM with external reset",
-        "continual embedded Reber grammar, LSTM with external reset",
-        "reber-continual",
-        {"stream": 100_000},
-        "lstm",
-        {"forget_gate": False, "forget_gate_bias": None, "external_reset": True},
-        10,
-        speed=25.0,
-        expect=30_000,
-        quick=Quick(2, 300, 7.0, {"stream": 1000}),
-        note="10 trials, not the paper's 100 (about 12 minutes per trial that uses its 30,000 training streams); "
-        "training streams of 100,000 symbols, not up to 10^6 (docs/deviations.md)",
-    ),
-    Preset(
-        "cerg-standard",
-        "G2000-2",
-        "standard LSTM",
-        "continual embedded Reber grammar, standard LSTM",
-        "reber-continual",
-        {"stream": 100_000},
-        "lstm",
-        {"forget_gate": False, "forget_gate_bias": None},
-        10,
-        speed=25.0,
-        expect=30_000,
-        quick=Quick(2, 300, 7.0, {"stream": 1000}),
-        note="10 trials, not the paper's 100 (about 12 minutes per trial that uses its 30,000 training streams); "
-        "training streams of 100,000 symbols, not up to 10^6 (docs/deviations.md)",
-    ),
-    Preset(
-        "cerg-decay",
-        "G2000-2",
-        "LSTM with state decay 0.9",
-        "continual embedded Reber grammar, LSTM with state decay 0.9",
-        "reber-continual",
-        {"stream": 100_000},
-        "lstm",
-        {"forget_gate": False, "forget_gate_bias": None, "state_decay": 0.9},
-        10,
-        speed=25.0,
-        expect=30_000,
-        quick=Quick(2, 300, 7.0, {"stream": 1000}),
-        note="10 trials, not the paper's 100 (about 12 minutes per trial that uses its 30,000 training streams); "
-        "training streams of 100,000 symbols, not up to 10^6 (docs/deviations.md)",
-    ),
-    Preset(
-        "cerg-forget",
-        "G2000-2",
-        "LSTM with forget gates",
-        "continual embedded Reber grammar, LSTM with forget gates",
-        "reber-continual",
-        {"stream": 100_000},
-        "lstm",
-        {},
-        10,
-        speed=25.0,
-        expect=30_000,
-        quick=Quick(2, 300, 7.0, {"stream": 1000}),
-        note="10 trials, not the paper's 100 (about 12 minutes per trial that uses its 30,000 training streams); "
-        "training streams of 100,000 symbols, not up to 10^6 (docs/deviations.md)",
-    ),
-    Preset(
-        "cerg-forget-decay",
-        "G2000-2",
-        "LSTM with forget gates and sequential α decay",
-        "continual embedded Reber grammar, LSTM with forget gates and sequential α decay",
-        "reber-continual",
-        {"stream": 100_000},
-        "lstm",
-        {"lr_decay": 0.99},
-        10,
-        speed=25.0,
-        expect=30_000,
-        quick=Quick(2, 300, 7.0, {"stream": 1000}),
-        note="10 trials, not the paper's 100 (about 12 minutes per trial that uses its 30,000 training streams); "
-        "training streams of 100,000 symbols, not up to 10^6 (docs/deviations.md)",
-    ),
+    _cerg("cerg-reset", "LSTM with external reset", {**_NO_FORGET, "external_reset": True}),
+    _cerg("cerg-standard", "standard LSTM", dict(_NO_FORGET)),
+    _cerg("cerg-decay", "LSTM with state decay 0.9", {**_NO_FORGET, "state_decay": 0.9}),
+    _cerg("cerg-forget", "LSTM with forget gates", {}),
+    _cerg("cerg-forget-decay", "LSTM with forget gates and sequential α decay", {"lr_decay": 0.99}),
 )
 
 PRESETS: tuple[Preset, ...] = (*_TABLE1, *_TABLE2, *_TABLE3, *_TABLES_3, *_TABLES_4_6, *_RS, *_G2000)

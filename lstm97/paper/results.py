@@ -76,6 +76,29 @@ _EXP5_TRIALS = "PAPER.md §3.7 (10 trials); §4 Table 8 caption (means of 10 tri
 _TABLE2_TRIALS = "PAPER.md §4 Table 2 caption (means of 18 trials)"
 _2A_BUDGET = 5_000_000  # PAPER.md §3.2: "Training budget: 5 million sequence presentations"
 
+_NO_FORGET = {"forget_gate": False, "forget_gate_bias": None}
+
+
+def _g2000(row: str, rate: float, mean: int | None, model_params: dict[str, Any], good_rest: str) -> PaperResult:
+    """A row of Gers et al. 2000's Table 2 (PAPER.md §11.1): 100 nets; the weights are the net's (424 with forget
+    gates, 360 without); "good" and "rest" in the note."""
+    return PaperResult(
+        "G2000-2",
+        row,
+        "reber-continual",
+        {},
+        "lstm",
+        100,
+        rate,
+        mean,
+        n_test=10,
+        weights=360 if model_params.get("forget_gate") is False else 424,
+        model_params=model_params,
+        note=f"PAPER.md §11.1 (Gers et al. 2000, Table 2): {good_rest}",
+        trials_from="PAPER.md §11.1 (100 independently trained nets)",
+    )
+
+
 RESULTS: tuple[PaperResult, ...] = (
     # Table 1: Exp 1, LSTM rows, each the mean of 30 trials (3 training/test set pairs x 10 initialisations)
     *(
@@ -620,80 +643,16 @@ RESULTS: tuple[PaperResult, ...] = (
     # Gers, Schmidhuber & Cummins 2000, Table 2 (PAPER.md §11.1, verified): continual embedded Reber grammar,
     # 100 nets per row; % perfect (mean training streams); good / rest in the note ("good": mean error-free length
     # > 1000). The weight counts are the net's (424 with forget gates, PAPER.md §11.1; 360 without).
-    PaperResult(
-        "G2000-2",
-        "LSTM with external reset",
-        "reber-continual",
-        {},
-        "lstm",
-        100,
-        0.74,
-        7441,
-        n_test=10,
-        weights=360,
-        model_params={"forget_gate": False, "forget_gate_bias": None, "external_reset": True},
-        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 0 % good; 26 % rest ⟨31⟩",
-        trials_from="PAPER.md §11.1 (100 independently trained nets)",
-    ),
-    PaperResult(
-        "G2000-2",
-        "standard LSTM",
-        "reber-continual",
-        {},
-        "lstm",
-        100,
-        0.0,
-        None,
-        n_test=10,
-        weights=360,
-        model_params={"forget_gate": False, "forget_gate_bias": None},
-        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 1 % good ⟨1,166⟩; 99 % rest ⟨37⟩",
-        trials_from="PAPER.md §11.1 (100 independently trained nets)",
-    ),
-    PaperResult(
-        "G2000-2",
-        "LSTM with state decay 0.9",
-        "reber-continual",
-        {},
-        "lstm",
-        100,
-        0.0,
-        None,
-        n_test=10,
-        weights=360,
-        model_params={"forget_gate": False, "forget_gate_bias": None, "state_decay": 0.9},
-        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 0 % good; 100 % rest ⟨56⟩",
-        trials_from="PAPER.md §11.1 (100 independently trained nets)",
-    ),
-    PaperResult(
-        "G2000-2",
-        "LSTM with forget gates",
-        "reber-continual",
-        {},
-        "lstm",
-        100,
-        0.18,
-        18889,
-        n_test=10,
-        weights=424,
-        model_params={},
-        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 29 % good ⟨39,171⟩; 53 % rest ⟨145⟩",
-        trials_from="PAPER.md §11.1 (100 independently trained nets)",
-    ),
-    PaperResult(
-        "G2000-2",
+    _g2000("LSTM with external reset", 0.74, 7441, {**_NO_FORGET, "external_reset": True}, "0 % good; 26 % rest ⟨31⟩"),
+    _g2000("standard LSTM", 0.0, None, dict(_NO_FORGET), "1 % good ⟨1,166⟩; 99 % rest ⟨37⟩"),
+    _g2000("LSTM with state decay 0.9", 0.0, None, {**_NO_FORGET, "state_decay": 0.9}, "0 % good; 100 % rest ⟨56⟩"),
+    _g2000("LSTM with forget gates", 0.18, 18889, {}, "29 % good ⟨39,171⟩; 53 % rest ⟨145⟩"),
+    _g2000(
         "LSTM with forget gates and sequential α decay",
-        "reber-continual",
-        {},
-        "lstm",
-        100,
         0.62,
         14087,
-        n_test=10,
-        weights=424,
-        model_params={"lr_decay": 0.99},
-        note="PAPER.md §11.1 (Gers et al. 2000, Table 2): 6 % good ⟨68,464⟩; 32 % rest ⟨30⟩",
-        trials_from="PAPER.md §11.1 (100 independently trained nets)",
+        {"lr_decay": 0.99},
+        "6 % good ⟨68,464⟩; 32 % rest ⟨30⟩",
     ),
 )
 
