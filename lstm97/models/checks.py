@@ -16,6 +16,8 @@ What a model must do (STYLE.md, scikit-learn's split of hyperparameters and lear
   [n, L, n_out] on a sane batch; everything learned goes into ``state`` (nothing into ``self``: a copy of the
   untrained state predicts as before, and training it again gives the same state); chunk-invariant (one call
   on n sequences gives the same state and outputs, bit for bit, as two halves or n calls of one).
+* ``train_lanes(states, batches)`` (``--lanes``): one ChunkResult per lane, each lane's state and outputs the
+  same, bit for bit, as ``train_chunk`` alone (lanes with different numbers of sequences).
 * Neither changes the batch (the runner reuses batches: the fixed training set, the restore after a stop).
 * ``output_range()``: (lo, hi), lo < hi (infinite ends allowed), the range of the outputs (default (0, 1),
   logistic output units); a fresh net's outputs lie inside it (checked with ``predict``).
@@ -309,6 +311,24 @@ def model_checks(model: Model, task: Any, n: int = N_CHECK, seed: int = 99, subj
                         f"chunk of {n} and {how}",
                     )
 
+    def check_lanes() -> None:
+        b = fresh()
+        batches = [b, b.take(slice(0, max(1, n // 2)))]  # lanes differ in their numbers of sequences
+        states = [init(), init(seed + 1)]
+        alone = [s.copy() for s in states]
+        results = call(f"{who}.train_lanes(states, batches)", model.train_lanes, states, batches)
+        _require(
+            isinstance(results, list) and len(results) == 2 and all(isinstance(r, ChunkResult) for r in results),
+            f"{who}.train_lanes(states, batches) must return one ChunkResult per lane",
+        )
+        for i, (state, batch, res) in enumerate(zip(alone, batches, results, strict=True)):
+            ref = train(state, batch, f" [lane {i} alone]")
+            _require(
+                equal(state.w, states[i].w) and equal(state.extra, states[i].extra) and equal(ref.outputs, res.outputs),
+                f"{who}.train_lanes is not train_chunk per lane: lane {i} must end with the same state and outputs, "
+                "bit for bit, as train_chunk(state, batch) alone (the default Model.train_lanes does that)",
+            )
+
     def check_search() -> None:
         b = fresh()
         runs = [
@@ -349,6 +369,7 @@ def model_checks(model: Model, task: Any, n: int = N_CHECK, seed: int = 99, subj
             Check(subject, "batch-unchanged", check_batch_unchanged, ("predict", "train-chunk"), "batch not mutated"),
             Check(subject, "no-learning-into-self", check_self, ("predict", "train-chunk"), "learned state in state"),
             Check(subject, "chunk-invariance", check_chunks, ("train-chunk",), "1 chunk = 2 halves = n singles"),
+            Check(subject, "lanes", check_lanes, ("no-learning-into-self",), "train_lanes = train_chunk per lane"),
         ]
     return share(checks)
 
