@@ -52,6 +52,7 @@ import math
 import numpy as np
 
 from .._jit import finite, njit
+from ._gru_kernels import SGD, _update
 from ._lstm_kernels import G2, H1, Flags, _apply, _gates, _net, _peep_out
 
 
@@ -266,7 +267,7 @@ def _backward(fl, W_in, W_out, W_c, W_k, W_phi, P_in, P_phi, P_out, x, L, CA, st
 
 
 @njit
-def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP):
+def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP, opt, dflat, m, v, n_steps):
     W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
     inputs, targets, mask, lengths = data
     S, C, n_z, n_out = fl.S, fl.C, fl.n_z, fl.n_out
@@ -324,9 +325,13 @@ def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP):
         for k in range(n_out):
             y_k[k] = YK[L - 1, k] if L > 0 else 0.0
         if not finite(s) or not finite(y_k):
-            return 1, i
+            return 1, i, n_steps
         _backward(fl, W_in, W_out, W_c, W_k, W_phi, P_in, P_phi, P_out, x, L, n_act, st, EK, bk, dW, dP)
-        if (pos0 + i + 1) % epoch == 0:
+        if opt[0] != SGD:  # a modern optimiser: one step on the sequence's gradient g = dflat (lr 1 above)
+            n_steps = _update(w, dflat, m, v, n_steps, int(opt[0]), opt[1], opt[2], opt[3], opt[4], opt[5])
+            for q in range(dflat.shape[0]):
+                dflat[q] = 0.0
+        elif (pos0 + i + 1) % epoch == 0:
             _apply(W_in, dW[0])
             _apply(W_out, dW[1])
             _apply(W_c, dW[2])
@@ -341,8 +346,11 @@ def _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, dW, dP):
             _apply(P_phi, dP[1])
             _apply(P_out, dP[2])
         if not finite(w):
-            return 1, i
-    return 0, lengths.shape[0]
+            return 1, i, n_steps
+    return 0, lengths.shape[0], n_steps
+
+
+_EMPTY = np.zeros(0)
 
 
 def lstm_bptt_chunk(
@@ -363,8 +371,9 @@ def lstm_bptt_chunk(
     deltas,
     linear=False,
     softmax=False,
+    optimizer=None,
 ):
-    """Train the net on every sequence of the chunk with the full gradient; return (status, n_done).
+    """Train the net on every sequence of the chunk with the full gradient; return (status, n_done, t).
 
     ``weights`` are the named views of ``w`` in :func:`._lstm_kernels.lstm_chunk`'s order, ``data`` = (inputs,
     targets, mask, lengths); ``deltas`` (shaped like the weights, in their order) receive the summed changes,
@@ -405,4 +414,10 @@ def lstm_bptt_chunk(
         n_z=int(W_c.shape[1]),
         n_src=int(W_k.shape[1]),
     )
-    return _chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas[:10], deltas[10:])
+    if optimizer is None:  # plain gradient descent (the paper's): the summed changes are applied
+        opt, dflat, m, v, t = (float(SGD), 0.0, 0.0, 0.0, 0.0, 0.0), _EMPTY, _EMPTY, _EMPTY, 0
+    else:  # ((kind, step, beta1, beta2, rho, eps), flat deltas, m, v, t): with lr = error_factor above
+        opt, dflat, m, v, t = optimizer
+    return _chunk(
+        fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas[:10], deltas[10:], opt, dflat, m, v, t
+    )

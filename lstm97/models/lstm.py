@@ -85,6 +85,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..params import Param
+from ._gru_kernels import ADAM, RMSPROP, SGD
 from ._lstm_bptt_kernels import lstm_bptt_chunk
 from ._lstm_kernels import G1, G2, H1, HID, lstm_chunk
 from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
@@ -101,6 +102,9 @@ _BIASED = {  # which unit groups carry a bias weight under each scheme
     "hidden": ("in", "out", "c"),
     "all": ("in", "out", "c", "k"),
 }
+
+
+_OPTIMIZERS = {"sgd": SGD, "adam": ADAM, "rmsprop": RMSPROP}
 
 
 class LSTM(Model):
@@ -263,6 +267,18 @@ class LSTM(Model):
                 choices=("truncated", "full"),
             ),
             Param(
+                "optimizer",
+                "str",
+                "sgd",
+                "sgd (plain on-line gradient descent, the paper's) | adam | rmsprop: one step per sequence on the "
+                "full gradient (needs gradient=full, update=sequence; not in the paper; lr is the step size)",
+                choices=("sgd", "adam", "rmsprop"),
+            ),
+            Param("beta1", "float", 0.9, "adam: decay of the first moment", low=0.0, high=0.999999),
+            Param("beta2", "float", 0.999, "adam: decay of the second moment", low=0.0, high=0.999999),
+            Param("rho", "float", 0.9, "rmsprop: decay of the mean square", low=0.0, high=0.999999),
+            Param("eps", "float", 1e-8, "adam, rmsprop: added to the root of the second moment", low=1e-300, high=1.0),
+            Param(
                 "outputs_see_inputs",
                 "bool",
                 False,
@@ -341,6 +357,11 @@ class LSTM(Model):
                     f"gradient=full does not support {', '.join(extras)}: use gradient=truncated or leave "
                     f"{'it' if len(extras) == 1 else 'them'} at the default."
                 )
+        if self.hp["optimizer"] != "sgd" and (self.hp["gradient"] != "full" or self.hp["update"] != "sequence"):
+            raise UserError(
+                f"optimizer={self.hp['optimizer']} takes one step per sequence on the full gradient: set "
+                "gradient=full and update=sequence (or use optimizer=sgd)."
+            )
         if self.hp["gradient"] == "full" and self.hp["update"] == "step":
             raise UserError(
                 "gradient=full computes the gradient of a whole sequence by back-propagation through time and "
@@ -472,6 +493,8 @@ class LSTM(Model):
         extra = {"n_act": 0 if growing else self.hp["blocks"], "pending": [], "prev": None}
         if self.hp["update"] == "epoch":
             extra.update(acc=np.zeros(self.layout.size), pos=0)
+        if self.hp["optimizer"] != "sgd":  # the optimiser's moments (and Adam's step count) carry over chunks
+            extra.update(m=np.zeros(self.layout.size), v=np.zeros(self.layout.size), t=0)
         if self.hp["lr_decay"] != 1.0:  # the current (decayed) kernel lr and the sequences since its last decay
             extra.update(lr=self.hp["lr"] * self.hp["error_factor"], lr_pos=0)
         return TrainState(w, extra)
@@ -589,9 +612,20 @@ class LSTM(Model):
             d = self.views(ex["acc"])
             epoch, pos = self.hp["epoch"], int(ex["pos"])
         else:
-            d = self.views(np.zeros(self.layout.size))
+            flat = np.zeros(self.layout.size)
+            d = self.views(flat)
             epoch, pos = 1, 0
-        status, n_done = lstm_bptt_chunk(
+        lr = self.hp["lr"] * self.hp["error_factor"]
+        optimizer = None
+        if self.hp["optimizer"] != "sgd":  # the gradient g = -1/2 dE/dw (times error_factor) steps the optimiser
+            ex["m"] = np.ascontiguousarray(ex["m"], dtype=np.float64)
+            ex["v"] = np.ascontiguousarray(ex["v"], dtype=np.float64)
+            kind = float(_OPTIMIZERS[self.hp["optimizer"]])
+            hp = self.hp
+            opts = (kind, float(hp["lr"]), float(hp["beta1"]), float(hp["beta2"]), float(hp["rho"]), float(hp["eps"]))
+            optimizer = (opts, flat, ex["m"], ex["v"], int(ex["t"]))
+            lr = float(self.hp["error_factor"])
+        status, n_done, t = lstm_bptt_chunk(
             state.w,
             tuple(v[name] for name in _NAMES),
             (batch.inputs, batch.targets, batch.mask, batch.lengths),
@@ -601,7 +635,7 @@ class LSTM(Model):
             self.hp["connectivity"] == "F",
             G2 if self.hp["g"] == "g2" else G1,
             H1 if self.hp["h"] == "h1" else HID,
-            self.hp["lr"] * self.hp["error_factor"],
+            lr,
             outputs,
             self.hp["reset"],
             epoch,
@@ -609,7 +643,10 @@ class LSTM(Model):
             tuple(d[name] for name in _NAMES),
             linear=self.hp["output"] == "linear",
             softmax=self.hp["output"] == "softmax",
+            optimizer=optimizer,
         )
+        if optimizer is not None:
+            ex["t"] = int(t)
         if self.hp["update"] == "epoch":
             ex["pos"] = (pos + int(n_done)) % epoch
         return ChunkResult(int(status), int(n_done), outputs)
