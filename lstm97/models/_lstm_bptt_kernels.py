@@ -53,7 +53,7 @@ import numpy as np
 
 from .._jit import finite, njit
 from ._gru_kernels import SGD, _update
-from ._lstm_kernels import G2, H1, Flags, _apply, _gates, _net, _peep_out
+from ._lstm_kernels import G2, H1, Flags, _apply, _gates, _net, _peep_out, net_flags
 
 
 @njit
@@ -384,7 +384,6 @@ def lstm_bptt_chunk(
     of every step of the sequences done (and of the one that went non-finite); the rest is untouched."""
     W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in = weights[:11]
     inputs = data[0]
-    has_fg = W_phi.shape[0] > 0
     fl = Flags(
         sparse=False,
         conn_f=bool(conn_f),
@@ -395,24 +394,11 @@ def lstm_bptt_chunk(
         softmax=bool(softmax),
         learn=False,  # the truncated helpers' traces are not needed
         per_step=False,
-        has_og=W_out.shape[0] > 0,
-        has_fg=has_fg,
-        has_pe=P_in.shape[0] > 0,
         out_in=not conn_f,
         decay=False,
         halt=False,
         ext_reset=False,
-        bias_in=b_in.shape[0] > 0,
-        bias_out=b_out.shape[0] > 0,
-        bias_c=b_c.shape[0] > 0,
-        bias_k=b_k.shape[0] > 0,
-        bias_phi=has_fg and b_phi.shape[0] > 0,
-        S=int(S),
-        C=int(W_in.shape[0]),
-        n_in=int(inputs.shape[2]),
-        n_out=int(W_k.shape[0]),
-        n_z=int(W_c.shape[1]),
-        n_src=int(W_k.shape[1]),
+        **net_flags(weights, inputs, S),
     )
     if optimizer is None:  # plain gradient descent (the paper's): the summed changes are applied
         opt, dflat, m, v, t = (float(SGD), 0.0, 0.0, 0.0, 0.0, 0.0), _EMPTY, _EMPTY, _EMPTY, 0

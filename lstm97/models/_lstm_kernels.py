@@ -627,6 +627,29 @@ def kernel(fl: Flags | None):
     return chunk
 
 
+def net_flags(weights, inputs, S) -> dict:
+    """The :class:`Flags` that the net's weight arrays (in :func:`lstm_chunk`'s order) and inputs decide: which
+    gates and biases exist and the sizes (shared by this module's and ``_lstm_bptt_kernels``' wrappers)."""
+    W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in = weights[:11]
+    has_fg = W_phi.shape[0] > 0
+    return dict(
+        has_og=W_out.shape[0] > 0,
+        has_fg=has_fg,
+        has_pe=P_in.shape[0] > 0,
+        bias_in=b_in.shape[0] > 0,
+        bias_out=b_out.shape[0] > 0,
+        bias_c=b_c.shape[0] > 0,
+        bias_k=b_k.shape[0] > 0,
+        bias_phi=has_fg and b_phi.shape[0] > 0,
+        S=int(S),
+        C=int(W_in.shape[0]),
+        n_in=int(inputs.shape[2]),
+        n_out=int(W_k.shape[0]),
+        n_z=int(W_c.shape[1]),
+        n_src=int(W_k.shape[1]),
+    )
+
+
 def lstm_chunk(
     w,
     weights,
@@ -682,7 +705,6 @@ def lstm_chunk(
     """
     W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
     inputs, active, lengths = data[0], data[1], data[4]
-    has_fg = W_phi.shape[0] > 0
     if resets is None:
         resets = _NO_RESETS
     if stops is None:
@@ -697,24 +719,11 @@ def lstm_chunk(
         softmax=bool(softmax),
         learn=bool(learn),
         per_step=bool(per_step),
-        has_og=W_out.shape[0] > 0,
-        has_fg=has_fg,
-        has_pe=P_in.shape[0] > 0,
         out_in=(not conn_f) if out_in is None else bool(out_in),
         decay=decay != 1.0,
         halt=halt > 0.0,
         ext_reset=resets.shape[0] > 0,
-        bias_in=b_in.shape[0] > 0,
-        bias_out=b_out.shape[0] > 0,
-        bias_c=b_c.shape[0] > 0,
-        bias_k=b_k.shape[0] > 0,
-        bias_phi=has_fg and b_phi.shape[0] > 0,
-        S=int(S),
-        C=int(W_in.shape[0]),
-        n_in=int(inputs.shape[2]),
-        n_out=int(W_k.shape[0]),
-        n_z=int(W_c.shape[1]),
-        n_src=int(W_k.shape[1]),
+        **net_flags(weights, inputs, S),
     )
     n_steps = int(lengths.sum())
     done = _steps.get(fl, 0)
