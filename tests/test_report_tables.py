@@ -183,6 +183,14 @@ def test_verdict_rule():
     for row in (paper.get("1", "RTRL 3"), paper.get("1", "RTRL 12"), paper.get("RS", "2-sequence A2")):
         assert not row.comparable and v(row, 10, [row.sequences] * 10) == (stats.NO_REFERENCE, row.not_comparable)
     assert v(paper.get("1", "RTRL 3"), 0, [])[0] == stats.NOT_RUN
+    ch = paper.get("CH92", "CH 20-step")  # 17/17 under 35,000 and 13/17 under 5,000: each count is judged
+    assert v(ch, 17, [3_000] * 13 + [20_000] * 4)[0] == stats.AGREES
+    assert v(ch, 17, [12_829] * 17) == (
+        stats.WORSE,
+        "success within 5,000 0/17 (95 % CI 0–18 %) below the paper's 76 %",
+    )
+    assert v(ch, 17, [3_000] * 13 + [40_000] * 4)[1].startswith("success within 35,000 13/17")
+    assert v(ch, 17, [1_000] * 17)[0] == stats.BETTER  # 17/17 within 5,000: Wilson 82-100 % lies above 76 %
     parts = stats.judge(lstm, 3, near[:3])  # inconclusive by the count only: every part agrees
     assert (parts.rate, parts.speed, parts.parts_agree) == (stats.AGREES, stats.AGREES, True)
     assert not stats.judge(lstm, 3, near[:2]).parts_agree and not stats.judge(bptt, 18, [1e6]).parts_agree

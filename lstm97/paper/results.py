@@ -41,6 +41,10 @@ class PaperResult:
     #: why the paper's figures are no reference for our run of the row ("": they are one); such a row is shown
     #: but never judged (lstm97.report.stats: "no comparable reference")
     not_comparable: str = ""
+    #: success counts the source gives at thresholds below the budget: (sequences, k, n) = "k of its n trials
+    #: succeeded within that many sequences" (Schmidhuber 1992: 13 of 17 under 5,000); each is judged like the
+    #: rate (lstm97.report.stats.VERDICT_RULE)
+    within: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def comparable(self) -> bool:
@@ -576,6 +580,7 @@ RESULTS: tuple[PaperResult, ...] = (
         note="Schmidhuber 1992, Neural Computation 4(2), 'An experiment': 13 of 17 runs needed fewer than 5,000 "
         "training sequences, all fewer than 35,000 (no mean given); not a row of the 1997 paper",
         rate_text="17/17 under 35,000 (13/17 under 5,000)",
+        within=((5_000, 13, 17), (35_000, 17, 17)),
         trials_from="PAPER.md §11.5 (Schmidhuber's own experiment: 13 of 17 runs under 5,000)",
         budget=None,
     ),

@@ -51,7 +51,10 @@ preset) with the paper's figures, using the intervals the tables print. It has t
    mean over all its trials (Tables 3–9, §5) every one of its trials succeeded: p = 100 %. Where it reports no
    success within a bound (">"), a trial of ours counts as a success only if it succeeded within that bound.
    The interval contains p: the part **agrees**; it lies entirely above p: **better**; entirely below it:
-   **worse**. Not compared where the paper gives no rate (its words, e.g. "some fraction").
+   **worse**. Not compared where the paper gives no rate (its words, e.g. "some fraction"). Where the source
+   also counts its trials that succeeded within a smaller number of sequences (Schmidhuber 1992: 13 of 17
+   under 5,000), our count within the same number is judged the same way, against k/n of the source; the
+   first count that differs decides the part.
 2. *Speed*, where the paper gives a mean m (not a bound): the 95 % bootstrap interval [lo, hi] of our mean
    sequences to success over the k successful trials, as a ratio to the paper's mean: [lo/m, hi/m]. It meets
    the tolerance band [{1 / FACTOR:g}, {FACTOR:g}] (as every interval that contains m does): **agrees**; it
@@ -182,18 +185,29 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f}"
 
 
-def _rate_part(ref: PaperResult, n: int, k: int) -> tuple[str, str]:
-    p0 = ref.implied_rate
-    if p0 is None:
-        return "", ""
+def _compare_rate(p0: float, k: int, n: int, within: str) -> tuple[str, str]:
     lo, hi = wilson(k, n)
-    within = f" within {ref.sequences:,.0f}" if ref.bound else ""
     text = f"success{within} {k}/{n} (95 % CI {_pct(lo)}–{_pct(hi)} %)"
     if lo > p0 + 1e-12:
         return BETTER, f"{text} above the paper's {_pct(p0)} %"
     if hi < p0 - 1e-12:
         return WORSE, f"{text} below the paper's {_pct(p0)} %"
     return AGREES, ""
+
+
+def _rate_part(ref: PaperResult, n: int, k: int, successes: np.ndarray | None = None) -> tuple[str, str]:
+    """The rate part: k/n against the paper's rate, then each of its counts within a threshold
+    (``ref.within``) against ours within the same threshold; the first that differs decides."""
+    parts = []
+    p0 = ref.implied_rate
+    if p0 is not None:
+        parts.append(_compare_rate(p0, k, n, f" within {ref.sequences:,.0f}" if ref.bound else ""))
+    for limit, k0, n0 in ref.within:
+        k_in = int((successes <= limit).sum()) if successes is not None else 0
+        parts.append(_compare_rate(k0 / n0, k_in, n, f" within {limit:,}"))
+    if not parts:
+        return "", ""
+    return next((p for p in parts if p[0] in (BETTER, WORSE)), parts[0])
 
 
 def _speed_part(ref: PaperResult, successes: np.ndarray) -> tuple[str, str]:
@@ -223,7 +237,7 @@ def judge(ref: PaperResult, n: int, successes: Sequence[float], required: int | 
         return Judgement(INCONCLUSIVE, "a single trial")
     seq = np.sort(np.asarray(successes, dtype=np.float64))
     k = int((seq <= ref.sequences).sum()) if ref.bound else seq.size
-    rate, rate_why = _rate_part(ref, n, k)
+    rate, rate_why = _rate_part(ref, n, k, seq)
     speed, speed_why = _speed_part(ref, seq)
     why = "; ".join(w for w in (rate_why, speed_why) if w)
     for part in (rate, speed):  # the rate dominates
