@@ -574,9 +574,11 @@ def plan_extended(
     (preset,) = select_presets([preset_id])
     task_params, model_params, budget, n = preset.settings(quick)
     budget = budget if max_sequences is None else max_sequences
-    if ext.max_sequences is not None and max_sequences is None:
-        budget = ext.max_sequences
+    cut = max_sequences is not None
     base = preset_config(preset, quick, budget)
+    if ext.max_sequences is not None and not cut and base.max_sequences > ext.max_sequences:
+        budget, cut = ext.max_sequences, True
+        base = preset_config(preset, quick, budget)
     seeds = seeds_for(0, trials if trials is not None else max(n, extended.TRIALS))
     variants, work = [("baseline", base.key())], [(base, seeds, "baseline")]
     task = tasks.make(preset.task, **base.task_params)
@@ -586,6 +588,11 @@ def plan_extended(
         if v.model == base.model:
             hp = {**model_params, **hp}
         blocks = int(base.model_params.get("blocks", 0) or 0)
+        # Gers' forget-gate biases need gate biases: a preset without them (Exp 2c) gets random ones
+        unbiased = v.model == base.model and base.model_params.get("bias") == "none"
+        gains_bias = unbiased and (v.forget_biases or v.forget_bias is not None)
+        if gains_bias:
+            hp["bias"] = "gates"
         if v.forget_biases:
             hp["forget_gate_bias"] = tuple(0.5 * (i + 1) for i in range(blocks))
         if v.forget_bias is not None:
@@ -595,10 +602,11 @@ def plan_extended(
         if v.sized:
             hp["hidden"] = _units_within(v.model, task, hp, target)
         cfg = configure(preset.task, task_params, v.model, hp, budget)
-        label = v.label + (f" ({hp['hidden']} units)" if v.sized else "") + (f" [{v.claim}]" if v.claim else "")
+        label = v.label + (f" ({hp['hidden']} units)" if v.sized else "") + (" + gate biases" if gains_bias else "")
+        label += f" [{v.claim}]" if v.claim else ""
         variants.append((label, cfg.key()))
         work.append((cfg, seeds, label))
-    name = ext.name + (" quick" if quick else "") + (f", budget {budget:,}" if max_sequences is not None else "")
+    name = ext.name + (" quick" if quick else "") + (f", budget {budget:,}" if cut else "")
     return Ablation(name, preset.id, plan(work, store), variants)
 
 

@@ -40,6 +40,20 @@ def test_every_extended_table_plans_with_paired_seeds(ext, tmp_path):
             assert tuple(cfg.model_params["forget_gate_bias"]) == want
 
 
+def test_exp2_table_cuts_the_budget_and_gives_forget_gates_gate_biases(tmp_path):
+    ab = api.plan_extended("2c-1", store=tmp_path / "s.sqlite")
+    assert ab.name == "extended 2c-1, budget 500,000"
+    assert {j.config.max_sequences for j in ab.jobs} == {500_000}
+    for job in ab.jobs[1:]:
+        mp = job.config.model_params
+        if job.config.model == "lstm" and mp["forget_gate"]:  # 2c's net has no biases; Gers' forget biases need them
+            assert mp["bias"] == "gates" and job.label.endswith("+ gate biases")
+        elif job.config.model == "lstm":
+            assert mp["bias"] == "none" and "gate biases" not in job.label
+    quick = api.plan_extended("2c-1", quick=True, store=tmp_path / "s.sqlite")
+    assert quick.jobs[0].config.max_sequences < 500_000 and quick.name == "extended 2c-1 quick"  # quick's own
+
+
 def test_unknown_extended_table_is_one_message(tmp_path):
     assert "Gers et al. 2000: about three times longer" in " ".join(
         v for v, _ in api.plan_extended("6b", store=tmp_path / "s.sqlite").variants
