@@ -587,6 +587,8 @@ def plan_extended(
         hp = dict(v.params)
         if v.model == base.model:
             hp = {**model_params, **hp}
+        elif "output" in model_params:  # output units that reach the targets (adding-modern: linear)
+            hp.setdefault("output", model_params["output"])
         blocks = int(base.model_params.get("blocks", 0) or 0)
         # Gers' forget-gate biases need gate biases: a preset without them (Exp 2c) gets random ones
         unbiased = v.model == base.model and base.model_params.get("bias") == "none"

@@ -31,16 +31,21 @@ COLUMNS = {
     "9": ["task", "# weights"],
     "RS": ["task", "architecture", "# weights"],
     "G2000-2": ["algorithm", "# weights"],
+    "M16": ["task", "T", "# weights"],
 }
 
 
 def test_one_spec_per_table_in_report_order():
-    assert list(SPECS) == list(TABLES) == ["1", "2", "2b", "CH92", "3", "4", "5", "6", "7", "8", "9", "RS", "G2000-2"]
+    assert (
+        list(SPECS)
+        == list(TABLES)
+        == ["1", "2", "2b", "CH92", "3", "4", "5", "6", "7", "8", "9", "RS", "G2000-2", "M16"]
+    )
     assert all(spec.key == key for key, spec in SPECS.items())
     assert {p.table for p in presets.PRESETS} == set(SPECS)
     assert {r.table for r in results.RESULTS} == set(SPECS)
     stems = [*(f"table{k}" for k in ("1", "2", "2b")), "chunker1992"]
-    stems += [*(f"table{k}" for k in ("3", "4", "5", "6", "7", "8", "9")), "guessing", "gers2000_table2"]
+    stems += [*(f"table{k}" for k in ("3", "4", "5", "6", "7", "8", "9")), "guessing", "gers2000_table2", "modern"]
     assert [build.file_stem(k) for k in SPECS] == stems
     assert TABLES["9"] == "Table 9. Exp 6, temporal order" and tables.spec("RS").main == "guesses"
 
@@ -91,7 +96,7 @@ def test_paired_statistics_and_labels():
     assert [s.label for s in SPECS["4"].before] == [s.label for s in SPECS["5"].before] == ["ST1"]
     assert [SPECS[k].main for k in SPECS] == ["success after"] * 5 + ["stop: ST2"] * 2 + ["stop"] + [
         "success after"
-    ] * 3 + ["guesses", "perfect after (training streams)"]
+    ] * 3 + ["guesses", "perfect after (training streams)", "success after"]
     assert [s.label for s in SPECS["6"].after] == ["fraction misclassified", "av. difference to mean"]
     assert [s.label for s in SPECS["8"].after] == ["# wrong (of {n_test:,})", "MSE (test)"]
     for spec in SPECS.values():  # every paper figure a statistic names is the paper's, in that table
@@ -101,7 +106,7 @@ def test_paired_statistics_and_labels():
 
 
 def test_table_specific_notes_and_figures():
-    assert [k for k, s in SPECS.items() if s.notes] == ["6", "G2000-2"]
+    assert [k for k, s in SPECS.items() if s.notes] == ["6", "G2000-2", "M16"]
     assert SPECS["6"].notes[0].startswith("Av. difference to mean: the mean over the tested trials")
     kinds = {k: [f.kind for f in s.figures] for k, s in SPECS.items()}
     assert kinds["3"] == ["sequences", "curves", "lag", "trace"]

@@ -55,12 +55,13 @@ BASELINES = [
 GUESSING = ["guess-2seq", "guess-parity-a1", "guess-parity-a2", "guess-latch"]
 #: Gers et al. 2000's Table 2 (PAPER.md §11.1): fewer trials than the paper's 100, said in each note.
 CERG = ["cerg-reset", "cerg-standard", "cerg-decay", "cerg-forget", "cerg-forget-decay"]
+MODERN = ["am-100", "am-200", "am-400", "am-750", "copy-100", "copy-200"]
 
 
 def test_every_paper_row_is_a_preset_with_unique_id():
     ids = presets.ids()
     assert len(ids) == len(set(ids))
-    assert set(TABLE_ROWS + BASELINES + GUESSING + CERG) == set(ids)
+    assert set(TABLE_ROWS + BASELINES + GUESSING + CERG + MODERN) == set(ids)
 
 
 def test_every_paper_table_row_has_a_preset():

@@ -61,9 +61,11 @@ CELLS = {("ch-2a", "learning rate"): ("–", "1.0")}
 #: Rows and tables added after report_v1 (beyond the 1997 paper): Schmidhuber 1992's chunker experiment and
 #: Gers et al. 2000's Table 2; the fixture has no trials of them. They are left out of the v1 comparisons.
 NEW_ROWS = {"ch-val", "cerg-reset", "cerg-standard", "cerg-decay", "cerg-forget", "cerg-forget-decay"}
+NEW_ROWS |= {"am-100", "am-200", "am-400", "am-750", "copy-100", "copy-200"}  # Le 2015 / Arjovsky 2016
 NEW_SECTIONS = {
     "## Schmidhuber 1992: the chunker's 20-step, 22-symbol experiment (validation of CH; not in the 1997 paper)",
     "## Gers et al. 2000, Table 2. Continual embedded Reber grammar (not in the 1997 paper)",
+    "## Le et al. 2015, Arjovsky et al. 2016: modern adding and copy tasks (not in the 1997 paper)",
 }
 REASONS = {
     "3a-1": "n=2 of 10; 2 successes: too few for an interval of the mean (at least 3)",
@@ -276,7 +278,7 @@ def test_readme_text_changed_only_as_intended():
         "": (
             {
                 "Verdicts: 42 reduced settings (no verdict), 2 not implemented, 1 not reproduced, 1 reproduced.": [
-                    "Verdicts: 42 reduced settings (no verdict), 8 not run, 2 inconclusive.",
+                    "Verdicts: 42 reduced settings (no verdict), 14 not run, 2 inconclusive.",
                     "",
                     "Inconclusive: 2 rows (3a-1, 6a); only at reduced settings (no verdict): 42. No ablation is "
                     "stored yet, so no option is measured to explain a gap (`lstm97 ablate`).",

@@ -191,6 +191,13 @@ def test_verdict_rule():
     )
     assert v(ch, 17, [3_000] * 13 + [40_000] * 4)[1].startswith("success within 35,000 13/17")
     assert v(ch, 17, [1_000] * 17)[0] == stats.BETTER  # 17/17 within 5,000: Wilson 82-100 % lies above 76 %
+    beats, fails = paper.get("M16", "adding-modern T=100"), paper.get("M16", "adding-modern T=750")  # a fact each
+    assert (beats.implied_rate, fails.implied_rate, beats.trials) == (1.0, 0.0, None)
+    assert v(beats, 10, [400_000] * 10, required=10)[0] == stats.AGREES  # every trial beat the baseline
+    assert v(beats, 10, [400_000] * 6, required=10)[0] == stats.WORSE  # 6/10: Wilson 31-83 % excludes 100 %
+    assert v(fails, 10, [400_000] * 10, required=10)[0] == stats.BETTER and v(fails, 10, [], required=10)[0] == (
+        stats.AGREES
+    )
     parts = stats.judge(lstm, 3, near[:3])  # inconclusive by the count only: every part agrees
     assert (parts.rate, parts.speed, parts.parts_agree) == (stats.AGREES, stats.AGREES, True)
     assert not stats.judge(lstm, 3, near[:2]).parts_agree and not stats.judge(bptt, 18, [1e6]).parts_agree
@@ -324,7 +331,7 @@ def test_build_writes_every_table_and_figures(store, tmp_path):
     assert {"README.md", "trials.csv", "figures/sequences_table9.png", "figures/curves_table7.png"} <= names
     text = (out / "README.md").read_text()
     assert "## Verdict rule" in text and "| 6a " in text and "30,000 (30,000)" in text
-    verdicts = "48 not run, 2 inconclusive, 1 worse than the paper, 1 reduced settings (no verdict)"
+    verdicts = "54 not run, 2 inconclusive, 1 worse than the paper, 1 reduced settings (no verdict)"
     assert f"Verdicts: {verdicts}." in text
     assert "Worse than the paper: 1 row (4-1); inconclusive: 2 rows (3a-1, 6a); only at reduced settings" in text
     assert "* `4-1`: worse than the paper: success 1/2 (95 % CI 9–91 %) below the paper's 100 %" in text

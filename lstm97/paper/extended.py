@@ -121,6 +121,7 @@ EXTENSIONS: tuple[Extension, ...] = (
     Extension("5-140", "Exp 5, multiplication problem, T=100"),
     Extension("6a", "Exp 6a, temporal order"),
     Extension("6b", "Exp 6b, temporal order with 3 marks: Gers 2000's forget-gate biases", GERS_6B),
+    Extension("am-100", "modern adding problem, T=100 (Le et al. 2015; Arjovsky et al. 2016)"),
 )
 
 

@@ -724,7 +724,48 @@ _G2000 = (
     _cerg("cerg-forget-decay", "LSTM with forget gates and sequential α decay", {"lr_decay": 0.99}),
 )
 
-PRESETS: tuple[Preset, ...] = (*_TABLE1, *_TABLE2, *_TABLE3, *_TABLES_3, *_TABLES_4_6, *_RS, *_G2000)
+#: The modern adding and copy tasks (PAPER.md §11.4) with the 1997 LSTM under its own protocol (online, the
+#: truncated gradient), judged against the later papers' "beats the baseline or not" (their net: modern LSTM).
+_MODERN = (
+    *(
+        Preset(
+            f"am-{T}",
+            "M16",
+            f"adding-modern T={T}",
+            f"modern adding problem, T={T}, LSTM 1997 (2 blocks of 2, linear output)",
+            "adding-modern",
+            {"T": T},
+            "lstm",
+            {"output": "linear"},
+            10,
+            speed=0.028 * T / 100,
+            expect=400_000,
+            quick=Quick(2, 20_000, 0.028 * T / 500, {"T": T // 5}),
+            note="the 1997 net of Exp 4 with a linear output unit (the sum lies in [0, 2])",
+        )
+        for T in (100, 200, 400, 750)
+    ),
+    *(
+        Preset(
+            f"copy-{T}",
+            "M16",
+            f"copy T={T}",
+            f"copy task, T={T}, LSTM 1997 (40 blocks of 1, softmax output)",
+            "copy",
+            {"T": T},
+            "lstm",
+            {},
+            10,
+            speed=1.03 * (T + 20) / 120,
+            expect=200_000,
+            quick=Quick(2, 5_000, 1.03 * (T // 10 + 20) / 120, {"T": T // 10}),
+            note="the task's default LSTM: 40 memory cells (the papers' 40 units), softmax outputs, lr 0.2",
+        )
+        for T in (100, 200)
+    ),
+)
+
+PRESETS: tuple[Preset, ...] = (*_TABLE1, *_TABLE2, *_TABLE3, *_TABLES_3, *_TABLES_4_6, *_RS, *_G2000, *_MODERN)
 _BY_ID = {p.id: p for p in PRESETS}
 
 

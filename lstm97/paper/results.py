@@ -5,9 +5,10 @@ its figures are a reference for our run at all (``not_comparable``).
 Source: PAPER.md §4 (the 1997 paper's Tables 1–9, including the baselines of Tables 1 and 2 that the paper
 copied from other papers or ran itself) and §5 (random weight guessing); beyond the 1997 paper, PAPER.md §11:
 Schmidhuber 1992's chunker experiment (table "CH92", the validation of ``chunker``) and Gers et al. 2000's
-Table 2 ("G2000-2"). ``get`` finds a row by table and row. Which stored configuration is a row's is the presets'
-business (lstm97.paper.presets, lstm97.report.match). A row whose model is not registered is listed in the
-reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
+Table 2 ("G2000-2"), Le et al. 2015's and Arjovsky et al. 2016's facts on the modern adding and copy tasks
+("M16": whether an LSTM beats the baseline). ``get`` finds a row by table and row. Which stored configuration
+is a row's is the presets' business (lstm97.paper.presets, lstm97.report.match). A row whose model is not
+registered is listed in the reports and never run. Pure data: nothing here imports tasks, models, runners or the store.
 """
 
 from __future__ import annotations
@@ -102,6 +103,33 @@ def _g2000(row: str, rate: float, mean: int | None, model_params: dict[str, Any]
         trials_from="PAPER.md §11.1 (100 independently trained nets)",
     )
 
+
+def _modern(task: str, T: int, beats: bool, fact: str) -> PaperResult:
+    """A fact of Le et al. 2015 / Arjovsky et al. 2016 (PAPER.md §11.4): whether their LSTM beat the task's
+    memoryless baseline at length T, read off a learning curve (one run), as a success rate of 100 % or 0 %."""
+    return PaperResult(
+        "M16",
+        f"{task} T={T}",
+        task,
+        {"T": T},
+        "lstm",
+        None,
+        1.0 if beats else 0.0,
+        None,
+        uncertain=True,
+        rate_text="beats the baseline (100)" if beats else "does not beat it (0)",
+        note=f"PAPER.md §11.4: {fact}",
+    )
+
+
+_ADDING_FACT = "LSTM (128 units, RMSProp 10⁻³) beats the baseline MSE 0.167 up to T = 400, at 750 not near 0"
+_COPY_FACT = "LSTM (40 units) beats the memoryless baseline 10·log 8/(T+20) only at T = 100"
+#: The later papers' facts on their own tasks: "beats the baseline or not", never a number read off a figure.
+MODERN: tuple[PaperResult, ...] = (
+    *(_modern("adding-modern", T, T <= 400, _ADDING_FACT) for T in (100, 200, 400, 750)),
+    _modern("copy", 100, True, _COPY_FACT),
+    _modern("copy", 200, False, _COPY_FACT + " (PAPER.md names no other length: 'only at 100' read as failing at 200)"),
+)
 
 RESULTS: tuple[PaperResult, ...] = (
     # Table 1: Exp 1, LSTM rows, each the mean of 30 trials (3 training/test set pairs x 10 initialisations)
@@ -659,6 +687,7 @@ RESULTS: tuple[PaperResult, ...] = (
         {"lr_decay": 0.99},
         "6 % good ⟨68,464⟩; 32 % rest ⟨30⟩",
     ),
+    *MODERN,
 )
 
 
