@@ -138,3 +138,24 @@ def test_findings_say_which_measured_option_closes_a_gap():
     assert text.startswith("Worse than the paper: 1 row (4-1).")
     assert "lr=0.2 closes the gap of 4-1 (4/4 succeed, mean 81,500 against the paper's 74,000" in text
     assert "No ablation is stored yet" in findings(rows, df, rec.iloc[0:0])
+    # slower instead: a significant paired change away from the paper, and the gap nothing closes is named
+    slower = [fake("4-1", s, True, 900_000 + 1000 * s, cfg=variant) for s in range(4)]
+    df2 = pd.DataFrame(base + slower).assign(test_abs=0.0).reset_index(names="id")
+    text = findings(match(df2), df2, rec)
+    assert "No measured option closes the gap of 4-1." in text
+    assert "Measured changes away from the paper: lr=0.2 on 4-1: +201,498 (" in text and "Measured changes toward" not in text
+    # fewer successes: a paired change of the success rate (exact test of the discordant seeds)
+    base8 = [fake("4-1", s, True, 700_000 + s) for s in range(8)]
+    fails = [fake("4-1", s, False, 5_000_000, cfg=variant) for s in range(8)]
+    df3 = pd.DataFrame(base8 + fails).assign(test_abs=0.0).reset_index(names="id")
+    assert "lr=0.2 on 4-1: 0/8 succeed against the baseline's 8/8 (0 seeds gained, 8 lost, paired p = 0.0078" in (
+        findings(match(df3), df3, rec)
+    )
+
+
+def test_paired_rate_p_by_hand():
+    from lstm97.report.ablations import paired_rate_p
+
+    assert paired_rate_p(0, 0) == 1.0 and paired_rate_p(3, 3) == 1.0
+    assert paired_rate_p(1, 13) == paired_rate_p(13, 1) == 2 * (1 + 14) / 2**14
+    assert paired_rate_p(0, 8) == 2 / 2**8 and paired_rate_p(0, 5) == 2 / 2**5  # 0.0625: not below 0.05

@@ -166,8 +166,25 @@ def _ids(rows, verdict: str) -> list[str]:
     return [r.preset.id for r in rows if r.stats.get("verdict") == verdict]
 
 
-def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
-    """Sentences on what each recorded variant of ``row``'s preset measurably changed (nothing: none)."""
+def paired_rate_p(only_variant: int, only_baseline: int) -> float:
+    """Two-sided exact (McNemar) p-value of the seeds only one side solved: under "the option does not change
+    the success rate", each such seed is the variant's with probability 1/2."""
+    m = only_variant + only_baseline
+    if not m:
+        return 1.0
+    tail = sum(math.comb(m, i) for i in range(min(only_variant, only_baseline) + 1)) / 2.0**m
+    return min(1.0, 2.0 * tail)
+
+
+#: A paired change of the success rate is reported when its exact p-value is below this.
+RATE_ALPHA = 0.05
+
+
+def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[tuple[str, str]]:
+    """(kind, sentence) for what each recorded variant of ``row``'s preset measurably changed: kind "closes"
+    (the variant agrees with the paper where the preset's own trials do not), "toward" or "away" (a paired
+    change of the success rate or of the sequences to success that moves the row toward the paper's figure or
+    away from it), or "changes" (a paired change where the row has no gap in that respect)."""
     from .match import has_budget
 
     out = []
@@ -176,8 +193,12 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
         if is_extended(name):  # other models, not options of the row's: reported in their own tables
             continue
         base = dict(items).get("baseline")
+        if base is None or not len(base):
+            continue
+        base_ok = base[base["success"]]["sequences"].to_numpy(dtype=np.float64)
+        base_rate = float(base["success"].mean())
         for label, g in items:
-            if label == "baseline" or not len(g) or base is None:
+            if label == "baseline" or not len(g):
                 continue
             k, n = int(g["success"].sum()), len(g)
             ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
@@ -187,18 +208,40 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
                 short = stats.trials_label(n, ref.trials, row.preset.trials)
                 mean = f", mean {_int(ok.mean())} against the paper's {_int(ref.sequences)}" if k else ""
                 out.append(
-                    f"{label} closes the gap of {preset} ({k}/{n} succeed{mean}"
-                    f"{f'; {short}, so the verdict would be inconclusive' if short else ''}; ablation '{name}')"
+                    (
+                        "closes",
+                        f"{label} closes the gap of {preset} ({k}/{n} succeed{mean}"
+                        f"{f'; {short}, so the verdict would be inconclusive' if short else ''}; ablation '{name}')",
+                    )
                 )
                 continue
             paired = variant_row(label, g, base)
+            gained, lost = (int(x.strip("+−")) for x in paired["paired: only this / only baseline"].split(" / "))
+            p = paired_rate_p(gained, lost)
+            if p < RATE_ALPHA:
+                p0 = ref.implied_rate
+                kind = "changes" if p0 is None else ("toward" if (gained > lost) == (base_rate < p0) else "away")
+                out.append(
+                    (
+                        kind,
+                        f"{label} on {preset}: {k}/{n} succeed against the baseline's {int(base['success'].sum())}/"
+                        f"{len(base)} ({gained} seed{'s' * (gained != 1)} gained, {lost} lost, paired p = {p:.2g}; "
+                        f"ablation '{name}')",
+                    )
+                )
             delta = paired["paired: Δ sequences (95 % CI)"]
             if "(" in delta:
                 lo, hi = (float(x.replace(",", "")) for x in delta[delta.index("(") + 1 : -1].split(" to "))
                 if lo > 0 or hi < 0:
+                    m = ref.sequences if ref.sequences is not None and not ref.bound else None
+                    slower = m is not None and base_ok.size and base_ok.mean() > m
+                    kind = "changes" if m is None else ("toward" if (hi < 0) == bool(slower) else "away")
                     out.append(
-                        f"{label} changes {preset}'s sequences to success by {delta} over the seeds both "
-                        f"solved (ablation '{name}')"
+                        (
+                            kind,
+                            f"{label} on {preset}: {delta} sequences to success over the seeds both solved "
+                            f"(ablation '{name}')",
+                        )
                     )
     return out
 
@@ -206,11 +249,14 @@ def _effects(row, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
 def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
     """The report's first paragraph, generated from its own figures: which rows agree with the paper at its
     settings, which are better or worse than the paper, which are inconclusive, have no comparable reference or
-    ran at reduced settings only, and what the recorded ablations measured (an option "closes a gap" when the
+    ran at reduced settings only, and what the recorded ablations measured. An option "closes a gap" when the
     preset's own trials are better or worse than the paper and its variant, at the preset's budget, agrees
-    with the paper in every part of the verdict rule, success rate and speed; with fewer trials than the
-    paper's that is said, as the verdict would then be inconclusive; it "changes" the sequences to success
-    when the paired interval excludes zero)."""
+    with the paper in every part of the verdict rule, success rate and speed (with fewer trials than the
+    paper's that is said, as the verdict would then be inconclusive). Otherwise a paired change is reported
+    where it is significant, as moving the row toward the paper's figure or away from it: of the success rate
+    when the exact paired test of the seeds only one side solved gives p < :data:`RATE_ALPHA`; of the
+    sequences to success when the paired bootstrap interval over the seeds both solved excludes zero. Rows with
+    an ablation and a gap that nothing closes are named."""
     parts = []
     for verdict, words in (
         (stats.AGREES, "Agrees with the paper at its settings"),
@@ -227,11 +273,36 @@ def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
         parts.append(f"only at reduced settings (no verdict): {len(reduced)}")
     text = "; ".join(parts) + "." if parts else "No row has stored trials yet."
     text = text[0].upper() + text[1:]
-    effects = [e for r in rows for e in _effects(r, df, recorded)] if len(recorded) else []
-    if effects:
-        text += " Measured options: " + "; ".join(effects) + "."
-    elif len(recorded):
-        text += " No recorded ablation changes a row measurably (see Ablations)."
+    if not len(recorded):
+        return text + " No ablation is stored yet, so no option is measured to explain a gap (`lstm97 ablate`)."
+    effects = {r.preset.id: _effects(r, df, recorded) for r in rows}
+    found = [e for es in effects.values() for e in es]
+    if not found:
+        return text + " No recorded ablation changes a row measurably (see Ablations)."
+    closes = [t for kind, t in found if kind == "closes"]
+    if closes:
+        text += " Options that close a gap: " + "; ".join(closes) + "."
     else:
-        text += " No ablation is stored yet, so no option is measured to explain a gap (`lstm97 ablate`)."
+        ablated = sorted(
+            {
+                p
+                for p in recorded["preset"]
+                if not all(is_extended(a) for a in recorded[recorded["preset"] == p]["ablation"])
+            }
+        )
+        gaps = [
+            r.preset.id
+            for r in rows
+            if r.preset.id in ablated and r.stats.get("verdict") in (stats.BETTER, stats.WORSE)
+        ]
+        if gaps:
+            text += f" No measured option closes the gap of {', '.join(gaps)}."
+    for kind, words in (
+        ("toward", "Measured changes toward the paper"),
+        ("away", "Measured changes away from the paper"),
+        ("changes", "Other measured changes"),
+    ):
+        part = [t for k, t in found if k == kind]
+        if part:
+            text += f" {words}: " + "; ".join(part) + "."
     return text
