@@ -35,6 +35,7 @@ STEMS = [
     "table9",
     "guessing",
     "gers2000_table2",
+    "modern",
 ]
 
 

@@ -72,6 +72,7 @@ def test_migrated_store_runs_zero_trials_for_what_it_holds(v1):
         df = db.trials()
     # implemented or added since 0.1.0 wrote the store, so it holds no trial of them
     new = {"rcc-1", "ch-2a", "ch-val", "cerg-reset", "cerg-standard", "cerg-decay", "cerg-forget", "cerg-forget-decay"}
+    new |= {"am-100", "am-200", "am-400", "am-750", "copy-100", "copy-200"}
     chosen = [p for p in api.select_presets(everything=True) if api.preset_unavailable(p) is None and p.id not in new]
     quick = api.plan_presets(chosen, v1, quick=True, trials=1)
     paper = api.plan_presets([p for p in chosen if p.id in ("6a", "3a-1")], v1, trials=2)
