@@ -88,7 +88,8 @@ def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs, active, le
             y_prev[u] = 0.0
         for t in range(lengths[i]):
             hot = active[i, t] if sparse else -1
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, y_prev, act, y)
+            x = inputs[0, 0] if sparse else inputs[i, t]  # one-hot: not read (may be a [1, 1, n_in] stand-in)
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y)
             for k in range(K):
                 outputs[i, t, k] = y[U - K + k]
             for u in range(U):

@@ -546,7 +546,7 @@ class LSTM(Model):
         status, n_done = lstm_chunk(
             state.w,
             tuple(v[name] for name in _NAMES),
-            (batch.inputs, batch.info.get("active", _DENSE), batch.targets, batch.mask, batch.lengths),
+            (batch.kernel_inputs, batch.info.get("active", _DENSE), batch.targets, batch.mask, batch.lengths),
             self.hp["block_size"],
             self.hp["blocks"] if ex is None else ex["n_act"],
             self.hp["connectivity"] != "B",

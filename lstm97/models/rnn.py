@@ -192,6 +192,11 @@ class RecurrentNet(Model):
         self.check_batch(batch)
         outputs = np.zeros(batch.targets.shape)
         status, n_done = rnn_forward_chunk(
-            *self.kernel_args(state), batch.inputs, batch.info.get("active", DENSE), batch.lengths, self.act, outputs
+            *self.kernel_args(state),
+            batch.kernel_inputs,
+            batch.info.get("active", DENSE),
+            batch.lengths,
+            self.act,
+            outputs,
         )
         return ChunkResult(int(status), int(n_done), outputs).outputs

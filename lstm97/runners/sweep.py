@@ -12,6 +12,11 @@ second per trial; ``on_progress(index, seen)`` is called in the parent with the 
 Workers ignore SIGINT: an interrupt (Ctrl-C, or any exception) in the parent cancels the queued trials and
 terminates the workers at once, since their unfinished trials would be thrown away anyway. A worker whose
 parent has died stops at its next chunk.
+
+Workers start from a fork server (Linux, macOS) that has imported lstm97 and the configurations' task and model
+modules once (:func:`_pool_context`); it is started before the parent compiles or loads the kernels
+(:func:`_compile_once`), so its imports overlap with that, and each worker only loads numba's cached machine
+code. Elsewhere they are spawned. Never plain ``fork``: the parent has threads (numba's, the pool's).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from typing import Any
 
-from .. import registry
+from .. import models, registry, tasks
 from ..errors import UserError
 from .lanes import check_lanes, run_lanes
 from .trial import TrialConfig, run_trial, warm_up
@@ -36,7 +41,7 @@ from .trial import TrialConfig, run_trial, warm_up
 PROGRESS_EVERY = 0.25
 
 _QUEUE: Any = None  # in a worker: the queue to the parent
-_PARENT: int | None = None  # in a worker: the parent's pid
+_ALIVE: Any = None  # in a worker: the read end of a pipe the parent holds open (readable at EOF: it died)
 
 
 def default_jobs() -> int:
@@ -61,11 +66,11 @@ def run_sweep(
     return run_many([(cfg, seeds)], on_result, jobs, chunk, executor, on_progress, lanes)
 
 
-def _init_worker(q, parent: int, registrations=()) -> None:
-    global _QUEUE, _PARENT
+def _init_worker(q, alive, registrations=()) -> None:
+    global _QUEUE, _ALIVE
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and terminates the workers
     registry.restore(registrations)  # the parent's in-process registrations (registry.register)
-    _QUEUE, _PARENT = q, parent
+    _QUEUE, _ALIVE = q, alive
 
 
 def _reporter(index: int) -> Callable[[int], None] | None:
@@ -75,7 +80,7 @@ def _reporter(index: int) -> Callable[[int], None] | None:
     last = [0.0]
 
     def report(seen: int) -> None:
-        if os.getppid() != _PARENT:  # the parent died: nobody will store this trial
+        if _ALIVE.poll():  # the parent died (its end of the pipe closed): nobody will store this trial
             os._exit(1)
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY:
@@ -117,18 +122,18 @@ def run_many(
             done += 1
         return done
     own = executor is None
-    q = None
+    q = alive = None
     carried = registry.registrations()  # in-process registrations, for the workers
     if own:
-        _compile_once([cfg for cfg, _ in trials])
-        # spawn: workers start clean (no forked locks or threads); numba loads its cached machine code.
-        ctx = multiprocessing.get_context("spawn")
-        q = ctx.Queue()
+        configs = [cfg for cfg, _ in trials]
+        ctx = _pool_context(configs)
+        _compile_once(configs)
+        q, alive = ctx.Queue(), ctx.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
             max_workers=min(jobs, len(trials)),
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(q, os.getpid(), carried),
+            initargs=(q, alive[0], carried),
         )
     finished = False
     try:
@@ -156,6 +161,8 @@ def run_many(
             _stop(executor, finished)
             q.close()
             q.join_thread()
+            for end in alive:
+                end.close()
     return done
 
 
@@ -236,17 +243,18 @@ def _run_lanes(
         return done
     own = executor is None
     groups = _lane_groups(work, jobs, lanes, foreign=not own)
-    q = None
+    q = alive = None
     carried = registry.registrations()
     if own:
-        _compile_once([cfg for cfg, _ in groups], lanes)
-        ctx = multiprocessing.get_context("spawn")
-        q = ctx.Queue()
+        configs = [cfg for cfg, _ in groups]
+        ctx = _pool_context(configs)
+        _compile_once(configs, lanes)
+        q, alive = ctx.Queue(), ctx.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
             max_workers=min(jobs, len(groups)),
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(q, os.getpid(), carried),
+            initargs=(q, alive[0], carried),
         )
     received: set[int] = set()
 
@@ -297,6 +305,8 @@ def _run_lanes(
             _stop(executor, finished)
             q.close()
             q.join_thread()
+            for end in alive:
+                end.close()
     return done
 
 
@@ -330,6 +340,51 @@ def _script_not_reimported():
         yield
     finally:
         main.__file__ = path
+
+
+_SERVER: list = [None]  # what the fork server this process started was started with (:func:`_pool_context`)
+
+
+def _pool_context(configs: list[TrialConfig]):
+    """The multiprocessing context of a local pool: where the platform has one, the fork server, told to import
+    lstm97's runner and the task and model modules of ``configs`` (:func:`_preloads`) and started now, so that
+    it does so while this process compiles or loads the kernels; its workers are forked from it with all that
+    imported. Else spawn. The fork server (one per process) is kept for later pools, and started anew when one
+    needs other modules or the environment or ``sys.path`` has changed since (its workers inherit its
+    environment, not this process's, which spawned workers would see)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
+    preloads = _preloads(configs)
+    key = (dict(os.environ), list(sys.path))
+    server = getattr(forkserver, "_forkserver", None)
+    started = _SERVER[0]
+    if started is not None and (started[1] != key or not set(preloads) <= set(started[0])):
+        if hasattr(server, "_stop"):  # private, as the standard library offers no public way (3.8+)
+            server._stop()
+        preloads = list(dict.fromkeys([*started[0], *preloads]))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(preloads)
+    forkserver.ensure_running()
+    if started is None or getattr(server, "_forkserver_pid", 0) != started[2]:
+        _SERVER[0] = (preloads, key, getattr(server, "_forkserver_pid", None))
+    return ctx
+
+
+def _preloads(configs: list[TrialConfig]) -> list[str]:
+    """The modules a fork server imports for ``configs``: the runner, then the modules of their task and model
+    classes (built-ins and plugins alike; never ``__main__``, and nothing that does not load here)."""
+    names = {__name__: None}
+    for cfg in configs:
+        for group, name in ((tasks, cfg.task), (models, cfg.model)):
+            try:
+                module = group.get(name).__module__
+            except Exception:  # the trial itself reports it
+                continue
+            if module != "__main__" and module in sys.modules:
+                names[module] = None
+    return list(names)
 
 
 def _compile_once(configs: list[TrialConfig], lanes: int = 1) -> None:

@@ -173,11 +173,17 @@ def _evaluate(model, state, task, batch) -> tuple[int, float, float]:
     )
 
 
-def _rows_cap(task) -> int:
-    """Sequences per chunk that keep a chunk's arrays near CHUNK_BYTES (probed on a throwaway stream)."""
+def _rows_cap(task) -> tuple[int, int]:
+    """(rows, test rows): sequences per chunk that keep a chunk's arrays near CHUNK_BYTES, probed on a throwaway
+    stream. ``rows`` (training and check chunks, where the chunk size never changes a result) counts what a
+    batch holds (:attr:`SequenceBatch.nbytes`: one-hot inputs as their indices). The final test's mean is a sum
+    of its chunks' means, so its chunks are part of the result: ``test rows`` keeps the size they always had,
+    from the inputs and targets as dense arrays (never built for it), so that stored trials replay bit for bit."""
     probe = task.sample(np.random.default_rng(0), 4)
-    per_seq = 4 * (probe.inputs.nbytes + probe.targets.nbytes) / len(probe)  # 4x: lengths may vary
-    return max(1, int(CHUNK_BYTES // max(per_seq, 1)))
+    rows = 4 * probe.nbytes / len(probe)  # 4x: lengths may vary
+    inputs = probe.mask.size * probe.n_in * 8 if probe.sparse else probe.inputs.nbytes
+    dense = 4 * (inputs + probe.targets.nbytes) / len(probe)
+    return tuple(max(1, int(CHUNK_BYTES // max(per_seq, 1))) for per_seq in (rows, dense))
 
 
 def _at_most_wrong(model, state, task, max_wrong: int, n: int, rows: int, part) -> bool:
@@ -291,7 +297,7 @@ def trial_steps(
     states = [r.start() for r in rules]
     hits: list[int | None] = [None] * len(rules)
     periods = [r.every for r in rules if isinstance(r, EvalRule)] + ([model.period] if model.period else [])
-    rows = _rows_cap(task)
+    rows, test_rows = _rows_cap(task)
     chunk = min(chunk, rows)
     curve = _Curve()
     seen = 0
@@ -350,7 +356,7 @@ def trial_steps(
             test = _evaluate(model, state, task, eval_set)
         else:
             wrong, total, total_abs = 0, 0.0, 0.0
-            size = min(TEST_CHUNK, rows)
+            size = min(TEST_CHUNK, test_rows)
             for a in range(0, cfg.n_test, size):
                 batch = task.sample(rng.test, min(size, cfg.n_test - a))
                 w, mse, mae = _evaluate(model, state, task, batch)

@@ -16,7 +16,7 @@ from ..params import Param, resolve
 from .criteria import StopRule
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class SequenceBatch:
     """A chunk of ``n`` sequences, padded to a common length ``L``.
 
@@ -24,27 +24,106 @@ class SequenceBatch:
     at that step); ``lengths`` int64 [n]. Steps at or beyond a sequence's length are zero and unmasked, and
     targets are zero wherever the mask is False (``lstm97 check`` enforces both).
     ``info`` holds optional per-sequence task arrays (leading dimension n), e.g. noise-free targets.
+
+    One-hot inputs may come as ``info["active"]`` (int64 [n, L], the hot input unit per step, -1 where none)
+    alone: :meth:`one_hot` builds such a *sparse* batch, which holds no dense inputs (at p = 1000 in Exp 2 they
+    take 8 MB per sequence). Its ``inputs`` are built from ``active`` on first access and kept; kernels with a
+    one-hot path take :attr:`kernel_inputs` instead, and :meth:`take` and :meth:`concat` keep a sparse batch
+    sparse without building them.
     """
 
-    inputs: np.ndarray
     targets: np.ndarray
     mask: np.ndarray
     lengths: np.ndarray
-    info: Mapping[str, np.ndarray] = field(default_factory=dict)
+    info: Mapping[str, np.ndarray]
+    _inputs: np.ndarray | None = field(repr=False, compare=False)  # None: not built (yet) from info["active"]
+    _width: int | None = field(repr=False)  # n_in of a sparse batch; None: the inputs were given densely
+
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        targets: np.ndarray,
+        mask: np.ndarray,
+        lengths: np.ndarray,
+        info: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        self._set(inputs, targets, mask, lengths, {} if info is None else info, None)
+
+    @classmethod
+    def one_hot(
+        cls,
+        active: np.ndarray,
+        n_in: int,
+        targets: np.ndarray,
+        mask: np.ndarray,
+        lengths: np.ndarray,
+        info: Mapping[str, np.ndarray] | None = None,
+    ) -> SequenceBatch:
+        """A batch of one-hot inputs given only by ``active`` (int64 [n, L]: the hot unit of ``n_in`` per step,
+        -1 where none), which it keeps as ``info["active"]`` (then the other ``info`` arrays)."""
+        return SequenceBatch._sparse(int(n_in), targets, mask, lengths, {"active": active, **(info or {})})
+
+    def _set(self, inputs, targets, mask, lengths, info, width) -> None:
+        for name, value in (
+            ("_inputs", inputs),
+            ("targets", targets),
+            ("mask", mask),
+            ("lengths", lengths),
+            ("info", info),
+            ("_width", width),
+        ):
+            object.__setattr__(self, name, value)  # frozen from outside
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         n, length = self.mask.shape
-        if self.inputs.shape[:2] != (n, length) or self.targets.shape[:2] != (n, length):
+        if self._width is None:
+            shape = self._inputs.shape[:2]
+        else:
+            active = self.info["active"]
+            shape = active.shape if active.ndim == 2 else None
+        if shape != (n, length) or self.targets.shape[:2] != (n, length):
             raise ValueError("inputs, targets and mask disagree on [n, L]")
         if self.lengths.shape != (n,):
             raise ValueError("lengths must have shape [n]")
+
+    @property
+    def sparse(self) -> bool:
+        """Whether the inputs are given only by ``info["active"]`` (:meth:`one_hot`)."""
+        return self._width is not None
+
+    @property
+    def inputs(self) -> np.ndarray:
+        """float64 [n, L, n_in]; for a sparse batch the one-hot code of ``info["active"]``, built on first use."""
+        if self._inputs is None:
+            object.__setattr__(self, "_inputs", one_hot_inputs(self.info["active"], self._width))
+        return self._inputs
+
+    @property
+    def kernel_inputs(self) -> np.ndarray:
+        """The inputs for a kernel with a one-hot path (one that reads only ``inputs.shape[2]`` when given
+        ``info["active"]``): the dense inputs if they exist, else zeros [1, 1, n_in] (the same numba type, so
+        nothing is compiled anew)."""
+        return self._inputs if self._inputs is not None else np.zeros((1, 1, self._width))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays this batch holds (a sparse batch's inputs only once built)."""
+        return sum(int(a.nbytes) for a in self.stored().values())
+
+    def stored(self) -> dict[str, np.ndarray]:
+        """The arrays this batch holds, by name (as :meth:`arrays`, but ``inputs`` only if they exist)."""
+        out = {} if self._inputs is None else {"inputs": self._inputs}
+        out.update({"targets": self.targets, "mask": self.mask, "lengths": self.lengths})
+        out.update(self.info)
+        return out
 
     def __len__(self) -> int:
         return int(self.lengths.shape[0])
 
     @property
     def n_in(self) -> int:
-        return int(self.inputs.shape[2])
+        return int(self._inputs.shape[2]) if self._width is None else self._width
 
     @property
     def n_out(self) -> int:
@@ -53,16 +132,19 @@ class SequenceBatch:
     def sequence(self, i: int) -> dict[str, np.ndarray]:
         """Sequence ``i`` without padding."""
         n = int(self.lengths[i])
-        out = {"inputs": self.inputs[i, :n], "targets": self.targets[i, :n], "mask": self.mask[i, :n]}
+        if self._inputs is None:
+            inputs = one_hot_inputs(self.info["active"][i : i + 1, :n], self._width)[0]
+        else:
+            inputs = self._inputs[i, :n]
+        out = {"inputs": inputs, "targets": self.targets[i, :n], "mask": self.mask[i, :n]}
         out.update({k: v[i, :n] if _timed(v, self.mask) else v[i] for k, v in self.info.items()})
         return out
 
     def take(self, index: slice | np.ndarray) -> SequenceBatch:
-        """A sub-batch (rows selected by ``index``), trimmed to its own maximal length."""
+        """A sub-batch (rows selected by ``index``), trimmed to its own maximal length (sparse if this is)."""
         lengths = self.lengths[index]
         length = int(lengths.max()) if lengths.size else 0
-        return SequenceBatch(
-            np.ascontiguousarray(self.inputs[index, :length]),
+        arrays = (
             np.ascontiguousarray(self.targets[index, :length]),
             np.ascontiguousarray(self.mask[index, :length]),
             np.ascontiguousarray(lengths),
@@ -71,10 +153,20 @@ class SequenceBatch:
                 for k, v in self.info.items()
             },
         )
+        if self.sparse:
+            return SequenceBatch._sparse(self._width, *arrays)
+        return SequenceBatch(np.ascontiguousarray(self.inputs[index, :length]), *arrays)
+
+    @staticmethod
+    def _sparse(width: int, targets, mask, lengths, info) -> SequenceBatch:
+        """A sparse batch whose ``info`` already holds ``active``, keeping the order of its keys."""
+        batch = SequenceBatch.__new__(SequenceBatch)
+        batch._set(None, targets, mask, lengths, info, width)
+        return batch
 
     @staticmethod
     def concat(batches: Sequence[SequenceBatch]) -> SequenceBatch:
-        """Stack batches, padding to the longest sequence."""
+        """Stack batches, padding to the longest sequence (sparse if all are sparse, with the same n_in)."""
         length = max(b.mask.shape[1] for b in batches)
 
         def pad(a: np.ndarray, fill: float = 0) -> np.ndarray:
@@ -89,19 +181,30 @@ class SequenceBatch:
             return pad(v, -1 if np.issubdtype(v.dtype, np.signedinteger) else 0)  # -1: "no input" index
 
         keys = batches[0].info.keys()
-        return SequenceBatch(
-            np.concatenate([pad(b.inputs) for b in batches]),
+        arrays = (
             np.concatenate([pad(b.targets) for b in batches]),
             np.concatenate([pad(b.mask) for b in batches]),
             np.concatenate([b.lengths for b in batches]),
             {k: np.concatenate([pad_info(b, k) for b in batches]) for k in keys},
         )
+        widths = {b._width for b in batches}
+        if len(widths) == 1 and None not in widths:
+            return SequenceBatch._sparse(widths.pop(), *arrays)
+        return SequenceBatch(np.concatenate([pad(b.inputs) for b in batches]), *arrays)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The four arrays (and info arrays) by name, e.g. for ``np.savez``."""
+        """The four arrays (and info arrays) by name, e.g. for ``np.savez`` (a sparse batch's inputs built)."""
         out = {"inputs": self.inputs, "targets": self.targets, "mask": self.mask, "lengths": self.lengths}
         out.update(self.info)
         return out
+
+
+def one_hot_inputs(active: np.ndarray, width: int) -> np.ndarray:
+    """float64 [n, L, width] with a 1 at ``active`` (int64 [n, L]) wherever it is not -1, else 0."""
+    out = np.zeros((*active.shape, width))
+    rows, steps = np.nonzero(active >= 0)
+    out[rows, steps, active[rows, steps]] = 1.0
+    return out
 
 
 @dataclass(frozen=True)

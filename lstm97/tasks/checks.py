@@ -19,7 +19,8 @@ What a task must do (PAPER.md §3 conventions; STYLE.md patterns 1-3):
   [n, L, n_out], mask [n, L], lengths [n]), float64 / float64 / bool / int64 and C-contiguous; zero inputs
   and targets and a False mask beyond each length, zero targets wherever the mask is False; drawn from the
   given Generator only, the same for the same seed, and chunk-invariant (one call with n = k gives the same
-  sequences as k calls with n = 1).
+  sequences as k calls with n = 1). One-hot inputs may be given as ``info["active"]`` alone
+  (:meth:`SequenceBatch.one_hot`): C-contiguous int64 [n, L] in [-1, n_in), -1 beyond each length.
 * ``correct``, ``error``, ``abs_error``: one value per sequence (bool, float64); the ideal outputs are
   correct with zero error, outputs far off the targets and NaN outputs are wrong; ``target_range()`` (see
   below) contains the ideal outputs.
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Param
-from .base import Protocol, SequenceBatch, Task, TaskSpec
+from .base import Protocol, SequenceBatch, Task, TaskSpec, one_hot_inputs
 from .criteria import EvalRule, StopRule, WindowRule
 
 #: Sequences per batch the task checks draw (other than 1 and L, so that transposed arrays show).
@@ -277,14 +278,20 @@ def equal(a: Any, b: Any) -> bool:
 
 
 def snapshot(batch: SequenceBatch) -> dict[str, np.ndarray]:
-    """Copies of every array of ``batch`` (info included), to find in-place changes."""
-    return {k: np.array(v, copy=True) for k, v in batch.arrays().items()}
+    """Copies of every array ``batch`` holds (info included; a sparse batch's inputs only if built), to find
+    in-place changes."""
+    return {k: np.array(v, copy=True) for k, v in batch.stored().items()}
 
 
 def changed(batch: SequenceBatch, before: dict[str, np.ndarray]) -> list[str]:
-    """Names of the arrays of ``batch`` that differ from ``before``."""
-    now = batch.arrays()
-    return [k for k in before if k not in now or not equal(before[k], np.asarray(now[k]))]
+    """Names of the arrays of ``batch`` that differ from ``before`` (a sparse batch's inputs, built since, also
+    when they differ from the one-hot code of ``info["active"]``)."""
+    now = batch.stored()
+    bad = [k for k in before if k not in now or not equal(before[k], np.asarray(now[k]))]
+    if "inputs" in now and "inputs" not in before and batch.sparse:
+        if not equal(now["inputs"], one_hot_inputs(batch.info["active"], batch.n_in)):
+            bad.append("inputs")
+    return bad
 
 
 def global_rng_state() -> tuple:
@@ -313,7 +320,16 @@ def _batch_problem_in(exc: BaseException) -> str | None:
     while tb is not None:
         if tb.tb_frame.f_code is code:
             obj = tb.tb_frame.f_locals.get("self")
-            fields = {name: getattr(obj, name, None) for name, _ in _BATCH_ARRAYS}
+            sparse = getattr(obj, "sparse", False)  # SequenceBatch.one_hot: the inputs are info["active"]
+            fields = {name: getattr(obj, name, None) for name, _ in _BATCH_ARRAYS if not (sparse and name == "inputs")}
+            if sparse:
+                shape = getattr(obj.info.get("active"), "shape", None)
+                if shape != obj.mask.shape:
+                    return (
+                        f"info['active'] has shape {shape}, but the mask has {obj.mask.shape}: give the hot input "
+                        "unit of every step, int64 [n, L] (-1 where none)"
+                    )
+                fields["inputs"] = np.broadcast_to(np.zeros(1), (*shape, obj.n_in))
             return layout_problem(fields, None, None, None) or f"{type(exc).__name__}: {exc}"
         tb = tb.tb_next
     return None
@@ -378,17 +394,22 @@ def check_batch(batch: SequenceBatch, n: int, n_in: int, n_out: int, who: str) -
         f"{who} returned a {type(batch).__name__}, not a SequenceBatch: return "
         "SequenceBatch(inputs, targets, mask, lengths) (lstm97.tasks.SequenceBatch)",
     )
-    arrays = {name: getattr(batch, name) for name, _ in _BATCH_ARRAYS}
+    sparse = batch.sparse  # one-hot inputs given only by info["active"] (SequenceBatch.one_hot)
+    arrays = {name: getattr(batch, name) for name, _ in _BATCH_ARRAYS if not (sparse and name == "inputs")}
+    if sparse:  # the shape of the inputs without building them (a read-only view of one zero)
+        arrays["inputs"] = np.broadcast_to(np.zeros(1), (*batch.mask.shape, batch.n_in))
     problem = layout_problem(arrays, n, n_in, n_out)
     _require(problem is None, f"{who}: {problem}")
     _require(len(batch) == n, f"{who} returned {len(batch)} sequences for n={n}: return exactly n")
     for name, dtype in _BATCH_ARRAYS:
+        if sparse and name == "inputs":  # float64 and C-contiguous once built; active is checked below
+            continue
         arr = arrays[name]
         _require(arr.dtype == dtype, f"{who}: {name} must be {np.dtype(dtype)}, got {arr.dtype} ({_DTYPE_FIX[name]})")
         _require(arr.flags.c_contiguous, f"{who}: {name} must be C-contiguous (use np.ascontiguousarray({name}))")
     _require(
         batch.n_in == n_in,
-        f"{who}: inputs have {batch.n_in} units (shape {batch.inputs.shape}) but the task's n_in is {n_in}",
+        f"{who}: inputs have {batch.n_in} units (shape {arrays['inputs'].shape}) but the task's n_in is {n_in}",
     )
     _require(
         batch.n_out == n_out,
@@ -405,9 +426,11 @@ def check_batch(batch: SequenceBatch, n: int, n_in: int, n_out: int, who: str) -
         not batch.mask[beyond].any(),
         f"{who}: mask must be False beyond each sequence's length (steps >= lengths[i] are padding)",
     )
+    no_inputs = bool((batch.info["active"][beyond] == -1).all()) if sparse else not batch.inputs[beyond].any()
     _require(
-        not batch.inputs[beyond].any() and not batch.targets[beyond].any(),
-        f"{who}: inputs and targets must be zero beyond each sequence's length (steps >= lengths[i] are padding)",
+        no_inputs and not batch.targets[beyond].any(),
+        f"{who}: inputs and targets must be zero beyond each sequence's length (steps >= lengths[i] are padding"
+        + ("; info['active'] -1 there)" if sparse else ")"),
     )
     _require(
         not batch.targets[~batch.mask].any(),
@@ -419,7 +442,7 @@ def check_batch(batch: SequenceBatch, n: int, n_in: int, n_out: int, who: str) -
         f"{who}: every sequence needs at least one target step (a True in its row of mask)",
     )
     _require(
-        bool(np.isfinite(batch.inputs).all() and np.isfinite(batch.targets).all()),
+        bool((sparse or np.isfinite(batch.inputs).all()) and np.isfinite(batch.targets).all()),
         f"{who}: inputs and targets must be finite (no NaN or inf)",
     )
     _require(isinstance(batch.info, Mapping), f"{who}: info must be a dict of per-sequence arrays")
@@ -439,14 +462,15 @@ def check_batch(batch: SequenceBatch, n: int, n_in: int, n_out: int, who: str) -
             bool(((active >= -1) & (active < n_in)).all()),
             f"{who}: info['active'] must hold input unit indices in [0, {n_in}) or -1",
         )
-        hot = np.zeros_like(batch.inputs)
-        rows, steps = np.nonzero(active >= 0)
-        hot[rows, steps, active[rows, steps]] = 1.0
-        _require(
-            np.array_equal(hot, batch.inputs),
-            f"{who}: info['active'] must name the one hot input unit at every step (-1 where none), and the "
-            "inputs must be exactly that one-hot code (drop info['active'] for other inputs)",
-        )
+        if not sparse:  # a sparse batch's inputs are that one-hot code by construction
+            hot = np.zeros_like(batch.inputs)
+            rows, steps = np.nonzero(active >= 0)
+            hot[rows, steps, active[rows, steps]] = 1.0
+            _require(
+                np.array_equal(hot, batch.inputs),
+                f"{who}: info['active'] must name the one hot input unit at every step (-1 where none), and the "
+                "inputs must be exactly that one-hot code (drop info['active'] for other inputs)",
+            )
 
 
 def _span(a: np.ndarray) -> str:

@@ -18,7 +18,9 @@ but the last; the only target is at the last input step (where e is the input): 
 two outputs of the final element. Success test ABS(0.2) on both outputs at that step. Batches are padded to
 their longest sequence.
 
-Both put ``info["active"]`` (int64 [n, L], the index of the hot input unit, -1 in padding) in every batch.
+Both give the inputs only as ``info["active"]`` (int64 [n, L], the index of the hot input unit, -1 in padding):
+their batches are sparse (:meth:`SequenceBatch.one_hot`), and the dense inputs are built only for a consumer
+that asks for ``batch.inputs`` (a model without a one-hot path).
 
 Choices where PAPER.md is open (see docs/deviations.md):
 
@@ -49,8 +51,9 @@ Choices where PAPER.md is open (see docs/deviations.md):
 * Sequential network construction (2a, 2b: the cell is added once the error stops decreasing) is a model
   matter: the paper defaults here describe the final net (1 cell with an input gate, no output gate) and
   set the LSTM's ``grow=plateau``, so that the trial starts without the cell and adds it on a plateau.
-* Parameter ranges: ``long-lag`` needs p ≥ 2 (at least one middle symbol). Inputs are dense one-hot arrays
-  [n, L, n_in], so p = q = 1000 in 2c needs about 8 MB per sequence.
+* Parameter ranges: ``long-lag`` needs p ≥ 2 (at least one middle symbol). The inputs are kept as indices,
+  8 bytes per step; dense, p = q = 1000 in 2c would take about 8 MB per sequence. 2a/2b targets are dense
+  one-hot arrays [n, p, p+1] (8 MB per sequence at p = 1000).
 """
 
 from __future__ import annotations
@@ -216,12 +219,8 @@ class LongLag(Task):
             middle = np.floor(u[:, 1:] * (p - 1)).astype(np.int64)
         seq = np.concatenate([first[:, None], middle, first[:, None]], axis=1).astype(np.int64)
         active = np.ascontiguousarray(seq[:, :-1])
-        return SequenceBatch(
-            _one_hot(active, p + 1),
-            _one_hot(seq[:, 1:], p + 1),
-            np.ones((n, p), dtype=bool),
-            np.full(n, p, dtype=np.int64),
-            {"active": active},
+        return SequenceBatch.one_hot(
+            active, p + 1, _one_hot(seq[:, 1:], p + 1), np.ones((n, p), dtype=bool), np.full(n, p, dtype=np.int64)
         )
 
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
@@ -299,9 +298,9 @@ class LongLagDistractors(Task):
         lengths = ks + (q + 3)  # b, class, q+k distractors, e
         L = int(lengths.max()) if n else 0
         active = np.full((n, L), -1, dtype=np.int64)
-        inputs, targets, mask = np.zeros((n, L, p + 4)), np.zeros((n, L, 2)), np.zeros((n, L), dtype=bool)
-        _fill_distractors(u, starts, lengths, p, active, inputs, targets, mask)
-        return SequenceBatch(inputs, targets, mask, lengths, {"active": active})
+        targets, mask = np.zeros((n, L, 2)), np.zeros((n, L), dtype=bool)
+        _fill_distractors(u, starts, lengths, p, active, targets, mask)
+        return SequenceBatch.one_hot(active, p + 4, targets, mask, lengths)
 
 
 @njit
@@ -325,10 +324,10 @@ def _scan_distractors(u, drawn, n, q, log_continue, starts, ks, i, pos):
 
 
 @njit
-def _fill_distractors(u, starts, lengths, p, active, inputs, targets, mask):
+def _fill_distractors(u, starts, lengths, p, active, targets, mask):
     """Write the 2c sequences whose draws start at ``u[starts[i]]`` into the zeroed (``active``: -1) arrays:
-    b, the class symbol (x when floor(2u) = 0), the distractors floor(u·p), e; the one-hot inputs; the target
-    (the class over the outputs x, y) and the mask at the last step."""
+    b, the class symbol (x when floor(2u) = 0), the distractors floor(u·p), e (the one-hot inputs, as their
+    indices); the target (the class over the outputs x, y) and the mask at the last step."""
     for i in range(starts.shape[0]):
         s, last = starts[i], lengths[i] - 1
         cls = int(u[s] * 2)  # 0: x, 1: y
@@ -337,7 +336,5 @@ def _fill_distractors(u, starts, lengths, p, active, inputs, targets, mask):
         for t in range(2, last):
             active[i, t] = math.floor(u[s + t] * p)
         active[i, last] = p  # e
-        for t in range(last + 1):
-            inputs[i, t, active[i, t]] = 1.0
         targets[i, last, cls] = 1.0
         mask[i, last] = True
