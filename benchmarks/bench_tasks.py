@@ -10,11 +10,13 @@ old / new.
    2c-1, 2c-2), in chunks of 16 (the first chunk of a fresh-sequence check) and 256 (a training chunk).
 2. ``Reber.correct`` on 256 strings, for outputs that are mostly wrong (a net still learning: the kernel
    stops at a string's first wrong step) and all correct (the ideal outputs: every step is looked at).
-3. Whole trials with the old and the new code: a Reber preset (default 1-5) and a 2c preset (default 2c-1),
-   with small budgets.
+3. Whole trials with the old and the new code: a Reber preset (default 1-5), a 2c preset (default 2c-1) and a
+   continual Reber preset (default cerg-forget: the old code builds the streams' dense inputs at sampling and
+   scans whole arrays for the first error), with small budgets.
 
     python benchmarks/bench_tasks.py [--preset 1-5] [--trials 3] [--max-sequences 30000]
                                      [--preset-2c 2c-1] [--max-sequences-2c 20000]
+                                     [--preset-cerg cerg-forget] [--max-sequences-cerg 300]
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ import numpy as np  # noqa: E402
 from lstm97 import api  # noqa: E402
 from lstm97.paper import presets  # noqa: E402
 from lstm97.runners import trial  # noqa: E402
-from lstm97.tasks.long_lag import LongLagDistractors  # noqa: E402
+from lstm97.tasks.long_lag import LongLag, LongLagDistractors  # noqa: E402
 from lstm97.tasks.reber import Reber  # noqa: E402
+from lstm97.tasks.reber_continual import ReberContinual  # noqa: E402
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 
@@ -52,6 +55,10 @@ def _load(name: str, attr: str):
 
 _reference_sample = _load("test_task_sampling_speed", "_reference_sample")
 _reference_correct = _load("test_task_reber_kernel", "_reference_correct")
+_reference_cerg = {
+    "sample": _load("test_task_reber_continual", "_reference_sample"),
+    "error_free": _load("test_task_reber_continual", "_reference_error_free"),
+}
 
 
 def best(f, args: tuple, calls: int, repeats: int) -> float:
@@ -88,6 +95,26 @@ def bench_2c(repeats: int) -> None:
             print(f"{q:5d} {p:5d} {n:5d} {t_old * per:8.2f} {t_new * per:8.2f} {t_old / t_new:8.2f}")
 
 
+def bench_sparse(repeats: int) -> None:
+    """Exp 2a and 2c at p = 1000: a batch of 16 sequences sampled sparse (inputs as indices, what the samplers
+    return) and with its dense inputs built (what they returned before), same run."""
+    print(f"\nSparse one-hot batches at p = 1000, 16 sequences: sample ms (best of {repeats}) and MB held")
+    print(f"{'task':>22} {'sparse ms':>10} {'+dense ms':>10} {'sparse MB':>10} {'dense MB':>10}")
+    for task in (LongLag(p=1000, variant="a"), LongLagDistractors(q=1000, p=1000)):
+        rng = np.random.default_rng(3)
+        sparse = best(task.sample, (rng, 16), 1, repeats)
+        dense = best(_sample_dense, (task, rng, 16), 1, repeats)
+        batch = task.sample(rng, 16)
+        held = batch.nbytes
+        batch.inputs  # noqa: B018 - build them
+        mb = (held / 2**20, batch.nbytes / 2**20)
+        print(f"{task.spec.name:>22} {sparse * 1e3:10.2f} {dense * 1e3:10.2f} {mb[0]:10.2f} {mb[1]:10.2f}")
+
+
+def _sample_dense(task, rng: np.random.Generator, n: int):
+    return task.sample(rng, n).inputs
+
+
 def bench_reber_correct(repeats: int) -> None:
     print("\nReber.correct on 256 strings, microseconds per call, best of", repeats)
     print(f"{'targets':>8} {'success':>8} {'outputs':>13} {'old':>8} {'new':>8} {'old/new':>8}")
@@ -113,17 +140,20 @@ def _same_records(a: dict, b: dict) -> bool:
     return all(a[k] == b[k] for k in keys) and np.array_equal(a["weights"], b["weights"])
 
 
-def _trials(cfg, seeds, cls, attr: str, old) -> tuple[float, float]:
-    """Wall times of the trials ``seeds`` with ``cls.attr`` replaced by ``old`` and with the new code."""
-    new = getattr(cls, attr)
+def _trials(cfg, seeds, cls, old: dict) -> tuple[float, float]:
+    """Wall times of the trials ``seeds`` with the methods of ``cls`` named in ``old`` replaced by its values and
+    with the new code."""
+    new = {attr: getattr(cls, attr) for attr in old}
     trial.run_trial(cfg, seeds[0])  # compile or load numba's cache before timing
-    setattr(cls, attr, old)
+    for attr, f in old.items():
+        setattr(cls, attr, f)
     try:
         t0 = time.perf_counter()
         before = [trial.run_trial(cfg, s) for s in seeds]
         t_old = time.perf_counter() - t0
     finally:
-        setattr(cls, attr, new)
+        for attr, f in new.items():
+            setattr(cls, attr, f)
     t0 = time.perf_counter()
     after = [trial.run_trial(cfg, s) for s in seeds]
     t_new = time.perf_counter() - t0
@@ -135,15 +165,21 @@ def bench_trials(args) -> None:
     print("\nWhole trials, old vs new task code (identical records), seconds")
     seeds = list(range(args.trials))
     cfg = api.preset_config(presets.get(args.preset), max_sequences=args.max_sequences)
-    t_old, t_new = _trials(cfg, seeds, Reber, "correct", _reference_correct)
+    t_old, t_new = _trials(cfg, seeds, Reber, {"correct": _reference_correct})
     print(
         f"preset {args.preset}, {args.trials} trials, budget {args.max_sequences:,}: "
         f"old {t_old:.2f}  new {t_new:.2f}  old/new {t_old / t_new:.2f}"
     )
     cfg = api.preset_config(presets.get(args.preset_2c), max_sequences=args.max_sequences_2c)
-    t_old, t_new = _trials(cfg, seeds, LongLagDistractors, "sample", _reference_sample)
+    t_old, t_new = _trials(cfg, seeds, LongLagDistractors, {"sample": _reference_sample})
     print(
         f"preset {args.preset_2c}, {args.trials} trials, budget {args.max_sequences_2c:,}: "
+        f"old {t_old:.2f}  new {t_new:.2f}  old/new {t_old / t_new:.2f}"
+    )
+    cfg = api.preset_config(presets.get(args.preset_cerg), max_sequences=args.max_sequences_cerg)
+    t_old, t_new = _trials(cfg, seeds, ReberContinual, _reference_cerg)
+    print(
+        f"preset {args.preset_cerg}, {args.trials} trials, budget {args.max_sequences_cerg:,} streams: "
         f"old {t_old:.2f}  new {t_new:.2f}  old/new {t_old / t_new:.2f}"
     )
 
@@ -156,10 +192,13 @@ def main() -> None:
     ap.add_argument("--max-sequences", type=int, default=30_000)
     ap.add_argument("--preset-2c", default="2c-1")
     ap.add_argument("--max-sequences-2c", type=int, default=20_000)
+    ap.add_argument("--preset-cerg", default="cerg-forget")
+    ap.add_argument("--max-sequences-cerg", type=int, default=300)
     ap.add_argument("--no-trials", action="store_true", help="only the micro-benchmarks")
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 shared cores: rerun if well above 1)\n")
     bench_2c(args.repeats)
+    bench_sparse(args.repeats)
     bench_reber_correct(args.repeats)
     if not args.no_trials:
         bench_trials(args)

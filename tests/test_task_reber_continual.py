@@ -15,7 +15,7 @@ from lstm97.errors import Incompatible
 from lstm97.runners import TrialConfig
 from lstm97.runners.trial import run_trial
 from lstm97.tasks.reber import EDGES, SYMBOLS
-from lstm97.tasks.reber_continual import decode
+from lstm97.tasks.reber_continual import ReberContinual, decode
 
 
 def _legal_after(stream: str) -> list[set[str]]:
@@ -92,6 +92,40 @@ def test_error_is_the_symbols_after_the_first_mistake():
     assert task.error_free(b, out).tolist() == [40, 10, 100]
     assert task.error(b, out).tolist() == [60.0, 90.0, 0.0]
     assert task.correct(b, out).tolist() == [False, False, True]
+
+
+def _reference_error_free(self, batch, outputs):
+    """ReberContinual.error_free before its scan (the definition over whole arrays; benchmarks/bench_tasks.py)."""
+    ok = (np.abs(batch.targets - outputs) < self.tolerance).all(axis=2) & batch.mask
+    inside = np.arange(batch.mask.shape[1])[None, :] < batch.lengths[:, None]
+    bad = inside & ~ok
+    return np.where(bad.any(axis=1), bad.argmax(axis=1), batch.lengths).astype(np.int64)
+
+
+_SAMPLE = ReberContinual.sample  # the current sampler, even when a benchmark swaps in the reference
+
+
+def _reference_sample(self, rng, n):
+    """ReberContinual.sample with its dense inputs built at once, as before streams were sparse."""
+    batch = _SAMPLE(self, rng, n)
+    return tasks.SequenceBatch(batch.inputs, batch.targets, batch.mask, batch.lengths, batch.info)
+
+
+def test_streams_are_sparse_and_the_error_scan_is_the_array_definition():
+    """Streams hold no dense inputs (the one-hot path's indices only); error_free, a scan that stops at the
+    first wrong step, equals its definition over whole arrays."""
+    task = tasks.make("reber-continual", stream=500)
+    b = task.sample(np.random.default_rng(2), 6)
+    assert b.sparse and "inputs" not in b.stored()
+    rng = np.random.default_rng(3)
+    for trial in range(40):
+        out = b.targets + rng.uniform(-0.6, 0.6, b.targets.shape) * (rng.random(b.targets.shape) < 0.002 * trial)
+        if trial % 4 == 0:
+            out[rng.integers(6), rng.integers(500), rng.integers(7)] = np.nan
+        assert task.error_free(b, out).tolist() == _reference_error_free(task, b, out).tolist()
+    assert np.array_equal(b.inputs.argmax(axis=2), b.info["active"]) and (b.inputs.sum(axis=2) == 1).all()
+    dense = _reference_sample(task, np.random.default_rng(2), 6)
+    assert not dense.sparse and np.array_equal(dense.inputs, b.inputs)
 
 
 def test_only_a_model_that_halts_takes_the_task():

@@ -24,7 +24,9 @@ first test where all 10 are predicted without any error, and has at most 30,000 
   error-free.
 * ``info["reset"]`` (bool [n, L]) marks each string's first symbol (its outer B): the "external reset" of Gers et
   al.'s first Table 2 row (LSTM ``external_reset=true``) resets the net there; the other rows ignore it.
-  ``info["active"]`` holds the input symbol's index (one-hot inputs, the kernels' sparse path).
+  ``info["active"]`` holds the input symbol's index: the batch is sparse (:meth:`SequenceBatch.one_hot`, no
+  dense inputs are built unless a model without a one-hot path asks for them), and the legal-symbol targets are
+  written by the walk itself; :meth:`ReberContinual.error_free` scans each stream only up to its first error.
 * Random draws: stream position j consumes the j-th of ``stream`` uniform doubles u_j, whether or not the symbol
   emitted there is a choice (then the first listed edge is taken when floor(2 u_j) = 0, as in :mod:`.reber`):
   every stream takes exactly ``stream`` doubles, so sampling is chunk-invariant. The walk is a numba kernel.
@@ -62,10 +64,11 @@ _LEGAL = np.array([_NEXT.get(node, 0) for node in range(6)], dtype=np.int64)
 
 
 @njit
-def _walk(u, edge_sym, edge_to, legal_of, active, legal, starts):
-    """Fill one stream per row of ``u`` [n, L]: ``active`` (symbol index), ``legal`` (bits of the legal next
-    symbols) and ``starts`` (True at each string's outer B). Phases of an embedded string: 0 outer B, 1 outer
-    T|P, 2 inner B, 3 the inner walk (node ``node``), 4 inner E, 5 outer T|P again, 6 outer E."""
+def _walk(u, edge_sym, edge_to, legal_of, active, targets, starts):
+    """Fill one stream per row of ``u`` [n, L]: ``active`` (symbol index), ``targets`` (zeroed [n, L, 7]: 1 for
+    each legal next symbol) and ``starts`` (True at each string's outer B). Phases of an embedded string: 0
+    outer B, 1 outer T|P, 2 inner B, 3 the inner walk (node ``node``), 4 inner E, 5 outer T|P again, 6 outer
+    E."""
     n, L = u.shape
     for i in range(n):
         phase = 0
@@ -95,7 +98,29 @@ def _walk(u, edge_sym, edge_to, legal_of, active, legal, starts):
             else:
                 sym, nxt, phase = E, 1 << B, 0
             active[i, j] = sym
-            legal[i, j] = nxt
+            for b in range(7):
+                if (nxt >> b) & 1:
+                    targets[i, j, b] = 1.0
+
+
+@njit
+def _error_free(targets, outputs, mask, lengths, tol):
+    """Per stream: the steps before its first wrong one (a masked-out step, or some output not within ``tol``
+    of its target, NaN included), its length if none is; each stream is scanned only up to that step."""
+    n, K = lengths.shape[0], targets.shape[2]
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = lengths[i]
+        for t in range(lengths[i]):
+            bad = not mask[i, t]
+            for k in range(K):
+                if bad:
+                    break
+                bad = not (abs(targets[i, t, k] - outputs[i, t, k]) < tol)
+            if bad:
+                out[i] = t
+                break
+    return out
 
 
 class ReberContinual(Task):
@@ -158,28 +183,24 @@ class ReberContinual(Task):
         L = self.params["stream"]
         u = rng.random((n, L))
         active = np.zeros((n, L), dtype=np.int64)
-        bits = np.zeros((n, L), dtype=np.int64)
+        targets = np.zeros((n, L, 7))
         starts = np.zeros((n, L), dtype=np.bool_)
-        _walk(u, _EDGE_SYM, _EDGE_TO, _LEGAL, active, bits, starts)
-        inputs = np.zeros((n, L, 7))
-        rows, steps = np.indices((n, L))
-        inputs[rows, steps, active] = 1.0
-        targets = ((bits[:, :, None] >> np.arange(7)) & 1).astype(np.float64)
-        return SequenceBatch(
-            inputs,
+        _walk(u, _EDGE_SYM, _EDGE_TO, _LEGAL, active, targets, starts)
+        return SequenceBatch.one_hot(
+            active,
+            7,
             targets,
             np.ones((n, L), dtype=bool),
             np.full(n, L, dtype=np.int64),
-            {"active": active, "reset": starts, "halt": np.full(n, TOLERANCE)},
+            {"reset": starts, "halt": np.full(n, TOLERANCE)},
         )
 
     def error_free(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
         """Per stream: the number of symbols predicted correctly before the first wrong one (its length if none
         is wrong; a NaN output is wrong)."""
-        ok = (np.abs(batch.targets - outputs) < self.tolerance).all(axis=2) & batch.mask
-        inside = np.arange(batch.mask.shape[1])[None, :] < batch.lengths[:, None]
-        bad = inside & ~ok
-        return np.where(bad.any(axis=1), bad.argmax(axis=1), batch.lengths).astype(np.int64)
+        return _error_free(
+            batch.targets, np.ascontiguousarray(outputs, dtype=np.float64), batch.mask, batch.lengths, self.tolerance
+        )
 
     def error(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
         """Per stream: the symbols not predicted, its length minus the error-free prefix (0 when perfect)."""
