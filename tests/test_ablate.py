@@ -143,7 +143,10 @@ def test_findings_say_which_measured_option_closes_a_gap():
     df2 = pd.DataFrame(base + slower).assign(test_abs=0.0).reset_index(names="id")
     text = findings(match(df2), df2, rec)
     assert "No measured option closes the gap of 4-1." in text
-    assert "Measured changes away from the paper: lr=0.2 on 4-1: +201,498 (" in text and "Measured changes toward" not in text
+    assert (
+        "Measured changes away from the paper: lr=0.2 on 4-1: +201,498 (" in text
+        and "Measured changes toward" not in text
+    )
     # fewer successes: a paired change of the success rate (exact test of the discordant seeds)
     base8 = [fake("4-1", s, True, 700_000 + s) for s in range(8)]
     fails = [fake("4-1", s, False, 5_000_000, cfg=variant) for s in range(8)]
@@ -159,3 +162,49 @@ def test_paired_rate_p_by_hand():
     assert paired_rate_p(0, 0) == 1.0 and paired_rate_p(3, 3) == 1.0
     assert paired_rate_p(1, 13) == paired_rate_p(13, 1) == 2 * (1 + 14) / 2**14
     assert paired_rate_p(0, 8) == 2 / 2**8 and paired_rate_p(0, 5) == 2 / 2**5  # 0.0625: not below 0.05
+
+
+def test_regenerate_commands_name_each_recorded_ablation_and_extended_table(tmp_path):
+    """The report's regeneration commands include every recorded ablation and extended table with stored
+    trials, and each command plans the very configurations and seeds that were recorded."""
+    import shlex
+
+    from test_report_tables import fake
+
+    from lstm97.report.ablations import commands
+
+    path = tmp_path / "s.sqlite"
+    grid = api.plan_ablation("6a", {"g": ["g1"], "reset": [0.5]}, grid=True, trials=2, max_sequences=9000, store=path)
+    single = api.plan_ablation("3a-1", {"reset": [0.5], "error_factor": [2]}, trials=3, store=path)
+    ext = api.plan_extended("4-1", trials=2, quick=True, store=path)
+    for ab in (grid, single, ext):
+        api.record_ablation(ab, path)
+    with Store(path) as db:
+        for ab in (grid, single):  # the extended table has no trials: no command for it
+            for job in ab.jobs:
+                for seed in job.seeds:
+                    db.add_trial(fake(ab.preset, seed, True, 5_000, cfg=job.config))
+        df, recorded = db.trials(), db.ablations()
+    cmds = commands(df, recorded, "s.sqlite")
+    assert cmds == [
+        "lstm97 ablate 6a --vary g=g1 --vary reset=0.5 --grid --trials 2 --max-sequences 9000 --store s.sqlite",
+        "lstm97 ablate 3a-1 --vary reset=0.5 --vary error_factor=2 --trials 3 --store s.sqlite",
+    ]
+    for cmd, ab in zip(cmds, (grid, single), strict=True):  # each command plans what was recorded
+        words = shlex.split(cmd)
+        vary = {}
+        for i, w in enumerate(words):
+            if w == "--vary":
+                k, v = words[i + 1].split("=")
+                vary[k] = v.split(",")  # as the CLI passes them
+        opt = {w: words[i + 1] for i, w in enumerate(words) if w in ("--trials", "--max-sequences")}
+        again = api.plan_ablation(
+            words[2],
+            vary,
+            grid="--grid" in words,
+            trials=int(opt["--trials"]),
+            max_sequences=int(opt["--max-sequences"]) if "--max-sequences" in opt else None,
+            store=path,
+        )
+        assert again.name == ab.name and again.variants == ab.variants
+        assert all(not j.todo for j in again.jobs)  # nothing left to run: the stored trials are the command's

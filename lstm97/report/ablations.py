@@ -166,6 +166,47 @@ def _ids(rows, verdict: str) -> list[str]:
     return [r.preset.id for r in rows if r.stats.get("verdict") == verdict]
 
 
+def commands(df: pd.DataFrame, recorded: pd.DataFrame, store_name: str) -> list[str]:
+    """The ``lstm97 ablate`` / ``lstm97 extend`` command of every recorded ablation with stored trials, derived
+    from its record: the varied values from the variants' labels (``NAME=VALUE``, several for a grid), the
+    budget and quick settings from its name, the trials from the variants' stored seeds (0..n-1). An ablation
+    whose labels are not of that form is named in a comment instead."""
+    import re
+
+    out = []
+    for name, group in recorded.groupby("ablation", sort=False):
+        preset = group["preset"].iloc[0]
+        counts = df["config_key"].value_counts()
+        keys = group.loc[group["variant"] != "baseline", "config_key"]
+        n = max((int(counts.get(k, 0)) for k in keys), default=0)  # the variants' own (the preset may have more)
+        if not n:
+            continue
+        budget = re.search(r", budget ([\d,]+)$", name)
+        tail = (" --quick" if " quick" in name else "") + f" --trials {n}"
+        tail += f" --max-sequences {budget.group(1).replace(',', '')}" if budget else ""
+        if is_extended(name):
+            out.append(f"lstm97 extend {preset}{tail} --store {store_name}")
+            continue
+        values: dict[str, list[str]] = {}
+        simple = True
+        for label in group["variant"]:
+            if label == "baseline":
+                continue
+            for part in label.split(" "):
+                key, eq, value = part.partition("=")
+                simple &= bool(eq and key and value) and "," not in value
+                values.setdefault(key, [])
+                if value not in values[key]:
+                    values[key].append(value)
+        if not simple or not values:
+            out.append(f"# ablation '{name}': its variants are not NAME=VALUE options; see lstm97 ablate --help")
+            continue
+        vary = " ".join(f"--vary {k}={','.join(v)}" for k, v in values.items())
+        grid = " --grid" if "(grid)" in name else ""
+        out.append(f"lstm97 ablate {preset} {vary}{grid}{tail} --store {store_name}")
+    return out
+
+
 def paired_rate_p(only_variant: int, only_baseline: int) -> float:
     """Two-sided exact (McNemar) p-value of the seeds only one side solved: under "the option does not change
     the success rate", each such seed is the variant's with probability 1/2."""

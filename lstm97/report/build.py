@@ -95,10 +95,13 @@ paper's (a reduced `--quick` run, or a cut budget). Also written alone to `summa
 the CSV files' "command" column names each row's) and the report with `lstm97 report --store STORE --out DIR`."""
 
 
-def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> list[str]:
+def regenerate_commands(
+    rows: list[Row], df: pd.DataFrame, store_name: str, recorded: pd.DataFrame | None = None
+) -> list[str]:
     """The commands that rebuild the store's trials behind the report, derived from what is stored: presets
-    at the paper's settings with their trial counts, reduced runs (--quick, cut budgets) and the accounts'
-    evidence runs, then the report itself. Trials stored with other seeds than 0..n-1 are named in a comment."""
+    at the paper's settings with their trial counts, reduced runs (--quick, cut budgets), the accounts'
+    evidence runs and the recorded ablations and extended tables (``recorded``), then the report itself.
+    Trials stored with other seeds than 0..n-1 are named in a comment."""
     full: dict[str, list[str]] = {}  # options (reproduce_options) -> the ids at the paper's settings
     other: list[str] = []
     odd: list[str] = []
@@ -132,6 +135,10 @@ def regenerate_commands(rows: list[Row], df: pd.DataFrame, store_name: str) -> l
             if len(stored) and cmd not in seen:
                 seen.add(cmd)
                 cmds.append(cmd)
+    if recorded is not None and len(recorded):
+        from .ablations import commands as ablation_commands
+
+        cmds += ablation_commands(df, recorded, store_name)
     if odd:
         cmds.insert(0, "# stored with other seeds than 0..n-1 (pass --seed): " + "; ".join(odd))
     return cmds
@@ -365,14 +372,14 @@ def build(store_path: str | Path, out_dir: str | Path, figures: bool = True, for
                 else:
                     md.append(item)
     name = Path(store_path).name
-    commands = regenerate_commands(rows, df, name)
+    commands = regenerate_commands(rows, df, name, recorded)
     md += regenerate(commands, name)
     here = Path(os.path.relpath(Path(store_path).resolve(), out.resolve())).as_posix()  # the store, from out
     script = [
         "#!/bin/sh",
         "# The runs behind this report (written by lstm97 report). Run from this folder.",
         "set -e",
-        *(regenerate_commands(rows, df, here) if here != name else commands),
+        *(regenerate_commands(rows, df, here, recorded) if here != name else commands),
         f"lstm97 report --store {here} --out .",
     ]
     (out / "regenerate.sh").write_text("\n".join(script) + "\n")
