@@ -5,10 +5,10 @@ every result is the one the dense batches gave."""
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pytest
+from test_task_sampling_speed import _reference_long_lag_sample, _reference_one_hot, _reference_sample
 
 from lstm97 import models, tasks
 from lstm97.runners import trial
@@ -16,51 +16,10 @@ from lstm97.runners.trial import TrialConfig, run_trial
 from lstm97.tasks import SequenceBatch
 from lstm97.tasks.checks import ContractError, changed, check_batch, snapshot
 
-
-def _dense_one_hot(active: np.ndarray, width: int) -> np.ndarray:
-    out = np.zeros((*active.shape, width))
-    for i, t in zip(*np.nonzero(active >= 0), strict=True):
-        out[i, t, active[i, t]] = 1.0
-    return out
-
-
-def _reference_2ab(task, rng: np.random.Generator, n: int) -> SequenceBatch:
-    """Exp 2a/2b as sampled before sparse batches (dense inputs)."""
-    p = task.params["p"]
-    u = rng.random((n, 1 if task.params["variant"] == "a" else p))
-    first = np.where(np.floor(u[:, 0] * 2) == 0, p - 1, p)
-    if task.params["variant"] == "a":
-        middle = np.broadcast_to(np.arange(p - 1), (n, p - 1))
-    else:
-        middle = np.floor(u[:, 1:] * (p - 1)).astype(np.int64)
-    seq = np.concatenate([first[:, None], middle, first[:, None]], axis=1).astype(np.int64)
-    active = np.ascontiguousarray(seq[:, :-1])
-    inputs, targets = _dense_one_hot(active, p + 1), _dense_one_hot(seq[:, 1:], p + 1)
-    return SequenceBatch(
-        inputs, targets, np.ones((n, p), dtype=bool), np.full(n, p, dtype=np.int64), {"active": active}
-    )
-
-
-def _reference_2c(task, rng: np.random.Generator, n: int) -> SequenceBatch:
-    """Exp 2c as sampled before sparse batches: the per-sequence draws, dense inputs."""
-    p, q = task.params["p"], task.params["q"]
-    log_continue = math.log(task.continue_prob)
-    classes, middles = [], []
-    for _ in range(n):
-        u = rng.random(2)
-        classes.append(int(u[0] * 2))
-        k = int(math.log1p(-u[1]) / log_continue)
-        middles.append(np.floor(rng.random(q + k) * p).astype(np.int64))
-    lengths = np.array([m.shape[0] + 3 for m in middles], dtype=np.int64)
-    L = int(lengths.max())
-    active = np.full((n, L), -1, dtype=np.int64)
-    targets, mask = np.zeros((n, L, 2)), np.zeros((n, L), dtype=bool)
-    for i, (c, m) in enumerate(zip(classes, middles, strict=True)):
-        last = lengths[i] - 1
-        active[i, : last + 1] = [p + 1, p + 2 + c, *m, p]
-        targets[i, last, c] = 1.0
-        mask[i, last] = True
-    return SequenceBatch(_dense_one_hot(active, p + 4), targets, mask, lengths, {"active": active})
+# the samplers as they were before sparse batches (dense inputs), kept by the sampling tests
+_dense_one_hot = _reference_one_hot
+_reference_2ab = _reference_long_lag_sample
+_reference_2c = _reference_sample
 
 
 def _dense(batch: SequenceBatch, keep_active: bool = True) -> SequenceBatch:
