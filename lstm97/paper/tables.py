@@ -264,6 +264,7 @@ SPECS: dict[str, TableSpec] = {
             "Le et al. 2015, Arjovsky et al. 2016: modern adding and copy tasks (not in the 1997 paper)",
             "modern",
             (Descriptor("task", "row"), Descriptor("T", "param", "T", ","), _WEIGHTS),
+            after=(Stat("test error", "test error", "mse", ".4g", ours_label="test error (MSE or cross-entropy)"),),
             notes=(
                 "Paper: whether their LSTM beat the task's memoryless baseline (adding: MSE 0.167; copy: "
                 "cross-entropy 10·log 8/(T+20)), read off one learning curve per length, as a rate of 100 % or "

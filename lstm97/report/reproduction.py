@@ -243,6 +243,9 @@ def command(row: Row) -> str:
 
 # -- formatting --------------------------------------------------------------------------------------------
 def _num(x: Any, fmt: str) -> str:
+    """``x`` formatted with ``fmt``; "–" for none; a text (the paper's words) as it is."""
+    if isinstance(x, str):
+        return x
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
 
 
