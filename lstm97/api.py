@@ -592,11 +592,9 @@ def plan_extended(
         blocks = int(base.model_params.get("blocks", 0) or 0)
         # Gers' forget-gate biases need gate biases: a preset without them (Exp 2c) gets random ones
         unbiased = v.model == base.model and base.model_params.get("bias") == "none"
-        gains_bias = unbiased and (v.forget_biases or v.forget_bias is not None)
+        gains_bias = unbiased and v.forget_bias is not None
         if gains_bias:
             hp["bias"] = "gates"
-        if v.forget_biases:
-            hp["forget_gate_bias"] = tuple(0.5 * (i + 1) for i in range(blocks))
         if v.forget_bias is not None:
             hp["forget_gate_bias"] = (float(v.forget_bias),) * blocks
         if v.model == "gru" and "lr" not in hp:

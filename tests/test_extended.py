@@ -34,10 +34,7 @@ def test_every_extended_table_plans_with_paired_seeds(ext, tmp_path):
         elif cfg.model_params["forget_gate"]:
             blocks = cfg.model_params["blocks"]
             v = next(v for v in ext.variants if job.label.startswith(v.label))
-            want = (
-                (v.forget_bias,) * blocks if v.forget_bias is not None else tuple(0.5 * (i + 1) for i in range(blocks))
-            )
-            assert tuple(cfg.model_params["forget_gate_bias"]) == want
+            assert tuple(cfg.model_params["forget_gate_bias"]) == (v.forget_bias,) * blocks
 
 
 def test_exp2_table_cuts_the_budget_and_gives_forget_gates_gate_biases(tmp_path):
