@@ -1,21 +1,39 @@
 #!/bin/sh
 # The runs behind this report (written by lstm97 report). Run from this folder.
 set -e
-lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 2c-1 3a-1 3a-2 3b-1 3b-2 3c-1 3c-2 4-1 4-2 5-140 5-13 6a 6b guess-parity-a1 guess-parity-a2 guess-latch --store lstm97.sqlite
+lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 rcc-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 ch-val 2c-1 3a-1 3a-2 3b-1 3b-2 3c-1 3c-2 4-1 4-2 5-140 5-13 6a 6b guess-parity-a1 guess-parity-a2 guess-latch am-100 am-200 am-400 am-750 --store lstm97.sqlite
 lstm97 reproduce 2c-3 3b-3 --trials 2 --store lstm97.sqlite
 lstm97 reproduce 3a-3 4-3 --trials 4 --store lstm97.sqlite
 lstm97 reproduce guess-2seq --trials 5 --store lstm97.sqlite
 lstm97 reproduce 2c-2 --trials 10 --store lstm97.sqlite
 lstm97 reproduce 2b --trials 2 --max-sequences 500000 --store lstm97.sqlite
 lstm97 reproduce --all --quick --store lstm97.sqlite
-lstm97 run reber --model lstm --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --store lstm97.sqlite
-lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=10 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=20 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=50 --model lstm --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=100 --model lstm --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag -p p=100 -p variant=b --model lstm --hp g=g2 --max-sequences 300000 --trials 2 --store lstm97.sqlite
-lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --max-sequences 500000 --trials 4 --store lstm97.sqlite
-lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --hp bias=gates --hp in_gate_bias=-1,-2 --max-sequences 500000 --trials 4 --store lstm97.sqlite
-lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --hp bias=gates --hp in_gate_bias=-3,-6 --max-sequences 500000 --trials 4 --store lstm97.sqlite
+lstm97 run reber --model lstm --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=4 --model lstm --max-sequences 300000 --trials 2 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=10 --model lstm --max-sequences 300000 --trials 2 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=20 --model lstm --max-sequences 300000 --trials 2 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=50 --model lstm --max-sequences 300000 --trials 2 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=100 --model lstm --hp g=g2 --max-sequences 300000 --trials 2 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=100 -p variant=b --model lstm --hp g=g2 --max-sequences 300000 --trials 2 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --max-sequences 500000 --trials 4 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --hp bias=gates --hp in_gate_bias=-1,-2 --max-sequences 500000 --trials 4 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag-distractors -p q=100 -p p=100 --model lstm --hp bias=gates --hp in_gate_bias=-3,-6 --max-sequences 500000 --trials 4 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=4 --model rtrl --hp arch=layered --hp hidden=1 --hp recurrence=self --hp skip=true --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=1.0 --hp update=step --hp outputs_see=current --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=4 --model rtrl --hp arch=layered --hp hidden=1 --hp recurrence=self --hp skip=true --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=4.0 --hp update=step --hp outputs_see=current --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=4 --model rtrl --hp arch=layered --hp hidden=1 --hp recurrence=self --hp skip=true --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=10.0 --hp update=step --hp outputs_see=current --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run reber --model elman --hp arch=layered --hp hidden=15 --hp recurrence=full --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=0.02 --hp truncate=1 --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run reber --model elman --hp arch=layered --hp hidden=15 --hp recurrence=full --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=0.5 --hp truncate=1 --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=10 --model rtrl --hp arch=layered --hp hidden=1 --hp recurrence=self --hp skip=true --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=4.0 --hp update=step --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 run long-lag -p p=10 --model rtrl --hp arch=layered --hp hidden=1 --hp recurrence=self --hp skip=true --hp bias=false --hp act=logistic --hp init=0.2 --hp lr=10.0 --hp update=step --trials 10 --seed 1000 --store lstm97.sqlite
+lstm97 ablate 1-1 --vary reset=0.5 --vary bias_init=jitter --vary r_bias=0.1 --vary error_factor=2 --vary connectivity=cells --vary update=sequence --vary targets=legal --vary order=file --trials 30 --max-sequences 100000 --store lstm97.sqlite
+lstm97 ablate 1-5 --vary reset=0.5 --vary bias_init=jitter --vary r_bias=0.1 --vary error_factor=2 --vary connectivity=cells --vary update=sequence --vary targets=legal --vary order=file --trials 30 --max-sequences 100000 --store lstm97.sqlite
+lstm97 ablate 3a-1 --vary reset=0.5 --vary bias_init=jitter --vary error_factor=2 --vary connectivity=cells --trials 10 --store lstm97.sqlite
+lstm97 ablate 4-1 --vary reset=0.5 --vary bias_init=jitter --vary r_bias=0.1 --vary error_factor=2 --vary connectivity=cells --trials 10 --store lstm97.sqlite
+lstm97 ablate 2c-1 --vary reset=0.5 --vary error_factor=2 --vary connectivity=cells --vary success=window --trials 10 --max-sequences 500000 --store lstm97.sqlite
+lstm97 ablate 5-13 --vary reset=0.5 --vary r_bias=0.1 --vary error_factor=2 --vary connectivity=cells --trials 10 --max-sequences 1000000 --store lstm97.sqlite
+lstm97 ablate 2a --vary reset=0.5 --vary error_factor=2 --vary connectivity=cells --vary success=window --trials 10 --max-sequences 300000 --store lstm97.sqlite
+lstm97 extend 6a --trials 20 --max-sequences 200000 --store lstm97.sqlite
+lstm97 extend 3a-1 --trials 10 --max-sequences 1000000 --store lstm97.sqlite
+lstm97 extend 4-1 --trials 10 --max-sequences 2000000 --store lstm97.sqlite
+lstm97 extend 5-140 --trials 10 --max-sequences 3000000 --store lstm97.sqlite
 lstm97 report --store lstm97.sqlite --out .
