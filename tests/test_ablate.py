@@ -208,3 +208,25 @@ def test_regenerate_commands_name_each_recorded_ablation_and_extended_table(tmp_
         )
         assert again.name == ab.name and again.variants == ab.variants
         assert all(not j.todo for j in again.jobs)  # nothing left to run: the stored trials are the command's
+
+
+def test_findings_name_the_descendants_that_agree_with_the_paper(tmp_path):
+    from test_report_tables import fake
+
+    from lstm97.paper import extended
+    from lstm97.report.ablations import findings
+    from lstm97.report.reproduction import match
+
+    path = tmp_path / "s.sqlite"
+    ab = api.plan_extended("4-1", trials=4, store=path)
+    api.record_ablation(ab, path)
+    adam = next(j for j in ab.jobs if j.label == "vanilla LSTM, Adam 1e-3")
+    with Store(path) as db:
+        for s in range(4):
+            db.add_trial(fake("4-1", s, True, 700_000 + s))  # the preset: 9.5x the paper's 74,000
+            db.add_trial(fake("4-1", s, True, 80_000 + 1000 * s, cfg=adam.config))
+        df, recorded = db.trials(), db.ablations()
+    text = findings(match(df), df, recorded)
+    assert "Descendants whose trials agree with the paper where the 1997 LSTM's do not (extended tables): " in text
+    assert "vanilla LSTM, Adam 1e-3 on 4-1 (4/4 succeed, mean 81,500 against the paper's 74,000; n=4 of 10;" in text
+    assert "No recorded ablation" not in text and extended.FORGET_BIAS == 5.0

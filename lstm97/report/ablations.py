@@ -297,7 +297,8 @@ def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
     where it is significant, as moving the row toward the paper's figure or away from it: of the success rate
     when the exact paired test of the seeds only one side solved gives p < :data:`RATE_ALPHA`; of the
     sequences to success when the paired bootstrap interval over the seeds both solved excludes zero. Rows with
-    an ablation and a gap that nothing closes are named."""
+    an ablation and a gap that nothing closes are named, and last the later models of the extended tables whose
+    trials agree with the paper where the row's own do not (:func:`_descendants`)."""
     parts = []
     for verdict, words in (
         (stats.AGREES, "Agrees with the paper at its settings"),
@@ -316,10 +317,20 @@ def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
     text = text[0].upper() + text[1:]
     if not len(recorded):
         return text + " No ablation is stored yet, so no option is measured to explain a gap (`lstm97 ablate`)."
+    descendants = _descendants(rows, df, recorded)
+    tail = (
+        " Descendants whose trials agree with the paper where the 1997 LSTM's do not (extended tables): "
+        + "; ".join(descendants)
+        + "."
+        if descendants
+        else ""
+    )
     effects = {r.preset.id: _effects(r, df, recorded) for r in rows}
     found = [e for es in effects.values() for e in es]
     if not found:
-        return text + " No recorded ablation changes a row measurably (see Ablations)."
+        if all(is_extended(a) for a in recorded["ablation"]):
+            return text + tail
+        return text + " No recorded ablation changes a row measurably (see Ablations)." + tail
     closes = [t for kind, t in found if kind == "closes"]
     if closes:
         text += " Options that close a gap: " + "; ".join(closes) + "."
@@ -346,4 +357,27 @@ def findings(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> str:
         part = [t for k, t in found if k == kind]
         if part:
             text += f" {words}: " + "; ".join(part) + "."
-    return text
+    return text + tail
+
+
+def _descendants(rows: list, df: pd.DataFrame, recorded: pd.DataFrame) -> list[str]:
+    """Per extended table of a row that is better or worse than the paper: each later model whose trials agree
+    with the paper's row in every part of the verdict rule (at the table's budget: a success within it counts)."""
+    out = []
+    by_id = {r.preset.id: r for r in rows}
+    for name, preset, _, items in tables(df, recorded):
+        row = by_id.get(preset)
+        if not is_extended(name) or row is None or row.stats.get("verdict") not in (stats.BETTER, stats.WORSE):
+            continue
+        ref = row.preset.paper
+        for label, g in items:
+            if label == "baseline" or not len(g):
+                continue
+            ok = g[g["success"]]["sequences"].to_numpy(dtype=np.float64)
+            if stats.judge(ref, len(g), ok, required=row.preset.trials).parts_agree:
+                mean = f", mean {_int(ok.mean())} against the paper's {_int(ref.sequences)}" if len(ok) else ""
+                short = stats.trials_label(len(g), ref.trials, row.preset.trials)
+                out.append(
+                    f"{label} on {preset} ({len(ok)}/{len(g)} succeed{mean}{f'; {short}' if short else ''}; '{name}')"
+                )
+    return out
