@@ -95,7 +95,9 @@ def tables(df: pd.DataFrame, ablations: pd.DataFrame) -> list[tuple[str, str, pd
 EXTENDED_NOTE = """\
 Each extended table runs one LSTM row of the paper beside the LSTM's descendants and a GRU on the same task,
 with the same budget, stopping rule and seeds (paired, as in an ablation; lstm97.paper.extended says what each
-variant is and which choices are ours). The columns are those of the ablations."""
+variant is and which choices are ours, docs/deviations.md why). A budget named with the table is its own, cut
+from the paper's 5,000,000 but above every success of the row's own trials, so its baseline is the row's
+trials again. The columns are those of the ablations."""
 
 
 def is_extended(name: str) -> bool:
