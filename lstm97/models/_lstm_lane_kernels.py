@@ -4,9 +4,11 @@
 Every array holds the lane index innermost (contiguous), so the loops over lanes are the inner loops and LLVM
 vectorises them. Per lane, every value is computed with exactly the floating-point operations of
 :mod:`._lstm_kernels`' kernel, in the same order: no fastmath (so no reassociation and no fused multiply-add,
-as there), and ``math.exp`` stays a call of the C library's exp, in loops of its own (this numba has no SVML,
-``numba -s``; without it LLVM has no vector exp to substitute, and the loops of exp calls stay one call per
-lane). So each lane's weights and outputs are bit-identical to ``LSTM.train_chunk``'s, NaNs aside: which NaN
+as there). The scalar kernel's ``math.exp`` is a call of the C library's exp; here the net inputs of a layer
+(all gates, all cells, the cell states, the output units) are gathered and their exps taken in one loop across
+lanes by :func:`._vexp.exp_neg`, a vectorisable transcription of the C library's exp that gives its bits
+(measured on the machine at first use; where it does not, one ``math.exp`` call per value). So each lane's
+weights and outputs are bit-identical to ``LSTM.train_chunk``'s, NaNs aside: which NaN
 an operation on NaNs gives depends on the order of its operands in the machine code (a diverged trial's
 record keeps only where its weights are NaN, ``runners.trial._weights``).
 
@@ -35,7 +37,6 @@ still has work.
 from __future__ import annotations
 
 import functools
-import math
 from typing import NamedTuple
 
 import numba
@@ -46,13 +47,14 @@ from numba.core.registry import CPUDispatcher, CPUTarget, cpu_target
 from .. import _jit
 from .._jit import njit
 from ._lstm_kernels import SPECIALISE_AFTER
+from ._vexp import agrees_with_libm, exp_neg
 from .base import OK, ChunkResult
 
 #: Lanes are padded with idle ones to a multiple of this (whole SIMD vectors, no remainder loops).
 LANE_MULTIPLE = 4
 #: Up to this many lanes, the specialised kernel has the lane count as a compile-time constant too (LLVM then
 #: unrolls the lane loops into straight SIMD code; measured faster for 4 lanes, no faster for 8, slower above).
-CONSTANT_LANES = 8
+CONSTANT_LANES = 4
 
 
 class LaneKey(NamedTuple):
@@ -183,6 +185,7 @@ def lane_kernel(key: LaneKey | None):
             C = CC
             n_z = NZ
             n_out = NOUT
+        vexp = switches[5] != 0
         CS = C * S
         n_in = n_z - CS - 2 * C
         r0 = n_in if sparse else 0
@@ -191,8 +194,9 @@ def lane_kernel(key: LaneKey | None):
         bias_c = b_c.shape[0] > 0
         bias_k = b_k.shape[0] > 0
 
-        z, y_in, y_out, acc_out, s, hs, y_c, e_s, y_k, e_k, tgt, ds_in, ds_c = work
-        a_in, a_out, ex_in, ex_out, a1, a2, d = lane
+        z, y_in, y_out, acc_out, s, hs, y_c, e_s, y_k, e_k, tgt, ds_in, ds_c = work[:13]
+        net_g, ex_g, net_c, ex_c, net_k, ex_k = work[13:]
+        a1, a2, d = lane
         hot, tg, live, i_l, t_l, p_l = flags
         for l in range(K):  # every lane starts its first sequence (of positive length; an empty one changes nothing)
             i = 0
@@ -236,46 +240,45 @@ def lane_kernel(key: LaneKey | None):
                 for l in range(K):
                     z[n_in + CS + j, l] = y_in[j, l]
                     z[n_in + CS + C + j, l] = y_out[j, l]
-            # 2. input and output gates (eqs. 6, 7)
+            # 2. input and output gates (eqs. 6, 7): every gate's net input, then one exp loop for them all
             for j in range(C):
                 for l in range(K):
-                    a_in[l] = b_in[j, l] if bias_in else 0.0
-                    a_out[l] = b_out[j, l] if bias_out else 0.0
+                    net_g[j, l] = b_in[j, l] if bias_in else 0.0
+                    net_g[C + j, l] = b_out[j, l] if bias_out else 0.0
                 if sparse:
                     for l in range(K):
                         h = hot[l]
                         if h >= 0:
-                            a_in[l] += W_in[j, h, l]
-                            a_out[l] += W_out[j, h, l]
+                            net_g[j, l] += W_in[j, h, l]
+                            net_g[C + j, l] += W_out[j, h, l]
                 for m in range(r0, n_z):
                     for l in range(K):
                         zm = z[m, l]
-                        a_in[l] += W_in[j, m, l] * zm
-                        a_out[l] += W_out[j, m, l] * zm
+                        net_g[j, l] += W_in[j, m, l] * zm
+                        net_g[C + j, l] += W_out[j, m, l] * zm
+            exp_neg(net_g, ex_g, K, vexp)
+            for j in range(C):
                 for l in range(K):
-                    ex_in[l] = math.exp(-a_in[l])
-                    ex_out[l] = math.exp(-a_out[l])
+                    y_in[j, l] = 1.0 / (1.0 + ex_g[j, l])
+                    y_out[j, l] = 1.0 / (1.0 + ex_g[C + j, l])
+            # 3. cells: net inputs, one exp loop, then CEC update and traces (eqs. 8, 9, 25, 27)
+            for c in range(CS):
                 for l in range(K):
-                    y_in[j, l] = 1.0 / (1.0 + ex_in[l])
-                    y_out[j, l] = 1.0 / (1.0 + ex_out[l])
-            # 3. cells: CEC update and traces (eqs. 8, 9, 25, 27)
+                    net_c[c, l] = b_c[c, l] if bias_c else 0.0
+                if sparse:
+                    for l in range(K):
+                        h = hot[l]
+                        if h >= 0:
+                            net_c[c, l] += W_c[c, h, l]
+                for m in range(r0, n_z):
+                    for l in range(K):
+                        net_c[c, l] += W_c[c, m, l] * z[m, l]
+            exp_neg(net_c, ex_c, K, vexp)
             for j in range(C):
                 for v in range(S):
                     c = j * S + v
                     for l in range(K):
-                        a_in[l] = b_c[c, l] if bias_c else 0.0
-                    if sparse:
-                        for l in range(K):
-                            h = hot[l]
-                            if h >= 0:
-                                a_in[l] += W_c[c, h, l]
-                    for m in range(r0, n_z):
-                        for l in range(K):
-                            a_in[l] += W_c[c, m, l] * z[m, l]
-                    for l in range(K):
-                        ex_in[l] = math.exp(-a_in[l])
-                    for l in range(K):
-                        q = 1.0 / (1.0 + ex_in[l])
+                        q = 1.0 / (1.0 + ex_c[c, l])
                         if g2:
                             gc = 4.0 * q - 2.0
                             gp = 4.0 * q * (1.0 - q)
@@ -300,31 +303,36 @@ def lane_kernel(key: LaneKey | None):
                     for l in range(K):
                         ds_in[c, n_z, l] += a1[l]
                         ds_c[c, n_z, l] += a2[l]
-                    if h1:
-                        for l in range(K):
-                            ex_in[l] = math.exp(-s[c, l])
-                        for l in range(K):
-                            hs[c, l] = 2.0 / (1.0 + ex_in[l]) - 1.0
-                    else:
-                        for l in range(K):
-                            hs[c, l] = s[c, l]
+            if h1:
+                exp_neg(s, ex_c, K, vexp)
+                for c in range(CS):
+                    for l in range(K):
+                        hs[c, l] = 2.0 / (1.0 + ex_c[c, l]) - 1.0
+            else:
+                for c in range(CS):
+                    for l in range(K):
+                        hs[c, l] = s[c, l]
+            for j in range(C):
+                for v in range(S):
+                    c = j * S + v
                     for l in range(K):
                         y_c[c, l] = y_out[j, l] * hs[c, l]
             # 4. output units (they see the cells: connectivity F)
             for k in range(n_out):
                 for l in range(K):
-                    a_in[l] = b_k[k, l] if bias_k else 0.0
+                    net_k[k, l] = b_k[k, l] if bias_k else 0.0
                 for m in range(CS):
                     for l in range(K):
-                        a_in[l] += W_k[k, m, l] * y_c[m, l]
-                if linear:
+                        net_k[k, l] += W_k[k, m, l] * y_c[m, l]
+            if linear:
+                for k in range(n_out):
                     for l in range(K):
-                        y_k[k, l] = a_in[l]
-                else:
+                        y_k[k, l] = net_k[k, l]
+            else:
+                exp_neg(net_k, ex_k, K, vexp)
+                for k in range(n_out):
                     for l in range(K):
-                        ex_in[l] = math.exp(-a_in[l])
-                    for l in range(K):
-                        y_k[k, l] = 1.0 / (1.0 + ex_in[l])
+                        y_k[k, l] = 1.0 / (1.0 + ex_k[k, l])
             if any_tg:
                 # 5. errors, from the weights before this step's update (eqs. 19, 21, 23)
                 for k in range(n_out):
@@ -539,7 +547,7 @@ def train_lanes(model, states, batches) -> list[ChunkResult] | None:
         hp["output"] == "linear",
     )
     work, lane, flags = _work(key, K)
-    switches = np.array([key.S, key.sparse, key.g2, key.h1, key.linear], dtype=np.int64)
+    switches = np.array([key.S, key.sparse, key.g2, key.h1, key.linear, agrees_with_libm()], dtype=np.int64)
     outputs = np.zeros((data[2].shape[0], key.n_out))
     status = np.zeros(K, dtype=np.int64)
     n_done = np.zeros(K, dtype=np.int64)
@@ -570,12 +578,14 @@ def train_lanes(model, states, batches) -> list[ChunkResult] | None:
 
 
 def _work(key: LaneKey, K: int) -> tuple[tuple, tuple, tuple]:
-    """The kernel's zeroed work arrays: (z, y_in, y_out, acc_out, s, hs, y_c, e_s, y_k, e_k, tgt, ds_in, ds_c),
-    (a_in, a_out, ex_in, ex_out, a1, a2, d) and (hot, tg, live, i_l, t_l, p_l), each with a last axis of K."""
+    """The kernel's zeroed work arrays: (z, y_in, y_out, acc_out, s, hs, y_c, e_s, y_k, e_k, tgt, ds_in, ds_c,
+    net_g, ex_g, net_c, ex_c, net_k, ex_k), (a1, a2, d) and (hot, tg, live, i_l, t_l, p_l), each with a last
+    axis of K (net_*: net inputs of the gates, cells and output units; ex_*: exp of their negatives)."""
     C, CS, n_z, n_out = key.C, key.C * key.S, key.n_z, key.n_out
     shapes = [(n_z, K), (C, K), (C, K), (C, K)] + [(CS, K)] * 4 + [(n_out, K)] * 3 + [(CS, n_z + 1, K)] * 2
+    shapes += [(2 * C, K)] * 2 + [(CS, K)] * 2 + [(n_out, K)] * 2
     work = tuple(np.zeros(shape) for shape in shapes)
-    lane = tuple(np.zeros(K) for _ in range(7))
+    lane = tuple(np.zeros(K) for _ in range(3))
     flags = (
         np.full(K, -1, dtype=np.int64),
         np.zeros(K, dtype=np.bool_),
