@@ -768,10 +768,64 @@ def bench_lanes(T: int, lanes: list[int], quick: bool, seed: int, notes: list[st
     return rows
 
 
+def bench_reber_trial(quick: bool, notes: list[str]) -> list[dict]:
+    """Row "Reber trial, before / after": whole trials of preset 1-5 (embedded Reber, stopping checks on the
+    fixed training and test sets every 256 strings) with the code of before this speed-up (every check set
+    evaluated whole, ``Reber.correct`` on numpy temporaries, the 0.2.0 kernel) and with today's (early-exit
+    checks, the correctness test in numba, the specialised kernel), alternated in the same run. The records
+    must be identical (status, sequences, milestones, test figures, curve, weights)."""
+    from bench_checks import _whole, same
+    from bench_tasks import _reference_correct
+
+    from lstm97 import api
+    from lstm97.paper import presets
+    from lstm97.runners import trial
+    from lstm97.tasks.reber import Reber
+
+    if PREVIOUS_KERNEL is None:
+        notes.append("Reber trial before/after skipped: benchmarks/baseline/ not importable")
+        return []
+    n_trials, budget, repeats = (1, 2_000, 1) if quick else (3, 30_000, 3)
+    cfg = api.preset_config(presets.get("1-5"), max_sequences=budget)
+    seeds = list(range(n_trials))
+    new = (trial._fixed_check, Reber.correct, lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER)
+
+    def run(old: bool) -> tuple[float, list[dict]]:
+        if old:
+            trial._fixed_check, Reber.correct = _whole, _reference_correct
+            lstm_module.lstm_chunk = PREVIOUS_KERNEL
+        try:
+            t0 = time.perf_counter()
+            records = [trial.run_trial(cfg, s) for s in seeds]
+            return time.perf_counter() - t0, records
+        finally:
+            trial._fixed_check, Reber.correct, lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER = new
+
+    run(True), run(False)  # compile or load numba's cache (not timed)
+    t_old = t_new = float("inf")
+    for _ in range(repeats):
+        t, before = run(True)
+        t_old = min(t_old, t)
+        t, after = run(False)
+        t_new = min(t_new, t)
+    verdict = "identical" if all(same(a, b) for a, b in zip(before, after, strict=True)) else "DISAGREE"
+    strings = sum(int(r["sequences"]) for r in after)
+    name = f"Reber trial (preset 1-5), before / after: {t_old / t_new:.2f}x faster ({t_old:.2f} s vs {t_new:.2f} s)"
+    row = make_row("reber", name, strings, 0, t_new)
+    row["time steps"], row["steps/s"] = "-", float("nan")  # whole trials: checks and tests besides training
+    row["ratio (ours / this)"] = t_new / t_old
+    notes.append(
+        f"Reber trial row: {n_trials} whole trials of preset 1-5 (budget {budget:,} strings), wall time, best of "
+        f"{repeats} alternated runs; before = every check set evaluated whole, Reber.correct on numpy temporaries, "
+        f"the {PREVIOUS_NAME} kernel; after = today's code; records {verdict}"
+    )
+    return [row]
+
+
 def format_table(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=COLUMNS)
     df["seconds"] = df["seconds"].map(lambda x: f"{x:.4g}")
-    df["steps/s"] = df["steps/s"].map(lambda x: f"{x:,.0f}")
+    df["steps/s"] = df["steps/s"].map(lambda x: "-" if x != x else f"{x:,.0f}")
     df["ratio (ours / this)"] = df["ratio (ours / this)"].map(lambda x: f"{x:,.1f}")
     return df
 
@@ -833,6 +887,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += bench_reber(sizes_for("reber", args.quick), args.seed, reference, torch, notes)
     if args.lanes:
         rows += bench_lanes(100, args.lanes, args.quick, args.seed, notes)
+    if not args.no_reber:
+        rows += bench_reber_trial(args.quick, notes)
     df = format_table(rows)
     print(df.to_string(index=False))
     print()

@@ -34,7 +34,7 @@ import pandas as pd
 from .errors import UserError
 from .results import DEFAULT_STORE, Store
 from .runners import TrialConfig
-from .runners.lanes import check_lanes
+from .runners.lanes import DEFAULT_LANES, check_lanes
 from .runners.sweep import default_jobs, run_many
 
 #: SQLite integers are signed 64-bit: the largest seed and budget a store can hold.
@@ -237,7 +237,7 @@ def execute(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
-    lanes: int = 1,
+    lanes: int = DEFAULT_LANES,
 ) -> int:
     """Run every job's missing seeds in one pool and store each trial as it finishes; return how many were
     stored. The store is probed for writing before any training. Raises :class:`Interrupted` on Ctrl-C or
@@ -353,7 +353,7 @@ def run(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
-    lanes: int = 1,
+    lanes: int = DEFAULT_LANES,
 ) -> pd.DataFrame:
     """Run ``trials`` trials (seeds ``seed`` … ``seed + trials - 1``) of ``model`` with hyperparameters ``hp``
     on ``task`` with parameters ``params`` into ``store``; return their rows (stored ones included).
@@ -425,7 +425,7 @@ def reproduce(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
-    lanes: int = 1,
+    lanes: int = DEFAULT_LANES,
 ) -> pd.DataFrame:
     """Run the paper's presets (ids such as ``"6a"``, whole ``tables`` such as ``"7"``, or ``everything``)
     into ``store`` and return their trials. Presets that cannot run here are skipped when selected by table
@@ -530,7 +530,7 @@ def ablate(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
-    lanes: int = 1,
+    lanes: int = DEFAULT_LANES,
 ) -> pd.DataFrame:
     """Run an ablation (:func:`plan_ablation`) into ``store``, record it there for ``lstm97 report``, and return
     the trials of every variant with a ``variant`` column (a configuration shared by several variants, such
@@ -548,7 +548,7 @@ def run_ablation(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
-    lanes: int = 1,
+    lanes: int = DEFAULT_LANES,
 ) -> pd.DataFrame:
     """Record the planned ablation or extended table ``ab`` in ``store``, run what it lacks, and return the trials
     of every variant with a ``variant`` column."""
@@ -637,7 +637,7 @@ def extend(
     chunk: int = 256,
     executor: Executor | None = None,
     progress: Callable[[Progress], None] | None = None,
-    lanes: int = 1,
+    lanes: int = DEFAULT_LANES,
 ) -> pd.DataFrame:
     """Run an extended table (:func:`plan_extended`) into ``store``, record it, and return its trials with a
     ``variant`` column. ``lanes`` as in :func:`run`."""

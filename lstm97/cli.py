@@ -14,6 +14,7 @@ from . import __version__
 from .errors import UserError
 from .params import parse_assignments
 from .results import DEFAULT_STORE
+from .runners.lanes import DEFAULT_LANES
 
 
 class _Group(click.Group):
@@ -67,12 +68,12 @@ _jobs_option = click.option(
 )
 _lanes_option = click.option(
     "--lanes",
-    default="1",
+    default=str(DEFAULT_LANES),
     show_default=True,
     metavar="K",
     help="Trials of a configuration each worker trains side by side, K per kernel call (1 to 1024; the LSTM's "
-    "SIMD lane kernel, other models one after another). Speed only: every stored trial is the same as with "
-    "--lanes 1.",
+    "SIMD lane kernel, other models one after another; 1: one trial at a time). Speed only: every stored "
+    "trial is the same whatever K.",
 )
 
 

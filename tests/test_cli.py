@@ -92,10 +92,15 @@ def _sigint(disposition):
     return lambda: signal.signal(signal.SIGINT, disposition)
 
 
-@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint-default", "sigint-ignored"])
-def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, inherited):
+@pytest.mark.parametrize(
+    "inherited,lanes,n",
+    [(signal.SIG_DFL, 1, 4), (signal.SIG_IGN, 1, 4), (signal.SIG_DFL, 4, 12)],
+    ids=["sigint-default", "sigint-ignored", "lanes"],
+)
+def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, inherited, lanes, n):
     """Ctrl-C a real run after its first trial is stored; re-running completes it, no duplicates. The run
-    reacts to Ctrl-C whatever SIGINT disposition it inherited."""
+    reacts to Ctrl-C whatever SIGINT disposition it inherited, one trial at a time or with lanes (n trials,
+    so that some are left to run when the first is stored: lanes trials side by side finish close together)."""
     store = tmp_path / "s.sqlite"
     cmd = [
         sys.executable,
@@ -106,9 +111,11 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, inherited)
         "-p",
         "T=50",
         "--trials",
-        "4",
+        str(n),
         "--jobs",
         "1",
+        "--lanes",
+        str(lanes),
         "--max-sequences",
         "20000",
         "--store",
@@ -138,12 +145,12 @@ def test_interrupted_run_resumes_without_loss_or_duplicates(tmp_path, inherited)
     assert b"run the same command again" in err and b"Traceback" not in err
     with Store(store) as s:
         kept = sorted(s.trials()["seed"])
-    assert 1 <= len(kept) < 4
+    assert 1 <= len(kept) < n
     done = subprocess.run(cmd, capture_output=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr.decode()
-    assert f"{4 - len(kept)} trials to run ({len(kept)} already stored".encode() in done.stderr
+    assert f"{n - len(kept)} trials to run ({len(kept)} already stored".encode() in done.stderr
     with Store(store) as s:
-        assert sorted(s.trials()["seed"]) == [0, 1, 2, 3]
+        assert sorted(s.trials()["seed"]) == list(range(n))
 
 
 def test_run_header_shows_the_values_in_effect_and_a_cost(tmp_path):

@@ -97,5 +97,5 @@ def test_a_trial_that_kills_every_worker_is_named_and_the_others_are_stored(tmp_
     with pytest.raises(
         UserError, match=r"the 4 Dask workers that ran the trial of adding with lstm, seed 6, all died.*run the same"
     ):
-        api.execute(jobs, store, executor=_DyingCluster(fail_seed=6))
+        api.execute(jobs, store, executor=_DyingCluster(fail_seed=6), lanes=1)  # one trial per task
     assert sorted(lstm97.load(store)["seed"]) == [5, 7]  # the other trials ran on and are stored

@@ -59,9 +59,35 @@ def test_workers_come_from_a_fork_server_with_the_modules_imported(monkeypatch):
         end.close()
 
 
+def _kernels_in_worker() -> tuple[list[str], int, bool]:
+    """In a worker, before it runs any trial: the configurations warmed in its fork server, how many
+    signatures the LSTM's generic kernel has compiled or loaded, and whether the warm-up's variable leaked."""
+    from lstm97.models import _lstm_kernels
+    from lstm97.runners import _warm
+
+    return sorted(_warm.WARMED), len(_lstm_kernels.kernel(None).signatures), _warm.ENV in os.environ
+
+
+def test_workers_start_with_the_kernels_loaded_in_the_fork_server():
+    cfg = _cfg()
+    other = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, 300, 50)
+    for configs in ([cfg], [cfg], [cfg, other]):  # the second pool reuses the server; the third restarts it
+        ctx = sweep._pool_context(configs)
+        alive = ctx.Pipe(duplex=False)
+        with _pool(ctx, alive) as pool:
+            warmed, signatures, leaked = pool.submit(_kernels_in_worker).result()
+        for end in alive:
+            end.close()
+        assert {c.key() for c in configs} <= set(warmed) and signatures >= 1 and not leaked
+    assert "LSTM97_WARM" not in os.environ
+
+
 def test_spawn_where_there_is_no_fork_server(monkeypatch):
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
-    assert sweep._pool_context([_cfg()]).get_start_method() == "spawn"
+    ran = []
+    monkeypatch.setattr(sweep, "_compile_once", lambda configs, lanes=1: ran.append((len(configs), lanes)))
+    assert sweep._pool_context([_cfg()], 4).get_start_method() == "spawn"
+    assert ran == [(1, 4)]  # the kernels ran in the parent before the spawned workers start
 
 
 def test_pool_records_equal_in_process_ones():

@@ -23,6 +23,11 @@ from .trial import TrialConfig, _build, trial_steps
 
 #: The most lanes one kernel call takes (a guard against typos; 8-32 is where the LSTM's lane kernel pays).
 MAX_LANES = 1024
+#: Trials of a configuration a worker trains side by side unless told otherwise (``--lanes``): on the adding
+#: net the fewest ns per trial-step (``python benchmarks/bench_lstm.py``, rows "lanes K vs scalar": K = 16
+#: before 32, 8 and 4), and on no preset's net slower than one trial at a time (README, Speed). Records are
+#: the same whatever K.
+DEFAULT_LANES = 16
 
 
 def check_lanes(lanes: Any) -> int:

@@ -14,9 +14,10 @@ terminates the workers at once, since their unfinished trials would be thrown aw
 parent has died stops at its next chunk.
 
 Workers start from a fork server (Linux, macOS) that has imported lstm97 and the configurations' task and model
-modules once (:func:`_pool_context`); it is started before the parent compiles or loads the kernels
-(:func:`_compile_once`), so its imports overlap with that, and each worker only loads numba's cached machine
-code. Elsewhere they are spawned. Never plain ``fork``: the parent has threads (numba's, the pool's).
+modules and run their kernels once (:func:`_pool_context`), so numba compiles or loads them once, in the server,
+and every worker starts with them loaded. Elsewhere workers are spawned, after the parent ran the kernels once
+(:func:`_compile_once`: a cold cache is filled once, not by every worker). Never plain ``fork``: the parent has
+threads (numba's, the pool's).
 """
 
 from __future__ import annotations
@@ -127,7 +128,6 @@ def run_many(
     if own:
         configs = [cfg for cfg, _ in trials]
         ctx = _pool_context(configs)
-        _compile_once(configs)
         q, alive = ctx.Queue(), ctx.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
             max_workers=min(jobs, len(trials)),
@@ -175,18 +175,20 @@ def _lane_groups(
     work: list[tuple[TrialConfig, list[int]]], jobs: int, lanes: int, foreign: bool
 ) -> list[tuple[TrialConfig, list[tuple[int, int]]]]:
     """The pool's tasks with lanes: queues of (trial index, seed) of one configuration each. Locally, a
-    configuration's seeds are dealt round-robin to as many queues as keep every worker busy, each of at least
-    ``lanes`` seeds when there are enough (a queue refills its lanes as trials finish). On a foreign executor
-    (Dask) a queue holds at most ``lanes`` seeds: its records come back only with its result, so an interrupted
-    queue loses at most that many trials."""
+    configuration's seeds are dealt round-robin to as many queues as keep every worker busy: one per ``lanes``
+    seeds up to ``jobs`` queues, and at least ``jobs`` / (number of configurations) queues, so that a single
+    configuration with fewer than ``jobs`` * ``lanes`` seeds still reaches every worker (a queue refills its
+    lanes as trials finish). On a foreign executor (Dask) a queue holds at most ``lanes`` seeds: its records
+    come back only with its result, so an interrupted queue loses at most that many trials."""
     groups, index = [], 0
+    share = -(-jobs // max(1, sum(1 for _, seeds in work if seeds)))
     for cfg, seeds in work:
         items = [(index + k, seed) for k, seed in enumerate(seeds)]
         index += len(seeds)
         if not items:
             continue
         need = -(-len(items) // lanes)
-        n = need if foreign else max(1, min(jobs, need))
+        n = need if foreign else min(len(items), max(1, min(jobs, need), share))
         groups += [(cfg, items[g::n]) for g in range(n)]
     return groups
 
@@ -247,8 +249,7 @@ def _run_lanes(
     carried = registry.registrations()
     if own:
         configs = [cfg for cfg, _ in groups]
-        ctx = _pool_context(configs)
-        _compile_once(configs, lanes)
+        ctx = _pool_context(configs, lanes)
         q, alive = ctx.Queue(), ctx.Pipe(duplex=False)
         executor = ProcessPoolExecutor(
             max_workers=min(jobs, len(groups)),
@@ -345,30 +346,43 @@ def _script_not_reimported():
 _SERVER: list = [None]  # what the fork server this process started was started with (:func:`_pool_context`)
 
 
-def _pool_context(configs: list[TrialConfig]):
-    """The multiprocessing context of a local pool: where the platform has one, the fork server, told to import
-    lstm97's runner and the task and model modules of ``configs`` (:func:`_preloads`) and started now, so that
-    it does so while this process compiles or loads the kernels; its workers are forked from it with all that
-    imported. Else spawn. The fork server (one per process) is kept for later pools, and started anew when one
-    needs other modules or the environment or ``sys.path`` has changed since (its workers inherit its
-    environment, not this process's, which spawned workers would see)."""
+def _pool_context(configs: list[TrialConfig], lanes: int = 1):
+    """The multiprocessing context of a local pool, with the kernels of ``configs`` compiled or loaded once
+    before any worker starts. Where the platform has one: the fork server, told to import lstm97's runner and
+    the task and model modules of ``configs`` (:func:`_preloads`) and last :mod:`._warm`, which runs the
+    configurations' kernels in the server (:func:`~.trial.warm_up`, with ``lanes``), so that every worker is
+    forked from it with all of that imported and the kernels loaded. Else spawn, after the kernels ran here
+    (:func:`_compile_once`: with a cold numba cache they are compiled and cached once, not once per worker).
+    The fork server (one per process) is kept for later pools, and started anew when one needs other modules or
+    kernels, or the environment or ``sys.path`` has changed since (its workers inherit its environment, not this
+    process's, which spawned workers would see)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
+        _compile_once(configs, lanes)
         return multiprocessing.get_context("spawn")
     from multiprocessing import forkserver
 
+    from . import _warm
+
     preloads = _preloads(configs)
+    warm = {cfg.key(): cfg for cfg in configs}
     key = (dict(os.environ), list(sys.path))
     server = getattr(forkserver, "_forkserver", None)
     started = _SERVER[0]
-    if started is not None and (started[1] != key or not set(preloads) <= set(started[0])):
+    if started is not None and (
+        started[1] != key or not set(preloads) <= set(started[0]) or not set(warm) <= started[3]
+    ):
         if hasattr(server, "_stop"):  # private, as the standard library offers no public way (3.8+)
             server._stop()
         preloads = list(dict.fromkeys([*started[0], *preloads]))
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(preloads)
-    forkserver.ensure_running()
+    ctx.set_forkserver_preload([*preloads, _warm.__name__])
+    os.environ[_warm.ENV] = _warm.encode(list(warm.values()), lanes)
+    try:
+        forkserver.ensure_running()
+    finally:
+        del os.environ[_warm.ENV]
     if started is None or getattr(server, "_forkserver_pid", 0) != started[2]:
-        _SERVER[0] = (preloads, key, getattr(server, "_forkserver_pid", None))
+        _SERVER[0] = (preloads, key, getattr(server, "_forkserver_pid", None), set(warm))
     return ctx
 
 
