@@ -2,6 +2,8 @@
 K; the LSTM's lane kernel gives each lane the bits of the scalar kernel; the sweep, the API and the CLI take the
 option."""
 
+import time
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -127,6 +129,18 @@ def test_budget_trials_with_a_stopping_one(quick_rule):
     got = lanes_records(cfg, seeds, 3, chunk=128)
     for s in seeds:
         assert_same_record(ref[s], got[s])
+
+
+def test_a_lane_trial_is_charged_its_own_time_not_the_lanes_together():
+    """A record's wall_time is the trial's share of the process's time: the K trials' wall_times add up to at
+    most the time the K trials took together (each trial alone would report that whole time)."""
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=2000, n_test=50)
+    seeds = list(range(8))
+    t0 = time.perf_counter()
+    got = lanes_records(cfg, seeds, 8)
+    total = time.perf_counter() - t0
+    walls = [got[s]["wall_time"] for s in seeds]
+    assert all(w > 0 for w in walls) and sum(walls) <= total
 
 
 def test_models_without_a_lane_kernel_train_their_lanes_one_after_another():

@@ -6,7 +6,9 @@ stopping sequence, the final test, its record). :func:`run_lanes` keeps up to K 
 pending requests into one call of :meth:`~lstm97.models.Model.train_lanes` per round, and refills the lane of
 a finished trial with the next seed of its queue. Every lane keeps its own weights, data streams, chunk sizes,
 sequence lengths and stopping point, so each record is the one :func:`~lstm97.runners.trial.run_trial` gives
-for the same seed, field for field (``wall_time`` aside), whatever K.
+for the same seed, field for field (``wall_time`` aside), whatever K. A record's ``wall_time`` is the trial's
+own share of the process's time (its own work, and an equal share of every lane-kernel call it was in), not the
+wall time of the K trials together, so that it measures what the trial cost, as with ``--lanes 1``.
 """
 
 from __future__ import annotations
@@ -50,10 +52,12 @@ def check_lanes(lanes: Any) -> int:
 
 
 class _Lane:
-    """One running trial: its seed's position in the queue, its model and generator, and its pending request."""
+    """One running trial: its seed's position in the queue, its model and generator, its pending request, and
+    the seconds of this process's time it has used so far (``spent``: its own work, and its share of the
+    kernel calls it was in)."""
 
-    def __init__(self, pos: int, model, steps, request) -> None:
-        self.pos, self.model, self.steps, self.request = pos, model, steps, request
+    def __init__(self, pos: int, model, steps, request, spent: float) -> None:
+        self.pos, self.model, self.steps, self.request, self.spent = pos, model, steps, request, spent
 
 
 def run_lanes(
@@ -81,33 +85,47 @@ def run_lanes(
             report = None if progress is None else (lambda seen, p=pos: progress(p, seen))
             steps = trial_steps(cfg, seed, task, model, chunk, report, t0)
             try:
-                running.append(_Lane(pos, model, steps, next(steps)))
+                request = next(steps)
             except StopIteration as stop:  # nothing to train (random guessing): finished already
                 on_result(pos, stop.value)
                 done += 1
+                continue
+            running.append(_Lane(pos, model, steps, request, time.perf_counter() - t0))
 
     start()
     while running:
-        results = _train(running)
+        results, shares = _train(running)
         still = []
-        for lane, res in zip(running, results, strict=True):
+        for lane, res, share in zip(running, results, shares, strict=True):
+            t0 = time.perf_counter()
             try:
                 lane.request = lane.steps.send(res)
+                lane.spent += share + time.perf_counter() - t0
                 still.append(lane)
             except StopIteration as stop:
-                on_result(lane.pos, stop.value)
+                # the trial's own time, not the wall time of the lanes it shared the process with
+                record = dict(stop.value, wall_time=lane.spent + share + time.perf_counter() - t0)
+                on_result(lane.pos, record)
                 done += 1
         running[:] = still
         start()
     return done
 
 
-def _train(running: list[_Lane]) -> list:
-    """Every lane's pending request trained: in one :meth:`~lstm97.models.Model.train_lanes` call when the model
-    has its own (all lanes share the configuration, and a model holds hyperparameters only), else each lane
-    with its own model's ``train_chunk``."""
+def _train(running: list[_Lane]) -> tuple[list, list[float]]:
+    """Every lane's pending request trained, and the seconds each lane is charged for it: in one
+    :meth:`~lstm97.models.Model.train_lanes` call when the model has its own (all lanes share the configuration,
+    and a model holds hyperparameters only; each lane is charged an equal share of the call), else each lane
+    with its own model's ``train_chunk`` (charged its own call)."""
     model = running[0].model
     if len(running) > 1 and type(model).train_lanes is not Model.train_lanes:
         states, batches = zip(*(lane.request for lane in running), strict=True)
-        return model.train_lanes(list(states), list(batches))
-    return [lane.model.train_chunk(*lane.request) for lane in running]
+        t0 = time.perf_counter()
+        results = model.train_lanes(list(states), list(batches))
+        return results, [(time.perf_counter() - t0) / len(running)] * len(running)
+    results, times = [], []
+    for lane in running:
+        t0 = time.perf_counter()
+        results.append(lane.model.train_chunk(*lane.request))
+        times.append(time.perf_counter() - t0)
+    return results, times
