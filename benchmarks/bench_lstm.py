@@ -775,6 +775,7 @@ def bench_reber_trial(quick: bool, notes: list[str]) -> list[dict]:
     checks, the correctness test in numba, the specialised kernel), alternated in the same run. The records
     must be identical (status, sequences, milestones, test figures, curve, weights)."""
     from bench_checks import _whole, same
+    from bench_checks import run as run_trials
     from bench_tasks import _reference_correct
 
     from lstm97 import api
@@ -788,18 +789,17 @@ def bench_reber_trial(quick: bool, notes: list[str]) -> list[dict]:
     n_trials, budget, repeats = (1, 2_000, 1) if quick else (3, 30_000, 3)
     cfg = api.preset_config(presets.get("1-5"), max_sequences=budget)
     seeds = list(range(n_trials))
-    new = (trial._fixed_check, Reber.correct, lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER)
+    saved = (Reber.correct, lstm_module.lstm_chunk)
 
     def run(old: bool) -> tuple[float, list[dict]]:
-        if old:
-            trial._fixed_check, Reber.correct = _whole, _reference_correct
-            lstm_module.lstm_chunk = PREVIOUS_KERNEL
+        """(seconds, records) of the trials with the old code or today's (bench_checks.run sets the check)."""
+        if not old:
+            return run_trials(cfg, seeds, trial._fixed_check)
+        Reber.correct, lstm_module.lstm_chunk = _reference_correct, PREVIOUS_KERNEL
         try:
-            t0 = time.perf_counter()
-            records = [trial.run_trial(cfg, s) for s in seeds]
-            return time.perf_counter() - t0, records
+            return run_trials(cfg, seeds, _whole)
         finally:
-            trial._fixed_check, Reber.correct, lstm_module.lstm_chunk, lstm_kernels.SPECIALISE_AFTER = new
+            Reber.correct, lstm_module.lstm_chunk = saved
 
     run(True), run(False)  # compile or load numba's cache (not timed)
     t_old = t_new = float("inf")
