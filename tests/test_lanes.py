@@ -245,6 +245,20 @@ def test_run_many_with_lanes_equals_one_lane_in_process_and_in_a_pool():
             assert_same_record(ref[key], got[key])
 
 
+def test_lanes_that_no_queue_fills_are_not_used(monkeypatch):
+    """With as many workers as trials every queue holds one seed: the run takes the one-trial path (no lane
+    kernel to compile or load); with more seeds per queue, as many lanes as the largest queue has seeds."""
+    from lstm97.runners import sweep
+
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=100, n_test=10)
+    seen = []
+    monkeypatch.setattr(sweep, "_run_lanes", lambda *a: seen.append(a[-1]) or 0)
+    run_many([(cfg, [0])], lambda r: None, jobs=1, lanes=16)
+    assert seen == []
+    run_many([(cfg, [0, 1, 2])], lambda r: None, jobs=1, lanes=16)
+    assert seen == [3]
+
+
 def test_bad_lanes_values_are_one_user_error():
     assert check_lanes(4) == 4 and check_lanes(" 8 ") == 8
     for bad in (0, -1, 1025, "x", "2.5", 2.0, True, None):

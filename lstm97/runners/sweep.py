@@ -113,6 +113,8 @@ def run_many(
     trials = [(cfg, seed) for cfg, seeds in work for seed in seeds]
     jobs = default_jobs() if jobs is None else jobs
     lanes = check_lanes(lanes)
+    if lanes > 1 and executor is None and trials:  # never more lanes than the largest queue has seeds
+        lanes = min(lanes, max(len(items) for _, items in _lane_groups(work, max(1, jobs), lanes, foreign=False)))
     if lanes > 1:
         return _run_lanes(work, trials, on_result, jobs, chunk, executor, on_progress, lanes)
     done = 0
