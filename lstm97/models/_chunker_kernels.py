@@ -77,33 +77,28 @@ def _forward(net, x, hot, sparse, tc, h_prev, prev_timing, h, y):
     """One step of a net: h (H) and y (O) from the input, the time code and h_prev."""
     Wh, Wht, ws, Wo, Wot, Woh = net
     H = ws.shape[0]
-    n_x = Wh.shape[1]
-    n_t = tc.shape[0]
     for j in range(H):
-        a = ws[j] * h_prev[j]
-        if sparse:
-            if hot >= 0:
-                a += Wh[j, hot]
-        else:
-            for i in range(n_x):
-                a += Wh[j, i] * x[i]
-        for m in range(n_t):
-            a += Wht[j, m] * tc[m]
-        h[j] = squash(a, LOGISTIC)
+        h[j] = squash(_plus_inputs(ws[j] * h_prev[j], Wh, Wht, j, x, hot, sparse, tc), LOGISTIC)
     src = h_prev if prev_timing else h
     for k in range(Woh.shape[0]):
-        a = 0.0
-        if sparse:
-            if hot >= 0:
-                a += Wo[k, hot]
-        else:
-            for i in range(n_x):
-                a += Wo[k, i] * x[i]
-        for m in range(n_t):
-            a += Wot[k, m] * tc[m]
+        a = _plus_inputs(0.0, Wo, Wot, k, x, hot, sparse, tc)
         for j in range(H):
             a += Woh[k, j] * src[j]
         y[k] = squash(a, LOGISTIC)
+
+
+@njit(inline="always")
+def _plus_inputs(a, W, Wt, r, x, hot, sparse, tc):
+    """a + row r's input terms (W [., n_x]: the hot column with one-hot inputs) + its time-code terms (Wt)."""
+    if sparse:
+        if hot >= 0:
+            a += W[r, hot]
+    else:
+        for i in range(W.shape[1]):
+            a += W[r, i] * x[i]
+    for m in range(tc.shape[0]):
+        a += Wt[r, m] * tc[m]
+    return a
 
 
 @njit
