@@ -259,6 +259,23 @@ def test_lanes_that_no_queue_fills_are_not_used(monkeypatch):
     assert seen == [3]
 
 
+def test_no_more_lanes_than_fit_in_one_trials_memory(monkeypatch):
+    """K lanes hold K trials' arrays at once: K is cut to what fits in the memory one trial may use; the
+    records stay those of one trial at a time."""
+    from lstm97.runners import lanes as lanes_module
+
+    cfg = TrialConfig.resolve("adding", {"T": 20}, "lstm", {}, max_sequences=300, n_test=20)
+    bytes_one = models.make("lstm", tasks.make("adding", T=20)).footprint().bytes
+    monkeypatch.setattr(lanes_module, "memory_limit", lambda: (int(2.5 * bytes_one), "test"))
+    widths = []
+    train = lanes_module._train
+    monkeypatch.setattr(lanes_module, "_train", lambda running: widths.append(len(running)) or train(running))
+    got = lanes_records(cfg, [0, 1, 2, 3, 4], 8)
+    assert max(widths) == 2
+    for s in range(5):
+        assert_same_record(run_trial(cfg, s), got[s])
+
+
 def test_bad_lanes_values_are_one_user_error():
     assert check_lanes(4) == 4 and check_lanes(" 8 ") == 8
     for bad in (0, -1, 1025, "x", "2.5", 2.0, True, None):

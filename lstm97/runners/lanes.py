@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from ..models.base import Model
+from ..models.base import Model, memory_limit
 from .trial import TrialConfig, _build, trial_steps
 
 #: The most lanes one kernel call takes (a guard against typos; 8-32 is where the LSTM's lane kernel pays).
@@ -51,6 +51,16 @@ def check_lanes(lanes: Any) -> int:
     return value
 
 
+def fitting_lanes(model, lanes: int) -> int:
+    """``lanes``, or fewer: as many of ``model``'s trials as fit together in the memory one trial may use
+    (:func:`~lstm97.models.base.memory_limit`, what ``model.footprint()`` is checked against); at least 1."""
+    fp = model.footprint()
+    limit, _ = memory_limit()
+    if fp is None or limit is None or fp.bytes <= 0:
+        return lanes
+    return max(1, min(lanes, int(limit // fp.bytes)))
+
+
 class _Lane:
     """One running trial: its seed's position in the queue, its model and generator, its pending request, and
     the seconds of this process's time it has used so far (``spent``: its own work, and its share of the
@@ -71,7 +81,7 @@ def run_lanes(
     """Run one trial per seed of ``seeds``, up to ``lanes`` at a time in lock step, and call
     ``on_result(position, record)`` as each finishes (``position``: the seed's index in ``seeds``); return the
     count. ``progress(position, seen)`` is called as a trial's training sequences go by."""
-    lanes = check_lanes(lanes)
+    lanes = fitting_lanes(_build(cfg)[1], check_lanes(lanes))
     queue = list(enumerate(seeds))
     running: list[_Lane] = []
     done = 0
