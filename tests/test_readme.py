@@ -21,6 +21,15 @@ def test_readme_summary_is_the_published_reports():
     assert summary in (REPORT / "README.md").read_text()
 
 
+def test_readme_findings_are_the_published_reports():
+    """The README's account of what reproduces is the report's own opening (verdict counts and findings), so it
+    cannot go stale when the reproduction is rebuilt."""
+    readme = (ROOT / "README.md").read_text()
+    report = (REPORT / "README.md").read_text()
+    opening = report[report.index("Verdicts:") : report.index("## Summary")].strip()
+    assert block(readme, "findings") == opening
+
+
 def test_readme_commands_are_the_published_reports():
     readme = (ROOT / "README.md").read_text()
     script = (REPORT / "regenerate.sh").read_text().splitlines()

@@ -1,11 +1,8 @@
 #!/bin/sh
 # The runs behind this report (written by lstm97 report). Run from this folder.
 set -e
-lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 rcc-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 ch-val 2c-1 3a-1 3a-2 3b-1 3b-2 3c-1 3c-2 4-1 4-2 5-140 5-13 6a 6b guess-parity-a1 guess-parity-a2 guess-latch am-100 am-200 am-400 am-750 --store lstm97.sqlite
+lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 rcc-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 ch-val 2c-1 2c-2 3a-1 3a-2 3a-3 3b-1 3b-2 3c-1 3c-2 4-1 4-2 4-3 5-140 5-13 6a 6b guess-2seq guess-parity-a1 guess-parity-a2 guess-latch am-100 am-200 am-400 am-750 copy-100 --store lstm97.sqlite
 lstm97 reproduce 2c-3 3b-3 --trials 2 --store lstm97.sqlite
-lstm97 reproduce 3a-3 4-3 --trials 4 --store lstm97.sqlite
-lstm97 reproduce guess-2seq --trials 5 --store lstm97.sqlite
-lstm97 reproduce 2c-2 --trials 10 --store lstm97.sqlite
 lstm97 reproduce 2b --trials 2 --max-sequences 500000 --store lstm97.sqlite
 lstm97 reproduce --all --quick --store lstm97.sqlite
 lstm97 run reber --model lstm --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --seed 1000 --store lstm97.sqlite
@@ -32,8 +29,11 @@ lstm97 ablate 4-1 --vary reset=0.5 --vary bias_init=jitter --vary r_bias=0.1 --v
 lstm97 ablate 2c-1 --vary reset=0.5 --vary error_factor=2 --vary connectivity=cells --vary success=window --trials 10 --max-sequences 500000 --store lstm97.sqlite
 lstm97 ablate 5-13 --vary reset=0.5 --vary r_bias=0.1 --vary error_factor=2 --vary connectivity=cells --trials 10 --max-sequences 1000000 --store lstm97.sqlite
 lstm97 ablate 2a --vary reset=0.5 --vary error_factor=2 --vary connectivity=cells --vary success=window --trials 10 --max-sequences 300000 --store lstm97.sqlite
+lstm97 ablate 2c-2 --vary reset=0.5 --vary error_factor=2 --vary connectivity=cells --vary success=window --trials 10 --max-sequences 500000 --store lstm97.sqlite
+lstm97 ablate 6b --vary reset=0.5 --vary bias_init=jitter --vary r_bias=0.1 --vary error_factor=2 --vary connectivity=cells --trials 10 --max-sequences 1000000 --store lstm97.sqlite
 lstm97 extend 6a --trials 20 --max-sequences 200000 --store lstm97.sqlite
 lstm97 extend 3a-1 --trials 10 --max-sequences 1000000 --store lstm97.sqlite
 lstm97 extend 4-1 --trials 10 --max-sequences 2000000 --store lstm97.sqlite
 lstm97 extend 5-140 --trials 10 --max-sequences 3000000 --store lstm97.sqlite
+lstm97 extend am-100 --trials 10 --store lstm97.sqlite
 lstm97 report --store lstm97.sqlite --out .
