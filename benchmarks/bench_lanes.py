@@ -28,6 +28,33 @@ from lstm97.runners.trial import _build  # noqa: E402
 PRESETS = ["1-5", "2a", "2c-1", "2c-3", "3a-1", "4-1", "4-3", "5-13", "6a", "6b"]
 
 
+def lanes_vs_one(task, model, K: int, n_seq: int, repeats: int, rng) -> tuple[float, float, int, bool]:
+    """(lanes seconds, one-at-a-time seconds, trial-steps, bit-identical): K trials of ``model`` on ``task``
+    (their own initial weights and ``n_seq`` sequences each, from ``rng``) trained by ``model.train_lanes`` and by
+    ``model.train_chunk`` one after another, alternated, best of ``repeats`` of this thread's CPU time (a shared
+    machine's load counts less than in wall-clock time), after an untimed call of each (compiling or loading
+    numba's cache); and whether both end with the same weights, bit for bit."""
+    states0 = [model.init_state(rng) for _ in range(K)]
+    batches = [task.sample(rng, n_seq) for _ in range(K)]
+    steps = int(sum(int(b.lengths.sum()) for b in batches))
+    warm = [b.take(slice(0, 1)) for b in batches]
+    model.train_lanes([st.copy() for st in states0], warm)
+    for st, b in zip(states0, warm, strict=True):
+        model.train_chunk(st.copy(), b)
+    t_lanes = t_one = float("inf")
+    for _ in range(repeats):
+        one = [st.copy() for st in states0]
+        t0 = time.thread_time()
+        for st, b in zip(one, batches, strict=True):
+            model.train_chunk(st, b)
+        t1 = time.thread_time()
+        side = [st.copy() for st in states0]
+        model.train_lanes(side, batches)
+        t_one, t_lanes = min(t_one, t1 - t0), min(t_lanes, time.thread_time() - t1)
+    same = [st.w.tobytes() for st in one] == [st.w.tobytes() for st in side]
+    return t_lanes, t_one, steps, same
+
+
 def bench(name: str, lanes: list[int], n_seq: int, repeats: int) -> list[dict]:
     cfg = api.preset_config(presets.get(name))
     task, model = _build(cfg)
@@ -36,25 +63,7 @@ def bench(name: str, lanes: list[int], n_seq: int, repeats: int) -> list[dict]:
         return [{"preset": name, "weights": None, "K": None, "note": f"one trial at a time: {reason}"}]
     rows = []
     for K in lanes:
-        rng = np.random.default_rng(K)
-        states0 = [model.init_state(rng) for _ in range(K)]
-        batches = [task.sample(rng, n_seq) for _ in range(K)]
-        steps = sum(int(b.lengths.sum()) for b in batches)
-        model.train_lanes([s.copy() for s in states0], [b.take(slice(0, 1)) for b in batches])  # compile / load
-        for st, b in zip(states0, batches, strict=True):
-            model.train_chunk(st.copy(), b.take(slice(0, 1)))
-        t_lanes = t_one = float("inf")
-        for _ in range(repeats):
-            side = [s.copy() for s in states0]
-            t0 = time.thread_time()
-            model.train_lanes(side, batches)
-            t1 = time.thread_time()
-            one = [s.copy() for s in states0]
-            for st, b in zip(one, batches, strict=True):
-                model.train_chunk(st, b)
-            t2 = time.thread_time()
-            t_lanes, t_one = min(t_lanes, t1 - t0), min(t_one, t2 - t1)
-        same = all(a.w.tobytes() == b.w.tobytes() for a, b in zip(side, one, strict=True))
+        t_lanes, t_one, steps, same = lanes_vs_one(task, model, K, n_seq, repeats, np.random.default_rng(K))
         rows.append(
             {
                 "preset": name,

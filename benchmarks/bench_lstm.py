@@ -705,6 +705,8 @@ def bench_lanes(T: int, lanes: list[int], quick: bool, seed: int, notes: list[st
     lane kernel (``model.train_lanes``, specialised, what ``lstm97 run --lanes K`` uses), against the same K
     trials trained one after another by the specialised scalar kernel (``--lanes 1``), in the same run. Each
     trial has its own initial weights and sequences; the final weights must be bit-identical (checked)."""
+    from bench_lanes import lanes_vs_one
+
     from lstm97.models import _lstm_lane_kernels as lane_kernels
     from lstm97.models import _vexp as vexp
 
@@ -716,34 +718,9 @@ def bench_lanes(T: int, lanes: list[int], quick: bool, seed: int, notes: list[st
     lstm_kernels.SPECIALISE_AFTER = lane_kernels.SPECIALISE_AFTER = 0  # the specialised kernels, as long runs use
     try:
         for K in lanes:
-            rng = np.random.default_rng(seed + K)
-            states0 = [model.init_state(rng) for _ in range(K)]
-            batches = [task.sample(rng, n_seq) for _ in range(K)]
-            steps = int(sum(int(b.lengths.sum()) for b in batches))
-            warm = [b.take(slice(0, 1)) for b in batches]
-            model.train_lanes([st.copy() for st in states0], warm)  # compile / load the numba cache (not timed)
-            for st, b in zip(states0, warm, strict=True):
-                model.train_chunk(st.copy(), b)
-            final: dict[str, list[bytes]] = {}
-
-            def scalar(states0=states0, batches=batches, final=final):
-                sts = [st.copy() for st in states0]
-                for st, b in zip(sts, batches, strict=True):
-                    model.train_chunk(st, b)
-                final["scalar"] = [st.w.tobytes() for st in sts]
-
-            def side_by_side(states0=states0, batches=batches, final=final):
-                sts = [st.copy() for st in states0]
-                model.train_lanes(sts, batches)
-                final["lanes"] = [st.w.tobytes() for st in sts]
-
-            t_scalar, t_lanes = float("inf"), float("inf")
-            for _ in range(repeats):  # alternated, so that both see the same load; CPU time of this thread
-                t0 = time.thread_time()
-                scalar()
-                t1 = time.thread_time()
-                side_by_side()
-                t_scalar, t_lanes = min(t_scalar, t1 - t0), min(t_lanes, time.thread_time() - t1)
+            t_lanes, t_scalar, steps, same = lanes_vs_one(
+                task, model, K, n_seq, repeats, np.random.default_rng(seed + K)
+            )
             ns = t_lanes / steps * 1e9
             name = (
                 f"lanes {K} vs scalar, ns per trial-step: {ns:.0f} ns "
@@ -751,7 +728,7 @@ def bench_lanes(T: int, lanes: list[int], quick: bool, seed: int, notes: list[st
             )
             rows.append(make_row(T, name, K * n_seq, steps, t_lanes))
             rows[-1]["ratio (ours / this)"] = t_lanes / t_scalar
-            verdict = "bit-identical" if final["scalar"] == final["lanes"] else "DISAGREE"
+            verdict = "bit-identical" if same else "DISAGREE"
             notes.append(f"T={T}, lanes {K}: final weights of the {K} trials, lane kernel vs scalar kernel: {verdict}")
     finally:
         lstm_kernels.SPECIALISE_AFTER, lane_kernels.SPECIALISE_AFTER = after
