@@ -31,6 +31,8 @@ Task (``task_checks``; subject ``NAME``):
   ``error`` and ``abs_error`` (float64 [n]) are finite, and ``error`` is 0 for outputs equal to the targets;
   ``target_range()`` is a pair lo < hi, and the ideal outputs at the target steps lie in it.
 * ``fixed-sets``: ``fixed_sets`` gives valid training and evaluation sets of the protocol's sizes.
+* ``prefixes``: a task with ``prefixes`` draws with ``sample_prefix`` the first steps of ``sample``'s
+  sequences and leaves the Generator where ``sample`` does; ``settled`` gives one bool per sequence.
 
 Model on a task (``model_checks``; subject ``MODEL@TASK``):
 

@@ -9,6 +9,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstm97 import models, tasks
 from lstm97.errors import Incompatible
@@ -161,3 +163,89 @@ def test_a_short_trial_is_chunk_invariant(hp):
     assert a["weights"].tobytes() == b["weights"].tobytes() and a["sequences"] == b["sequences"]
     assert a["n_test"] == 10 and a["stop_rule"] == "10 test streams correct"
     assert 0 <= a["test_mse"] <= 200 and a["test_wrong"] <= 10
+
+
+@pytest.mark.parametrize("gen", [np.random.PCG64, np.random.MT19937])
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 4), steps=st.integers(1, 59), seed=st.integers(0, 2**32 - 1))
+def test_a_prefix_is_the_streams_first_symbols_and_skips_the_rest(gen, n, steps, seed):
+    task = ReberContinual(stream=60)
+    whole_rng, part_rng = np.random.Generator(gen(seed)), np.random.Generator(gen(seed))
+    whole, part = task.sample(whole_rng, n), task.sample_prefix(part_rng, n, steps)
+    for k in ("active", "reset"):
+        assert (part.info[k] == whole.info[k][:, :steps]).all()
+    assert (part.targets == whole.targets[:, :steps]).all() and (part.lengths == steps).all()
+    assert whole_rng.random() == part_rng.random()  # the generator stands where sample leaves it
+
+
+def _counting(monkeypatch):
+    """Count the streams drawn whole and by prefix length."""
+    calls: dict = {}
+    prefix, whole = ReberContinual.sample_prefix, ReberContinual.sample
+
+    def sample_prefix(self, rng, n, steps):
+        calls[steps] = calls.get(steps, 0) + n
+        return prefix(self, rng, n, steps)
+
+    def sample(self, rng, n):
+        calls["whole"] = calls.get("whole", 0) + n
+        return whole(self, rng, n)
+
+    monkeypatch.setattr(ReberContinual, "sample_prefix", sample_prefix)
+    monkeypatch.setattr(ReberContinual, "sample", sample)
+    return calls
+
+
+@pytest.mark.kernel
+def test_trying_prefixes_first_gives_the_trial_of_whole_streams(monkeypatch):
+    """Prefixes are an execution detail: with streams first run 4 symbols, then 16, then whole (training and
+    checks), the record is the one of whole streams throughout, including streams that outlive both prefixes."""
+    from lstm97.tasks import reber_continual
+
+    cfg = TrialConfig.resolve("reber-continual", {"stream": 40}, "lstm", {}, max_sequences=3000)
+    calls = _counting(monkeypatch)
+    monkeypatch.setattr(reber_continual, "PREFIXES", (4, 16))
+    tried = run_trial(cfg, 2)
+    escalated = dict(calls)
+    monkeypatch.setattr(reber_continual, "PREFIXES", ())
+    whole = run_trial(cfg, 2)
+    for k, v in whole.items():
+        if k != "wall_time":
+            assert np.array_equal(tried[k], v) if isinstance(v, np.ndarray) else tried[k] == v, k
+    # 3,000 training streams and 10 test streams after each, 4 symbols first; some went on to 16 symbols and
+    # some beyond (drawn whole: more than the final test's 10 and the runner's 4-stream size probe)
+    assert escalated[4] == 3000 * 11 and escalated[16] > 1000 and escalated["whole"] > 14
+
+
+@pytest.mark.kernel
+def test_the_paper_streams_with_the_default_prefixes_give_the_same_trial(monkeypatch):
+    from lstm97.tasks import reber_continual
+
+    cfg = TrialConfig.resolve("reber-continual", {}, "lstm", {"forget_gate": False, "forget_gate_bias": None}, 40)
+    tried = run_trial(cfg, 0)
+    monkeypatch.setattr(reber_continual, "PREFIXES", ())
+    whole = run_trial(cfg, 0)
+    assert tried["weights"].tobytes() == whole["weights"].tobytes()
+    same = ("sequences", "test_mse", "curve")
+    assert [tried[k] for k in same] == [whole[k] for k in same]
+
+
+def test_the_contract_catches_a_prefix_that_leaves_the_generator_elsewhere(monkeypatch):
+    from lstm97.tasks import reber_continual
+    from lstm97.tasks.checks import ContractError, task_checks
+
+    def no_skip(self, rng, n, steps):  # the last stream's rest is not skipped
+        u = np.empty((n, steps))
+        for i in range(n):
+            rng.random(out=u[i])
+            if i < n - 1:
+                rng.bit_generator.advance(self.params["stream"] - steps)
+        return self._streams(u)
+
+    monkeypatch.setattr(reber_continual, "PREFIXES", (10,))
+    check = {c.name: c for c in task_checks(ReberContinual(stream=60))}["prefixes"]
+    check()  # the task's own passes
+    monkeypatch.setattr(ReberContinual, "sample_prefix", no_skip)
+    check = {c.name: c for c in task_checks(ReberContinual(stream=60))}["prefixes"]
+    with pytest.raises(ContractError, match="must leave rng where sample"):
+        check()

@@ -186,6 +186,18 @@ def _rows_cap(task) -> tuple[int, int]:
     return tuple(max(1, int(CHUNK_BYTES // max(per_seq, 1))) for per_seq in (rows, dense))
 
 
+def _draws(task, rng: np.random.Generator, n: int) -> Generator[tuple[Any, bool], None, None]:
+    """The ``n`` sequences ``task.sample(rng, n)`` draws, as batches to try one after another: their first
+    ``task.prefixes`` steps (:meth:`~lstm97.tasks.Task.sample_prefix`), then the whole (``True``: the last).
+    The caller stops taking them once the batch it holds is settled; ``rng`` then stands where ``sample``
+    leaves it, whichever batch was the last taken."""
+    start = rng.bit_generator.state if task.prefixes else None
+    for steps in task.prefixes:
+        yield task.sample_prefix(rng, n, steps), False
+        rng.bit_generator.state = start
+    yield task.sample(rng, n), True
+
+
 def _at_most_wrong(model, state, task, max_wrong: int, n: int, rows: int, part) -> bool:
     """Whether at most ``max_wrong`` of ``n`` sequences are wrong, predicting ``part(done, k)`` (the k sequences
     after the first ``done``) in chunks of 16, 32, 64 ... (at most ``rows``) and stopping at the first excess:
@@ -203,7 +215,23 @@ def _at_most_wrong(model, state, task, max_wrong: int, n: int, rows: int, part) 
 
 def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
     """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
-    return _at_most_wrong(model, state, task, rule.max_wrong, rule.fresh, rows, lambda done, k: task.sample(rng, k))
+    if not task.prefixes:
+        return _at_most_wrong(model, state, task, rule.max_wrong, rule.fresh, rows, lambda done, k: task.sample(rng, k))
+    wrong, done, size = 0, 0, 16
+    while done < rule.fresh:
+        k = min(size, rows, rule.fresh - done)
+        for batch, last in _draws(task, rng, k):  # prefixes first: the sequences wrong within them count
+            out = model.predict(state, batch)
+            bad = ~task.correct(batch, out)
+            settled = np.ones(k, dtype=bool) if last else task.settled(batch, out)
+            if wrong + int((bad & settled).sum()) > rule.max_wrong:
+                return False
+            if settled.all():
+                break
+        wrong += int(bad.sum())
+        done += k
+        size *= 2
+    return True
 
 
 def _fixed_check(model, state, task, rule: EvalRule, batch, rows: int) -> bool:
@@ -304,14 +332,19 @@ def trial_steps(
     status, message = "budget", ""
     while seen < cfg.max_sequences:
         n = min(chunk, cfg.max_sequences - seen, *(p - seen % p for p in periods))
-        if train_set is None:
-            batch = task.sample(rng.train, n)
-        elif proto.order == "file":  # the training set in its order, epoch after epoch (JKU, §10.1)
-            batch = train_set.take((seen + np.arange(n, dtype=np.int64)) % len(train_set))
-        else:  # "t1": exemplars drawn at random from the fixed training set
-            batch = train_set.take(np.floor(rng.train.random(n) * len(train_set)).astype(np.int64))
         before = state.copy()
-        res = yield state, batch
+        if train_set is None:
+            for batch, last in _draws(task, rng.train, n):
+                res = yield state, batch
+                if last or task.settled(batch, res.outputs)[: len(batch) if res.status == OK else res.n_done].all():
+                    break
+                state = before.copy()  # a sequence went on beyond the prefix: train on more of it, afresh
+        else:
+            if proto.order == "file":  # the training set in its order, epoch after epoch (JKU, §10.1)
+                batch = train_set.take((seen + np.arange(n, dtype=np.int64)) % len(train_set))
+            else:  # "t1": exemplars drawn at random from the fixed training set
+                batch = train_set.take(np.floor(rng.train.random(n) * len(train_set)).astype(np.int64))
+            res = yield state, batch
         if res.status != OK:
             seen += res.n_done + 1
             status = "diverged"

@@ -287,6 +287,23 @@ class Task:
         """``n`` fresh sequences drawn only from ``rng``; chunk-invariant (see tasks.checks)."""
         raise NotImplementedError
 
+    #: Prefix lengths (ascending) at which the runner may first try a batch of this task's sequences
+    #: (:meth:`sample_prefix`), for tasks whose sequences usually end long before their length (a stream that
+    #: halts at its first wrong step): a batch whose every sequence is :meth:`settled` within the prefix needs
+    #: no more; otherwise the next prefix, and at last :meth:`sample`, is tried from the same draws. Empty (the
+    #: default): every batch is drawn whole.
+    prefixes: ClassVar[tuple[int, ...]] = ()
+
+    def sample_prefix(self, rng: np.random.Generator, n: int, steps: int) -> SequenceBatch:
+        """The first ``steps`` steps of the ``n`` sequences ``sample(rng, n)`` would draw, leaving ``rng`` where
+        ``sample`` leaves it (needed only by a task with :attr:`prefixes`)."""
+        raise NotImplementedError
+
+    def settled(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        """Per sequence of a :meth:`sample_prefix` batch: whether ``error`` and ``correct`` of the prefix under
+        ``outputs`` are those of the whole sequence (needed only by a task with :attr:`prefixes`)."""
+        raise NotImplementedError
+
     def model_defaults(self, model: str) -> dict[str, Any]:
         """The paper's hyperparameters of ``model`` for this task (empty if the paper gives none)."""
         return dict(self.paper_defaults.get(model, {}))

@@ -27,6 +27,9 @@ What a task must do (PAPER.md §3 conventions; STYLE.md patterns 1-3):
 * ``fixed_sets``: the training and evaluation sets of the protocol's sizes.
 * ``target_range()``: (lo, hi), lo < hi (infinite ends allowed), the range the targets must reach (default
   (0, 1)); the ideal outputs (the noise-free targets) at the target steps lie inside it.
+* ``prefixes`` (optional; default none): ascending ints; for each, ``sample_prefix(rng, n, steps)`` gives the
+  first ``steps`` steps of the sequences ``sample(rng, n)`` gives (every array, info too) and leaves ``rng``
+  where ``sample`` leaves it; ``settled(batch, outputs)`` is one bool per sequence.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from ..params import Param
-from .base import Protocol, SequenceBatch, Task, TaskSpec, one_hot_inputs
+from .base import Protocol, SequenceBatch, Task, TaskSpec, _timed, one_hot_inputs
 from .criteria import EvalRule, StopRule, WindowRule
 
 #: Sequences per batch the task checks draw (other than 1 and L, so that transposed arrays show).
@@ -582,6 +585,41 @@ def task_checks(task: Task, n: int = N_CHECK, seed: int = 1234, subject: str | N
             else:
                 _require(got is None, f"{who}.fixed_sets must return None for a set of size {name}=0")
 
+    def check_prefixes() -> None:
+        steps_list = call(f"{who}.prefixes", lambda: tuple(task.prefixes))
+        _require(
+            all(_is_int(k) and k >= 1 for k in steps_list) and list(steps_list) == sorted(set(steps_list)),
+            f"{who}.prefixes must be ascending positive ints, got {steps_list!r}",
+        )
+        b = whole.get()
+        for steps in steps_list:
+            rng = np.random.default_rng(seed)
+            part = call(f"{who}.sample_prefix(rng, {n}, {steps})", task.sample_prefix, rng, n, steps)
+            n_in, n_out = dims()
+            check_batch(part, n, n_in, n_out, f"{who}.sample_prefix(rng, {n}, {steps})")
+            cut = {
+                k: np.minimum(v, steps) if k == "lengths" else v[:, :steps] if _timed(v, b.mask) else v
+                for k, v in b.arrays().items()
+            }
+            got = part.arrays()
+            _require(
+                got.keys() == cut.keys() and all(equal(got[k], cut[k]) for k in cut),
+                f"{who}.sample_prefix(rng, {n}, {steps}) must give the first {steps} steps of the sequences "
+                f"sample(rng, {n}) gives (the same draws, cut after {steps} steps)",
+            )
+            again = np.random.default_rng(seed)
+            call(f"{who}.sample(rng, {n})", task.sample, again, n)
+            _require(
+                rng.random() == again.random(),
+                f"{who}.sample_prefix(rng, {n}, {steps}) must leave rng where sample(rng, {n}) leaves it (draw "
+                "or skip the rest of each sequence's randomness)",
+            )
+            settled = np.asarray(call(f"{who}.settled(batch, outputs)", task.settled, part, part.targets))
+            _require(
+                settled.shape == (n,) and settled.dtype == np.bool_,
+                f"{who}.settled(batch, outputs) must give one bool per sequence, got {settled.dtype} {settled.shape}",
+            )
+
     checks = [
         Check(subject, "spec", check_spec_, doc="TaskSpec: name, title, paper, version, Params; task.params"),
         Check(subject, "dimensions", check_dims, doc="n_in, n_out are positive ints"),
@@ -591,6 +629,7 @@ def task_checks(task: Task, n: int = N_CHECK, seed: int = 1234, subject: str | N
         Check(subject, "chunk-invariance", check_chunks, ("determinism",), "sample(): n=k equals k calls with n=1"),
         Check(subject, "success-test", check_success, ("batch",), "correct/error/abs_error; target_range()"),
         Check(subject, "fixed-sets", check_sets, ("batch", "protocol"), "fixed_sets() of the protocol's sizes"),
+        Check(subject, "prefixes", check_prefixes, ("batch",), "sample_prefix(): sample()'s first steps, same rng"),
     ]
     return share(checks)
 

@@ -30,6 +30,9 @@ first test where all 10 are predicted without any error, and has at most 30,000 
 * Random draws: stream position j consumes the j-th of ``stream`` uniform doubles u_j, whether or not the symbol
   emitted there is a choice (then the first listed edge is taken when floor(2 u_j) = 0, as in :mod:`.reber`):
   every stream takes exactly ``stream`` doubles, so sampling is chunk-invariant. The walk is a numba kernel.
+  The runner first draws and runs each training and check stream's first 1,024 symbols, then 16,384, and the
+  whole only when the stream is still error-free there (:attr:`ReberContinual.prefixes`; PCG64's ``advance``
+  skips the rest of its doubles): records are those of whole streams, at a fraction of the cost.
 * Paper defaults (PAPER.md §11.1): LSTM with 4 blocks of 2 cells, connectivity ``cells`` (gates and cells see the
   inputs and the previous cell outputs), ``bias=gates_outputs`` (gates and output units biased, cells not),
   ``outputs_see_inputs``, forget gates: 424 weights; init [-0.2, 0.2]; input and output gate biases -0.5, -1.0,
@@ -52,6 +55,8 @@ TOLERANCE = 0.49
 #: At most this many training streams (PAPER.md §11.1 [secondary]); test streams after each of them.
 BUDGET = 30_000
 N_TEST_STREAMS = 10
+#: Prefix lengths at which streams are first tried (:attr:`ReberContinual.prefixes`); results do not depend on them.
+PREFIXES = (1024, 16384)
 
 # the Reber automaton as arrays for the walk: edge (node, branch) -> (symbol, next node); legal bits per node
 _EDGE_SYM = np.zeros((6, 2), dtype=np.int64)
@@ -179,9 +184,37 @@ class ReberContinual(Task):
             f"when all {N_TEST_STREAMS} are predicted without error",
         )
 
+    @property
+    def prefixes(self) -> tuple[int, ...]:
+        """Streams are first drawn and run this far (:meth:`sample_prefix`): most end at their first wrong
+        symbol long before (a net that has not learned, within tens of symbols), and drawing 100,000 symbols of
+        each training and test stream took most of such a trial's time."""
+        return tuple(k for k in PREFIXES if k < self.params["stream"])
+
     def sample(self, rng: np.random.Generator, n: int) -> SequenceBatch:
+        return self._streams(rng.random((n, self.params["stream"])))
+
+    def sample_prefix(self, rng: np.random.Generator, n: int, steps: int) -> SequenceBatch:
+        """The first ``steps`` symbols of each of the ``n`` streams :meth:`sample` draws: stream i's first
+        ``steps`` of its ``stream`` doubles, then ``rng`` advanced past the rest (PCG64 ``advance``; drawn and
+        dropped for a generator without it), so that ``rng`` ends where :meth:`sample` leaves it."""
         L = self.params["stream"]
-        u = rng.random((n, L))
+        u = np.empty((n, steps))
+        for i in range(n):
+            rng.random(out=u[i])
+            if isinstance(rng.bit_generator, np.random.PCG64):
+                rng.bit_generator.advance(L - steps)  # one 64-bit draw per double
+            else:
+                rng.random(L - steps)
+        return self._streams(u)
+
+    def settled(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
+        """Per stream: whether it went wrong within the batch's symbols (then its error and correctness are the
+        whole stream's)."""
+        return self.error_free(batch, outputs) < batch.lengths
+
+    def _streams(self, u: np.ndarray) -> SequenceBatch:
+        n, L = u.shape
         active = np.zeros((n, L), dtype=np.int64)
         targets = np.zeros((n, L, 7))
         starts = np.zeros((n, L), dtype=np.bool_)
@@ -203,12 +236,13 @@ class ReberContinual(Task):
         )
 
     def error(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
-        """Per stream: the symbols not predicted, its length minus the error-free prefix (0 when perfect)."""
-        return (batch.lengths - self.error_free(batch, outputs)).astype(np.float64)
+        """Per stream: the symbols not predicted, the stream's length minus the error-free prefix (0 when
+        perfect; of a :meth:`sample_prefix` batch, the whole stream's when :meth:`settled`)."""
+        return (self.params["stream"] - self.error_free(batch, outputs)).astype(np.float64)
 
     def correct(self, batch: SequenceBatch, outputs: np.ndarray) -> np.ndarray:
-        """Per stream: every symbol predicted within the tolerance."""
-        return self.error_free(batch, outputs) == batch.lengths
+        """Per stream: every symbol of the stream predicted within the tolerance."""
+        return self.error_free(batch, outputs) == self.params["stream"]
 
 
 def decode(batch: SequenceBatch, i: int = 0) -> str:
