@@ -249,3 +249,20 @@ def test_the_contract_catches_a_prefix_that_leaves_the_generator_elsewhere(monke
     check = {c.name: c for c in task_checks(ReberContinual(stream=60))}["prefixes"]
     with pytest.raises(ContractError, match="must leave rng where sample"):
         check()
+
+
+@pytest.mark.kernel
+def test_prefixes_in_lanes_give_the_trials_of_one_at_a_time(monkeypatch):
+    from lstm97.runners.lanes import run_lanes
+    from lstm97.tasks import reber_continual
+
+    monkeypatch.setattr(reber_continual, "PREFIXES", (4, 16))
+    cfg = TrialConfig.resolve("reber-continual", {"stream": 40}, "lstm", {}, max_sequences=1500)
+    got: dict = {}
+    run_lanes(cfg, [0, 1, 2], 2, lambda i, r: got.__setitem__(i, r))
+    for i in range(3):
+        alone = run_trial(cfg, i)
+        assert got[i]["weights"].tobytes() == alone["weights"].tobytes()
+        assert [got[i][k] for k in ("sequences", "test_mse", "curve")] == [
+            alone[k] for k in ("sequences", "test_mse", "curve")
+        ]
