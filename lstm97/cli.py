@@ -424,7 +424,7 @@ def run_cmd(
     n_lanes = api.check_lanes(lanes)
     cfg = api.configure(task, parse_assignments(params), model, parse_assignments(hps), max_sequences)
     (job,) = api.plan([(cfg, api.seeds_for(seed, trials))], store)
-    pool = _Pool.of(api, jobs, dask_address, len(job.todo)).with_lanes(n_lanes)
+    pool = _Pool.of(api, jobs, dask_address, len(job.todo)).with_lanes(n_lanes, [job])
     workers = pool.slots
     click.echo(
         f"{task} {' '.join(params)} with {model}: {len(job.todo)} trials to run "
@@ -570,10 +570,15 @@ class _Pool:
     slots: int
     text: str
 
-    def with_lanes(self, lanes: int) -> _Pool:
-        """The same pool, its text saying how many trials each worker trains side by side (``--lanes``)."""
-        if lanes > 1:
-            self.text += f", {lanes} trials side by side per worker (--lanes)"
+    def with_lanes(self, lanes: int, work) -> _Pool:
+        """The same pool, its text saying how many trials each worker trains side by side (``--lanes``) on
+        ``work`` (jobs with ``config`` and ``todo``): as many as the runner will use, never more than a worker's
+        queue holds (and fewer where one trial's memory limit says so)."""
+        from .runners.sweep import lanes_in_use
+
+        used = lanes_in_use([(j.config, j.todo) for j in work], self.jobs, lanes, local=self.executor is None)
+        if used > 1:
+            self.text += f", up to {used} trials side by side per worker (--lanes)"
         return self
 
     @staticmethod
@@ -752,7 +757,7 @@ def reproduce_cmd(
             err=True,
         )
     n_todo = sum(len(job.todo) for job in planned)
-    pool = _Pool.of(api, jobs, dask_address, n_todo).with_lanes(n_lanes)
+    pool = _Pool.of(api, jobs, dask_address, n_todo).with_lanes(n_lanes, planned)
     click.echo(
         f"{n_todo} trials on {pool.text} into {store}; estimated {_duration(seconds / max(1, pool.slots))}",
         err=True,
@@ -882,7 +887,7 @@ def ablate_cmd(
     )
     api.record_ablation(ab, store)
     todo = sum(len(j.todo) for j in ab.jobs)
-    pool = _Pool.of(api, jobs, dask_address, todo).with_lanes(n_lanes)
+    pool = _Pool.of(api, jobs, dask_address, todo).with_lanes(n_lanes, ab.jobs)
     click.echo(
         f"ablation {ab.name}: {len(ab.variants)} variants in {len(ab.jobs)} configurations, "
         f"{len(ab.jobs[0].seeds)} paired seeds each; {todo} trials to run on {pool.text} into {store}",
@@ -936,7 +941,7 @@ def extend_cmd(
     jobs_all = [j for ab in planned for j in ab.jobs]
     todo = sum(len(j.todo) for j in jobs_all)
     n_lanes = api.check_lanes(lanes)
-    pool = _Pool.of(api, jobs, dask_address, todo).with_lanes(n_lanes)
+    pool = _Pool.of(api, jobs, dask_address, todo).with_lanes(n_lanes, jobs_all)
     for ab in planned:
         click.echo(
             f"{ab.name}: {len(ab.variants)} models, {len(ab.jobs[0].seeds)} paired seeds each, "

@@ -257,6 +257,8 @@ def test_lanes_that_no_queue_fills_are_not_used(monkeypatch):
     assert seen == []
     run_many([(cfg, [0, 1, 2])], lambda r: None, jobs=1, lanes=16)
     assert seen == [3]
+    assert sweep.lanes_in_use([(cfg, [0, 1])], 2, 16) == 1 and sweep.lanes_in_use([(cfg, range(9))], 2, 16) == 5
+    assert sweep.lanes_in_use([(cfg, range(9))], 2, 16, local=False) == 16  # a cluster's queues: lanes seeds each
 
 
 def test_no_more_lanes_than_fit_in_one_trials_memory(monkeypatch):
@@ -291,8 +293,9 @@ def test_cli_lanes_end_to_end(tmp_path):
     runner = CliRunner()
     one = runner.invoke(main, [*args, "--store", str(tmp_path / "one.sqlite")])
     assert one.exit_code == 0, one.output
-    res = runner.invoke(main, [*args, "--store", str(store), "--lanes", "2"])
+    res = runner.invoke(main, [*args, "--store", str(store), "--lanes", "16"])
     assert res.exit_code == 0, res.output
+    assert "up to 3 trials side by side per worker (--lanes)" in res.output  # what the runner uses: 3 seeds
     a, b = api.load(tmp_path / "one.sqlite"), api.load(store)
     cols = [c for c in a.columns if c not in TIMING]
     assert a[cols].sort_values("seed").reset_index(drop=True).equals(b[cols].sort_values("seed").reset_index(drop=True))

@@ -112,9 +112,7 @@ def run_many(
     work = [(cfg, list(seeds)) for cfg, seeds in work]
     trials = [(cfg, seed) for cfg, seeds in work for seed in seeds]
     jobs = default_jobs() if jobs is None else jobs
-    lanes = check_lanes(lanes)
-    if lanes > 1 and executor is None and trials:  # never more lanes than the largest queue has seeds
-        lanes = min(lanes, max(len(items) for _, items in _lane_groups(work, max(1, jobs), lanes, foreign=False)))
+    lanes = lanes_in_use(work, jobs, lanes, local=executor is None)
     if lanes > 1:
         return _run_lanes(work, trials, on_result, jobs, chunk, executor, on_progress, lanes)
     done = 0
@@ -166,6 +164,16 @@ def run_many(
             for end in alive:
                 end.close()
     return done
+
+
+def lanes_in_use(work: Iterable[tuple[TrialConfig, Iterable[int]]], jobs: int, lanes: int, local: bool = True) -> int:
+    """The lanes :func:`run_many` runs ``work`` with: ``lanes``, but locally never more than the largest of its
+    queues (:func:`_lane_groups`) has seeds (one seed per worker: 1, the one-trial path)."""
+    lanes = check_lanes(lanes)
+    work = [(cfg, list(seeds)) for cfg, seeds in work]
+    if lanes > 1 and local and any(seeds for _, seeds in work):
+        lanes = min(lanes, max(len(items) for _, items in _lane_groups(work, max(1, jobs), lanes, foreign=False)))
+    return lanes
 
 
 #: Seconds the parent waits for the records a finished lane group sent through the queue (they travel apart
