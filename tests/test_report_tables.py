@@ -488,3 +488,26 @@ def test_ablation_rows_do_not_depend_on_the_order_of_the_trials():
     row = variant_row("x=1", var, base)
     assert row == variant_row("x=1", var.iloc[::-1], base.sample(frac=1.0, random_state=1))
     assert "(" in row["paired: Δ sequences (95 % CI)"] and row["95 % CI of mean"] != "–"
+
+
+def test_gers_table2_classes_of_the_nets_that_are_not_perfect(tmp_path):
+    """Gers et al. 2000's Table 2 beside ours: of the nets that are not perfect, 'good' ones predict their test
+    streams (100,000 symbols) without error for more than 1,000 symbols on average, the 'rest' for fewer; the
+    mean error-free length is stream - test_mse; an untested (diverged) net is rest without a length."""
+    recs = [
+        fake("cerg-forget", 0, True, 9_000, wrong=0, mse=0.0),
+        fake("cerg-forget", 1, False, 0, wrong=10, mse=100_000 - 40_000.0),  # good: 40,000 error-free
+        fake("cerg-forget", 2, False, 0, wrong=10, mse=100_000 - 20_000.0),  # good: 20,000
+        fake("cerg-forget", 3, False, 0, wrong=10, mse=100_000 - 150.0),  # rest: 150
+        fake("cerg-forget", 4, False, 0, wrong=-1, mse=float("nan"), status="diverged"),  # rest, no length
+    ]
+    with Store(tmp_path / "s.sqlite") as db:
+        for rec in recs:
+            assert db.add_trial(rec)
+        rows = match(db.trials())
+    r = table("G2000-2", rows).set_index("id").loc["cerg-forget"]
+    assert (r["paper: % good ⟨length⟩"], r["paper: % rest ⟨length⟩"]) == ("29 % ⟨39,171⟩", "53 % ⟨145⟩")
+    assert (r["ours: % good ⟨length⟩"], r["ours: % rest ⟨length⟩"]) == ("40 % ⟨30,000⟩", "40 % ⟨150⟩")
+    raw = table("G2000-2", rows, raw=True).set_index("id").loc["cerg-forget"]
+    assert (raw["good fraction"], raw["good mean length"], raw["rest fraction"]) == (0.4, 30_000.0, 0.4)
+    assert table("G2000-2", rows).set_index("id").loc["cerg-decay", "ours: % good ⟨length⟩"] == "–"  # no trials

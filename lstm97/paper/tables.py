@@ -253,10 +253,17 @@ SPECS: dict[str, TableSpec] = {
             "gers2000_table2",
             (Descriptor("algorithm", "row"), _WEIGHTS),
             main="perfect after (training streams)",
+            after=(
+                Stat("% good ⟨length⟩", "good", "good"),
+                Stat("% rest ⟨length⟩", "rest", "rest"),
+            ),
             notes=(
                 "Paper: % perfect (10 test streams of 100,000 symbols predicted without error) with the mean "
-                "training streams; 'good' (mean error-free test stream length > 1,000) and 'rest' are in each "
-                "row's note. Ours: success = perfect; a net's mean error-free length is stream - test_mse.",
+                "training streams; of the nets that are not perfect, 'good' ones predict their test streams "
+                "without error for more than 1,000 symbols on average, the 'rest' for fewer; ⟨length⟩ is the "
+                "class's mean error-free length. Ours: success = perfect; a net's mean error-free length is its "
+                "test streams' length minus its test_mse (the mean count of symbols after each stream's first "
+                "error); a net never tested (diverged) counts as rest, without a length.",
             ),
         ),
         TableSpec(

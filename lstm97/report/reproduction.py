@@ -435,11 +435,45 @@ def _paper_stat(name: str, row: Row) -> Any:
     return ref.extra.get(name)
 
 
+#: Gers et al. 2000's classes of the nets that are not perfect (PAPER.md §11.1, Table 2): "good" when the mean
+#: error-free length of their test streams exceeds this many symbols, else "rest".
+GOOD_LENGTH = 1000
+#: Statistics a table's Stat may name as ``ours`` that are computed from the row's trials: the class's fraction
+#: of the trials and the mean error-free test stream length of its nets.
+STREAM_CLASSES = ("good", "rest")
+
+
+def stream_class(row: Row, name: str) -> tuple[float, float]:
+    """(fraction of the row's trials, mean error-free length of their test streams) of class ``name`` (``good``
+    or ``rest``) among the nets that are not perfect (did not succeed). A net's mean error-free length is its
+    test streams' length minus its stored test_mse (the mean count of symbols after each stream's first error);
+    a net never tested (it diverged) counts as rest, without a length. (NaN, NaN) for a row without trials."""
+    g = row.trials
+    if not len(g):
+        return math.nan, math.nan
+    stream = np.array([float(tp["stream"]) for tp in g["task_params"]])
+    length = np.where(g["test_wrong"].to_numpy() >= 0, stream - g["test_mse"].to_numpy(dtype=np.float64), np.nan)
+    failed = ~g["success"].astype(bool).to_numpy()
+    good = failed & (length > GOOD_LENGTH)  # NaN compares False: an untested net is rest
+    members = good if name == "good" else failed & ~good
+    lengths = length[members & ~np.isnan(length)]
+    return float(members.mean()), float(lengths.mean()) if len(lengths) else math.nan
+
+
+def _stream_class_text(row: Row, name: str) -> str:
+    frac, length = stream_class(row, name)
+    if math.isnan(frac):
+        return "–"
+    return f"{100 * frac:.0f} %" + ("" if math.isnan(length) else f" ⟨{length:,.0f}⟩")
+
+
 def _stat_columns(stat: Stat, row: Row) -> dict[str, str]:
     ref, s = row.preset.paper, row.stats
     paper_label = stat.label.format(n_test=ref.n_test)
     ours_label = (stat.ours_label or stat.label).format(n_test=s["n_test"] or ref.n_test)
-    if stat.ours in TEST_ERRORS:
+    if stat.ours in STREAM_CLASSES:
+        ours = _stream_class_text(row, stat.ours)
+    elif stat.ours in TEST_ERRORS:
         ours = _test_error(s, stat.ours, stat.fmt) if s["n"] else "–"
     else:
         ours = _num(s.get(stat.ours), stat.fmt)
@@ -516,6 +550,9 @@ def raw_row(key: str, row: Row) -> dict[str, Any]:
     }
     out.update({k: v for k, v in s.items() if k.startswith("milestone ")})
     out.update({f"paper {k}": v for k, v in ref.extra.items()})
+    for stat in (*SPECS[key].before, *SPECS[key].after):
+        if stat.ours in STREAM_CLASSES:
+            out[f"{stat.ours} fraction"], out[f"{stat.ours} mean length"] = stream_class(row, stat.ours)
     mid, ratio_lo, ratio_hi = ratio(row)
     out.update(
         {
