@@ -11,12 +11,15 @@ old / new.
 2. ``Reber.correct`` on 256 strings, for outputs that are mostly wrong (a net still learning: the kernel
    stops at a string's first wrong step) and all correct (the ideal outputs: every step is looked at).
 3. Whole trials with the old and the new code: a Reber preset (default 1-5), a 2c preset (default 2c-1) and a
-   continual Reber preset (default cerg-forget: the old code builds the streams' dense inputs at sampling and
-   scans whole arrays for the first error), with small budgets.
+   continual Reber preset (default cerg-forget: the old code builds the streams' dense inputs at sampling,
+   scans whole arrays for the first error and draws every stream whole), with small budgets; and a continual
+   Reber preset (default cerg-standard, 1,000 streams) with whole streams against prefixes first
+   (``Task.prefixes``: only that change).
 
     python benchmarks/bench_tasks.py [--preset 1-5] [--trials 3] [--max-sequences 30000]
                                      [--preset-2c 2c-1] [--max-sequences-2c 20000]
                                      [--preset-cerg cerg-forget] [--max-sequences-cerg 300]
+                                     [--preset-prefix cerg-standard] [--max-sequences-prefix 1000]
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def _load(name: str, attr: str):
 _reference_sample = _load("test_task_sampling_speed", "_reference_sample")
 _reference_correct = _load("test_task_reber_kernel", "_reference_correct")
 _reference_cerg = {
+    "prefixes": (),  # whole streams drawn and run (before Task.prefixes)
     "sample": _load("test_task_reber_continual", "_reference_sample"),
     "error_free": _load("test_task_reber_continual", "_reference_error_free"),
 }
@@ -182,6 +186,12 @@ def bench_trials(args) -> None:
         f"preset {args.preset_cerg}, {args.trials} trials, budget {args.max_sequences_cerg:,} streams: "
         f"old {t_old:.2f}  new {t_new:.2f}  old/new {t_old / t_new:.2f}"
     )
+    cfg = api.preset_config(presets.get(args.preset_prefix), max_sequences=args.max_sequences_prefix)
+    t_old, t_new = _trials(cfg, seeds, ReberContinual, {"prefixes": ()})
+    print(
+        f"preset {args.preset_prefix}, {args.trials} trials, budget {args.max_sequences_prefix:,} streams, whole "
+        f"streams (old) vs prefixes first (new): old {t_old:.2f}  new {t_new:.2f}  old/new {t_old / t_new:.2f}"
+    )
 
 
 def main() -> None:
@@ -194,6 +204,8 @@ def main() -> None:
     ap.add_argument("--max-sequences-2c", type=int, default=20_000)
     ap.add_argument("--preset-cerg", default="cerg-forget")
     ap.add_argument("--max-sequences-cerg", type=int, default=300)
+    ap.add_argument("--preset-prefix", default="cerg-standard")
+    ap.add_argument("--max-sequences-prefix", type=int, default=1000)
     ap.add_argument("--no-trials", action="store_true", help="only the micro-benchmarks")
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 shared cores: rerun if well above 1)\n")
