@@ -188,7 +188,7 @@ def test_in_pytest_a_failure_skips_the_checks_that_need_it(pytester, register):
         'from lstm97.testing import contract_test\n\ntest_my_task = contract_test(tasks=["my-task"], models=[])\n'
     )
     result = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", "-rfs")
-    result.assert_outcomes(passed=4, failed=1, skipped=4)
+    result.assert_outcomes(passed=4, failed=1, skipped=5)
     result.stdout.fnmatch_lines(
         [
             "*ContractError: task TimeMajor.sample(rng, 7) built a SequenceBatch that is wrong: inputs has shape "
