@@ -80,6 +80,15 @@ def _forward(net, x, hot, sparse, tc, h_prev, prev_timing, h, y):
     for j in range(H):
         h[j] = squash(_plus_inputs(ws[j] * h_prev[j], Wh, Wht, j, x, hot, sparse, tc), LOGISTIC)
     src = h_prev if prev_timing else h
+    if sparse and tc.shape[0] == 0:  # the common case, without the branches of the others in its loop
+        for k in range(Woh.shape[0]):
+            a = 0.0
+            if hot >= 0:
+                a += Wo[k, hot]
+            for j in range(H):
+                a += Woh[k, j] * src[j]
+            y[k] = squash(a, LOGISTIC)
+        return
     for k in range(Woh.shape[0]):
         a = _plus_inputs(0.0, Wo, Wot, k, x, hot, sparse, tc)
         for j in range(H):

@@ -334,7 +334,7 @@ _TABLE2 = (
         "chunker",
         dict(hidden=1, c_hidden=1, init=0.2, lr=1.0, train_a="rtrl", train_c="rtrl", update="step"),
         18,
-        speed=0.9,
+        speed=0.3,
         expect=5_000_000,
         quick=Quick(2, 20_000, 0.1, {"p": 20}),
         note="neural sequence chunker (Schmidhuber 1992b): automatizer A = the 2a RTRL net plus one output unit "
