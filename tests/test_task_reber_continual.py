@@ -196,7 +196,6 @@ def _counting(monkeypatch):
     return calls
 
 
-@pytest.mark.kernel
 def test_trying_prefixes_first_gives_the_trial_of_whole_streams(monkeypatch):
     """Prefixes are an execution detail: with streams first run 4 symbols, then 16, then whole (training and
     checks), the record is the one of whole streams throughout, including streams that outlive both prefixes."""
@@ -217,7 +216,6 @@ def test_trying_prefixes_first_gives_the_trial_of_whole_streams(monkeypatch):
     assert escalated[4] == 3000 * 11 and escalated[16] > 1000 and escalated["whole"] > 14
 
 
-@pytest.mark.kernel
 def test_the_paper_streams_with_the_default_prefixes_give_the_same_trial(monkeypatch):
     from lstm97.tasks import reber_continual
 
@@ -251,7 +249,6 @@ def test_the_contract_catches_a_prefix_that_leaves_the_generator_elsewhere(monke
         check()
 
 
-@pytest.mark.kernel
 def test_prefixes_in_lanes_give_the_trials_of_one_at_a_time(monkeypatch):
     from lstm97.runners.lanes import run_lanes
     from lstm97.tasks import reber_continual
