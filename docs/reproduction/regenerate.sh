@@ -1,8 +1,10 @@
 #!/bin/sh
 # The runs behind this report (written by lstm97 report). Run from this folder.
 set -e
-lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 rcc-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 ch-val 2c-1 2c-2 3a-1 3a-2 3a-3 3b-1 3b-2 3c-1 3c-2 4-1 4-2 4-3 5-140 5-13 6a 6b guess-2seq guess-parity-a1 guess-parity-a2 guess-latch am-100 am-200 am-400 am-750 copy-100 --store lstm97.sqlite
-lstm97 reproduce 2c-3 3b-3 --trials 2 --store lstm97.sqlite
+# stored with other seeds than 0..n-1 (pass --seed): cerg-reset (seeds 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 22, 23, 24, 25, 26, 27, 28, 29, 31, 32, 33, 36, 38, 39, 41, 42, 44, 46, 47, 48, 50, 51)
+lstm97 reproduce 1-1 1-2 1-3 1-4 1-5 rtrl-1-3 elman-1 rcc-1 2a rtrl-2a-p4-lr1 rtrl-2a-p4-lr4 rtrl-2a-p4-lr10 rtrl-2a-p10 ch-val 2c-1 2c-2 2c-3 3a-1 3a-2 3a-3 3b-1 3b-2 3b-3 3c-1 3c-2 4-1 4-2 4-3 5-140 5-13 6a 6b guess-2seq guess-parity-a1 guess-parity-a2 guess-latch am-100 am-200 am-400 am-750 copy-100 --store lstm97.sqlite
+lstm97 reproduce cerg-standard cerg-decay cerg-forget cerg-forget-decay --trials 20 --store lstm97.sqlite
+lstm97 reproduce cerg-reset --trials 43 --store lstm97.sqlite
 lstm97 reproduce 2b --trials 2 --max-sequences 500000 --store lstm97.sqlite
 lstm97 reproduce --all --quick --store lstm97.sqlite
 lstm97 run reber --model lstm --hp blocks=3 --hp block_size=2 --hp out_gate_bias=-1,-2,-3 --hp lr=0.5 --hp update=sequence --trials 10 --seed 1000 --store lstm97.sqlite
