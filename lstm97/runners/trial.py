@@ -199,32 +199,19 @@ def _draws(task, rng: np.random.Generator, n: int) -> Generator[tuple[Any, bool]
 
 
 def _at_most_wrong(model, state, task, max_wrong: int, n: int, rows: int, part) -> bool:
-    """Whether at most ``max_wrong`` of ``n`` sequences are wrong, predicting ``part(done, k)`` (the k sequences
-    after the first ``done``) in chunks of 16, 32, 64 ... (at most ``rows``) and stopping at the first excess:
-    a net that is still wrong fails fast."""
+    """Whether at most ``max_wrong`` of ``n`` sequences are wrong, predicting them in chunks of 16, 32, 64 ...
+    (at most ``rows``) and stopping at the first excess: a net that is still wrong fails fast. ``part(done, k)``
+    gives the batches to try for the k sequences after the first ``done``, as (batch, last) pairs
+    (:func:`_draws`): the sequences wrong within a prefix count at once, and the next batch is tried only while
+    some sequence is not settled."""
     wrong, done, size = 0, 0, 16
     while done < n:
-        batch = part(done, min(size, rows, n - done))
-        wrong += int((~task.correct(batch, model.predict(state, batch))).sum())
-        if wrong > max_wrong:
-            return False
-        done += len(batch)
-        size *= 2
-    return True
-
-
-def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
-    """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
-    if not task.prefixes:
-        return _at_most_wrong(model, state, task, rule.max_wrong, rule.fresh, rows, lambda done, k: task.sample(rng, k))
-    wrong, done, size = 0, 0, 16
-    while done < rule.fresh:
-        k = min(size, rows, rule.fresh - done)
-        for batch, last in _draws(task, rng, k):  # prefixes first: the sequences wrong within them count
+        k = min(size, rows, n - done)
+        for batch, last in part(done, k):
             out = model.predict(state, batch)
             bad = ~task.correct(batch, out)
             settled = np.ones(k, dtype=bool) if last else task.settled(batch, out)
-            if wrong + int((bad & settled).sum()) > rule.max_wrong:
+            if wrong + int((bad & settled).sum()) > max_wrong:
                 return False
             if settled.all():
                 break
@@ -234,12 +221,17 @@ def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, r
     return True
 
 
+def _fresh_check(model, state, task, rule: EvalRule, rng: np.random.Generator, rows: int) -> bool:
+    """Whether at most ``rule.max_wrong`` of ``rule.fresh`` new sequences are wrong (stops at the first excess)."""
+    return _at_most_wrong(model, state, task, rule.max_wrong, rule.fresh, rows, lambda done, k: _draws(task, rng, k))
+
+
 def _fixed_check(model, state, task, rule: EvalRule, batch, rows: int) -> bool:
     """Whether ``rule`` holds on the fixed set ``batch``, exactly as one evaluation of the whole set says. The
     wrong count is taken first with :func:`_at_most_wrong`, so a net that is still wrong fails fast (most checks
     of a trial); only when it passes are the whole set's figures computed as before (a sequence's output and
     correctness do not depend on the chunk it is predicted in)."""
-    take = lambda done, k: batch.take(slice(done, done + k))
+    take = lambda done, k: [(batch.take(slice(done, done + k)), True)]
     if not _at_most_wrong(model, state, task, rule.max_wrong, len(batch), rows, take):
         return False
     w, _, mean_abs = _evaluate(model, state, task, batch)
