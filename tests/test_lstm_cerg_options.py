@@ -24,6 +24,13 @@ CASES = [
     ("outputs see inputs", dict(connectivity="cells", outputs_see_inputs=True, bias="gates_outputs"), False, 0.0),
     ("state decay", dict(state_decay=0.9), False, 0.0),
     ("state decay, peepholes", dict(state_decay=0.8, peepholes=True, connectivity="cells"), False, 0.0),
+    ("state decay, 1997 traces", dict(state_decay=0.9, state_decay_traces=False), False, 0.0),
+    (
+        "state decay, 1997 traces, peepholes",
+        dict(state_decay=0.8, state_decay_traces=False, peepholes=True, connectivity="cells"),
+        False,
+        0.0,
+    ),
     ("external reset", dict(forget_gate=True), True, 0.0),
     ("halt", dict(connectivity="cells", outputs_see_inputs=True, bias="gates_outputs", forget_gate=True), False, 0.3),
     ("lr decay", dict(lr_decay=0.7, lr_decay_every=2), False, 0.0),
@@ -37,7 +44,7 @@ def _cfg(update, extra):
 
 
 def _hp(cfg):
-    keys = ("outputs_see_inputs", "state_decay", "lr_decay", "lr_decay_every")
+    keys = ("outputs_see_inputs", "state_decay", "state_decay_traces", "lr_decay", "lr_decay_every")
     hp = {k: cfg[k] for k in keys}
     return hp
 
@@ -126,11 +133,34 @@ def test_defaults_keep_keys():
         "adding",
         {"T": 20},
         "lstm",
-        {"outputs_see_inputs": False, "external_reset": False, "state_decay": 1.0, "lr_decay": 1.0},
+        {
+            "outputs_see_inputs": False,
+            "external_reset": False,
+            "state_decay": 1.0,
+            "state_decay_traces": True,
+            "lr_decay": 1.0,
+        },
         max_sequences=100,
     )
     assert plain.key() == spelt.key()
     assert "lr" not in models.make("lstm", tasks.make("adding", T=20)).init_state(np.random.default_rng(0)).extra
+
+
+@pytest.mark.kernel
+def test_untraced_state_decay_learns_otherwise():
+    """state_decay_traces=false changes the weights' changes, not the forward pass."""
+    cfg = _cfg("step", dict(state_decay=0.9))
+    params = random_params(cfg, np.random.default_rng(11), -0.5, 0.5)
+    batch = SequenceBatch(*case_data(cfg, 12, n=4, length=9))
+    weights, outputs = [], []
+    for traced in (True, False):
+        model, state = kernel_model(cfg, **{**_hp(cfg), "state_decay_traces": traced})
+        set_params(model, state, params)
+        outputs.append(model.predict(state, batch))
+        model.train_chunk(state, batch)
+        weights.append(state.w)
+    assert np.array_equal(outputs[0], outputs[1])
+    assert np.abs(weights[0] - weights[1]).max() > 1e-6
 
 
 @pytest.mark.kernel

@@ -52,6 +52,7 @@ CONFIGS = [
     ("adding-modern", {"T": 20}, {"output": "linear", "update": "sequence"}),  # linear output units
     ("copy", {"T": 5}, {"blocks": 3}),  # softmax output units, one-hot inputs under connectivity cells
     ("adding", {"T": 20}, {"state_decay": 0.9, "outputs_see_inputs": True, "lr_decay": 0.99}),  # state decay
+    ("adding", {"T": 20}, {"state_decay": 0.8, "state_decay_traces": False}),  # state decay, 1997 traces
     # halting streams, external resets, outputs that see the (one-hot) inputs under connectivity cells
     ("reber-continual", {"stream": 60}, {"external_reset": True, "forget_gate": False, "forget_gate_bias": None}),
 ]
@@ -110,6 +111,7 @@ def test_every_flag_takes_both_values_among_the_configurations():
             has_pe=v["P_in"].size > 0,
             out_in=m.hp["connectivity"] == "B" or m.hp["outputs_see_inputs"],
             decay=m.hp["state_decay"] != 1.0,
+            decay_traces=m.hp["state_decay"] != 1.0 and m.hp["state_decay_traces"],
             halt="halt" in batch.info,
             ext_reset=m.hp["external_reset"],
             bias_in=v["b_in"].size > 0,

@@ -396,6 +396,7 @@ def lstm_bptt_chunk(
         per_step=False,
         out_in=not conn_f,
         decay=False,
+        decay_traces=False,
         halt=False,
         ext_reset=False,
         **net_flags(weights, inputs, S),

@@ -57,13 +57,13 @@ Delta w                  d * source                eqs. 22, 26, 28, added (if ``
                                                    epoch of ``epoch`` sequences (1: a sequence)
 =======================  ========================  ==================================================
 
-Options beyond the 1997 net (each off by default, where the 1997 arithmetic runs unchanged): ``fl.softmax``
-output units (y = exp(net - max) / sum, e_k = t_k - y_k: the cross-entropy's -dCE/dnet_k); ``fl.out_in`` (the
-output units see [x, y_c(t)], as under B, also under F or "cells"); ``fl.decay`` (s(t) = decay s(t-1) + y_in g,
-every trace times ``decay`` first: a constant forget gate); ``fl.ext_reset`` (``resets[i, t]``: the state is reset
-before step t as at a sequence start); ``fl.halt`` (a sequence stops right after its first target step with some
-|t_k - y_k| >= ``halt_tol``, trained on it; ``stops[i]`` = the steps it ran); the lr decay (lr x ``lr_decay``
-after every ``lr_every`` training sequences; 1.0: none). Gers, Schmidhuber & Cummins 2000, PAPER.md §11.1.
+Options beyond the 1997 net (each off by default, where the 1997 arithmetic runs unchanged): ``fl.softmax`` output units
+(y = exp(net - max) / sum, e_k = t_k - y_k: the cross-entropy's -dCE/dnet_k); ``fl.out_in`` (the output units see [x,
+y_c(t)], as under B, also under F or "cells"); ``fl.decay`` (s(t) = decay s(t-1) + y_in g, every trace times ``decay``
+first: a constant forget gate; without ``fl.decay_traces`` the traces grow as in 1997); ``fl.ext_reset`` (``resets[i,
+t]``: the state is reset before step t as at a sequence start); ``fl.halt`` (a sequence stops right after its first
+target step with some |t_k - y_k| >= ``halt_tol``, trained on it; ``stops[i]`` = the steps it ran); the lr decay (lr x
+``lr_decay`` after every ``lr_every`` training sequences; 1.0: none). Gers, Schmidhuber & Cummins 2000, PAPER.md §11.1.
 
 Under connectivity F, z = [x, y_c(t-1), y_in(t-1), y_out(t-1)] and the outputs see y_c(t); under "cells"
 (``conn_f`` and not ``gate_rec``), z = [x, y_c(t-1)]; under B, z = [x] and the outputs see [x, y_c(t)]. At
@@ -111,6 +111,7 @@ class Flags(NamedTuple):
     has_pe: bool  # peepholes (§11.2)
     out_in: bool  # the output units also see the inputs (connectivity B, or outputs_see_inputs; Gers et al. 2000)
     decay: bool  # state decay s(t) = decay s(t-1) + y_in g (Gers et al. 2000's "state decay"; no forget gates)
+    decay_traces: bool  # with decay: the traces decay too (the exact truncated gradient); else they grow as in 1997
     halt: bool  # a sequence stops after its first target step with an output off by >= halt_tol (CERG, §11.1)
     ext_reset: bool  # states, traces and activations are reset at the steps ``resets`` marks (external reset)
     bias_in: bool  # which layers carry a bias weight
@@ -223,7 +224,8 @@ def _cells(
     the block's states s(t-1) (``s_prev``) are further gate sources: their traces ds_pin, ds_pphi [c, v] grow
     like the other columns of ds_in, ds_phi (no error flows through them). Without output-gate peepholes y_c
     is final here; with them :func:`_peep_out` recomputes it. With state decay (``fl.decay``, no forget gates)
-    s(t) = decay s(t-1) + y_in g and every trace is first multiplied by ``decay``, a constant forget gate."""
+    s(t) = decay s(t-1) + y_in g and every trace is first multiplied by ``decay``, a constant forget gate (unless
+    not ``fl.decay_traces``: then the traces grow as in the 1997 net)."""
     n_z = fl.n_z
     for j in range(CA):
         yi = y_in[j]
@@ -254,7 +256,7 @@ def _cells(
                     ds_phi[c, n_z] += a3
             elif fl.decay:
                 s[c] = decay * s[c] + yi * gc
-                if fl.learn:
+                if fl.learn and fl.decay_traces:
                     for m in range(n_z + 1):
                         ds_in[c, m] *= decay
                         ds_c[c, m] *= decay
@@ -278,7 +280,7 @@ def _cells(
                         if fl.has_fg:
                             ds_pin[c, v2] = yf * ds_pin[c, v2] + a1 * sp
                             ds_pphi[c, v2] = yf * ds_pphi[c, v2] + a3 * sp
-                        elif fl.decay:
+                        elif fl.decay_traces:
                             ds_pin[c, v2] = decay * ds_pin[c, v2] + a1 * sp
                         else:
                             ds_pin[c, v2] += a1 * sp
@@ -674,6 +676,7 @@ def lstm_chunk(
     resets=None,
     halt=0.0,
     decay=1.0,
+    decay_traces=True,
     lr_decay=(1.0, 1, 0),
     stops=None,
 ):
@@ -699,8 +702,9 @@ def lstm_chunk(
     before each marked step (t > 0) states, traces and previous activations are reset as at a sequence start;
     ``halt`` > 0: a sequence stops right after (and training on) its first target step where some output is
     off its target by ``halt`` or more, and its later outputs are not computed (left as given); ``decay`` != 1:
-    state decay s(t) = decay s(t-1) + y_in g (traces times decay); ``lr_decay`` = (factor, every, pos): lr is
-    multiplied by factor after every ``every`` training sequences, ``pos`` of them done before this chunk;
+    state decay s(t) = decay s(t-1) + y_in g (traces times decay, unless not ``decay_traces``); ``lr_decay`` =
+    (factor, every, pos): lr is multiplied by factor after every ``every`` training sequences, ``pos`` of them
+    done before this chunk;
     ``stops`` int64 [n] (or None) receives the steps each sequence ran (its length unless it halted).
     """
     W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
@@ -721,6 +725,7 @@ def lstm_chunk(
         per_step=bool(per_step),
         out_in=(not conn_f) if out_in is None else bool(out_in),
         decay=decay != 1.0,
+        decay_traces=decay != 1.0 and bool(decay_traces),
         halt=halt > 0.0,
         ext_reset=resets.shape[0] > 0,
         **net_flags(weights, inputs, S),

@@ -302,6 +302,14 @@ class LSTM(Model):
                 high=1.0,
             ),
             Param(
+                "state_decay_traces",
+                "bool",
+                True,
+                "with state_decay: the traces decay with the state, the exact truncated gradient (false: the state "
+                "decays but the traces grow as in the 1997 LSTM, the gradient of the net without decay; another "
+                "reading of Gers et al. 2000, docs/deviations.md)",
+            ),
+            Param(
                 "lr_decay",
                 "float",
                 1.0,
@@ -586,6 +594,8 @@ class LSTM(Model):
             opts["out_in"] = True
         if self.hp["state_decay"] != 1.0:
             opts["decay"] = float(self.hp["state_decay"])
+            if not self.hp["state_decay_traces"]:
+                opts["decay_traces"] = False
         if self.hp["external_reset"]:
             if "reset" not in batch.info:
                 raise UserError(

@@ -37,7 +37,8 @@ Implements, one time step at a time and one equation per line, PAPER.md:
 * Gers, Schmidhuber & Cummins 2000 (§11.1, the continual embedded Reber grammar): ``outputs_see_inputs`` (the
   output units see [x(t), y_c(t)] under F or "cells"), bias ``"gates_outputs"`` (gates and output units);
   ``state_decay`` d: s_c(t) = d s_c(t-1) + y_in g(net_c) with every trace multiplied by d first (a constant
-  forget gate); ``lr_decay`` (factor, every): lr is multiplied by factor after every ``every`` sequences;
+  forget gate; with ``state_decay_traces`` false the traces are not multiplied: the state decays, the traces
+  grow as in the 1997 net); ``lr_decay`` (factor, every): lr is multiplied by factor after every ``every`` sequences;
   :func:`reference_train`'s ``resets`` [n, L]: before a marked step t > 0 the activations, states and traces are
   reset as at a sequence start; ``halt`` > 0: a sequence ends right after (and training on) its first target step
   at which some |t_k - y_k| >= halt (its later outputs stay 0).
@@ -119,6 +120,7 @@ def make_config(cfg: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str
         "output": str(merged.get("output", "logistic")),
         "outputs_see_inputs": bool(merged.get("outputs_see_inputs", False)),
         "state_decay": float(merged.get("state_decay", 1.0)),
+        "state_decay_traces": bool(merged.get("state_decay_traces", True)),
         "lr_decay": float(merged.get("lr_decay", 1.0)),
         "lr_decay_every": int(merged.get("lr_decay_every", 1)),
     }
@@ -290,6 +292,7 @@ def reference_train(
     linear = cfg["output"] == "linear"
     softmax = cfg["output"] == "softmax"
     decay = cfg["state_decay"]
+    trace_decay = decay if cfg["state_decay_traces"] else 1.0  # the traces' factor (1: they grow as in 1997)
     lr = cfg["lr"]
     lr_seen = 0  # sequences since the last decay of lr
     g, g_prime = g_fn(cfg["g"])
@@ -388,7 +391,7 @@ def reference_train(
             # ---- forward derivative traces, at every step (eqs. 25, 27; with forget gates §11.1) ----
             for c in range(n_cells):
                 j = block[c]
-                if not has_fg and decay != 1.0:  # state decay: every trace times d
+                if not has_fg and trace_decay != 1.0:  # state decay: every trace times d
                     ds_dw_in[c] *= decay
                     ds_db_in[c] *= decay
                     ds_dw_c[c] *= decay
@@ -402,7 +405,7 @@ def reference_train(
                     ds_db_phi[c] = y_phi[j] * ds_db_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * 1.0
                 if has_pe:
                     src = s_c_prev[block == j]  # the peephole sources of block j's input and forget gates
-                    factor = y_phi[j] if has_fg else decay
+                    factor = y_phi[j] if has_fg else trace_decay
                     ds_dp_in[c] = factor * ds_dp_in[c] + g(net_c[c]) * f_prime(net_in[j]) * src
                     if has_fg:
                         ds_dp_phi[c] = y_phi[j] * ds_dp_phi[c] + s_c_prev[c] * f_prime(net_phi[j]) * src
