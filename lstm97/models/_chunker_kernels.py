@@ -65,6 +65,7 @@ import numpy as np
 
 from .._jit import finite, njit
 from ._rnn_kernels import LOGISTIC, squash
+from ._vexp import exp_neg
 
 #: time_code values
 TIME_NONE = 0
@@ -73,27 +74,33 @@ TIME_ONEHOT = 2
 
 
 @njit
-def _forward(net, x, hot, sparse, tc, h_prev, prev_timing, h, y):
-    """One step of a net: h (H) and y (O) from the input, the time code and h_prev."""
+def _forward(net, x, hot, sparse, tc, h_prev, prev_timing, h, y, a, ex, vexp):
+    """One step of a net: h (H) and y (O) from the input, the time code and h_prev. The output units' net
+    inputs go to ``a`` [1, O] and exp(-a) to ``ex`` (:func:`._vexp.exp_neg`: with ``vexp`` SIMD loops that give
+    ``math.exp``'s bits), so y_k = 1 / (1 + exp(-a_k)) is :func:`squash`'s logistic, bit for bit."""
     Wh, Wht, ws, Wo, Wot, Woh = net
     H = ws.shape[0]
+    O = Woh.shape[0]
     for j in range(H):
         h[j] = squash(_plus_inputs(ws[j] * h_prev[j], Wh, Wht, j, x, hot, sparse, tc), LOGISTIC)
     src = h_prev if prev_timing else h
     if sparse and tc.shape[0] == 0:  # the common case, without the branches of the others in its loop
-        for k in range(Woh.shape[0]):
-            a = 0.0
+        for k in range(O):
+            v = 0.0
             if hot >= 0:
-                a += Wo[k, hot]
+                v += Wo[k, hot]
             for j in range(H):
-                a += Woh[k, j] * src[j]
-            y[k] = squash(a, LOGISTIC)
-        return
-    for k in range(Woh.shape[0]):
-        a = _plus_inputs(0.0, Wo, Wot, k, x, hot, sparse, tc)
-        for j in range(H):
-            a += Woh[k, j] * src[j]
-        y[k] = squash(a, LOGISTIC)
+                v += Woh[k, j] * src[j]
+            a[0, k] = v
+    else:
+        for k in range(O):
+            v = _plus_inputs(0.0, Wo, Wot, k, x, hot, sparse, tc)
+            for j in range(H):
+                v += Woh[k, j] * src[j]
+            a[0, k] = v
+    exp_neg(a, ex, O, vexp)
+    for k in range(O):
+        y[k] = 1.0 / (1.0 + ex[0, k])
 
 
 @njit(inline="always")
@@ -290,6 +297,7 @@ def chunker_chunk(
     lr,
     train,
     outputs,
+    vexp,
 ):
     """Train (``train``) or run A and C over every sequence of the chunk; return (status, n_done).
 
@@ -297,7 +305,8 @@ def chunker_chunk(
     Woh); ``dwA``/``dA``, ``dwC``/``dC`` the same for the per-sequence sums (used unless ``per_step``).
     ``active`` [n, L] (shape (0, 0) for dense inputs) is the hot input's index per step. ``truncate``: BPTT
     depth (steps of the net's own; 0: untruncated) for a net not trained by RTRL. ``outputs`` [n, L, K]
-    receives A's task outputs.
+    receives A's task outputs. ``vexp``: the output units' exp by :func:`._vexp.exp_neg`'s SIMD path (only where
+    :func:`._vexp.agrees_with_libm`; the same bits either way).
     """
     n = lengths.shape[0]
     K = outputs.shape[2]
@@ -310,6 +319,8 @@ def chunker_chunk(
     n_t = C[1].shape[1]
     hA, hA_prev, yA = np.zeros(HA), np.zeros(HA), np.zeros(OA)
     hC, hC_prev, yC = np.zeros(HC), np.zeros(HC), np.zeros(K)
+    aA, exA = np.zeros((1, OA)), np.zeros((1, OA))
+    aC, exC = np.zeros((1, K)), np.zeros((1, K))
     errA, deltaA, cA = np.zeros(OA), np.zeros(OA), np.zeros(HA)
     errC, deltaC, cC = np.zeros(K), np.zeros(K), np.zeros(HC)
     no_tc = np.zeros(0)
@@ -338,7 +349,7 @@ def chunker_chunk(
         for t in range(lengths[i]):
             hot = active[i, t] if sparse else -1
             x = x_dummy if sparse else inputs[i, t]
-            _forward(A, x, hot, sparse, no_tc, hA_prev, prev_timing, hA, yA)
+            _forward(A, x, hot, sparse, no_tc, hA_prev, prev_timing, hA, yA, aA, exA, vexp)
             for k in range(K):
                 outputs[i, t, k] = yA[k]
             if not train:
@@ -352,7 +363,7 @@ def chunker_chunk(
             if t == 0 or failed:
                 # C's step: it processes the unpredicted step, and learns the target A failed to emit
                 _time_code(t, time_code, tc)
-                _forward(C, x, hot, sparse, tc, hC_prev, prev_timing, hC, yC)
+                _forward(C, x, hot, sparse, tc, hC_prev, prev_timing, hC, yC, aC, exC, vexp)
                 if rtrl_c:
                     _sensitivities(C[2], x, hot, sparse, tc, hC_prev, hC, PC, PC_prev)
                 else:

@@ -51,6 +51,7 @@ import numpy as np
 
 from ..params import Param
 from ._chunker_kernels import TIME_BINARY, TIME_NONE, TIME_ONEHOT, chunker_chunk
+from ._vexp import agrees_with_libm
 from .base import ChunkResult, Footprint, Layout, Model, ModelSpec, TrainState
 from .rnn import DENSE
 
@@ -223,6 +224,7 @@ class Chunker(Model):
             hp["lr"],
             train,
             outputs,
+            agrees_with_libm(),
         )
         return ChunkResult(int(status), int(n_done), outputs)
 
