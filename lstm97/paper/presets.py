@@ -691,8 +691,8 @@ _RS = (
 )
 
 
-#: Gers et al. 2000's Table 2 (PAPER.md §11.1): the paper's 100 nets per row at up to 30,000 training streams of
-#: up to 10^6 symbols are far beyond this machine; 10 trials here (streams of 100,000 symbols, the test streams').
+#: Gers et al. 2000's Table 2 (PAPER.md §11.1): the paper's 100 nets per row, at up to 30,000 training streams;
+#: each stream here of 100,000 symbols (the test streams' length), not up to 10^6.
 _NO_FORGET = {"forget_gate": False, "forget_gate_bias": None}
 
 
