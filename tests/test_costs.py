@@ -73,3 +73,28 @@ def test_preset_estimate_of_a_measured_row_needs_no_measuring():
     p = next(get(pid) for (pid, mode) in costs.table() if mode == "paper")
     e = api.preset_estimate(p)
     assert e.basis.startswith("measured") and e.seconds > 0
+
+
+def test_a_kernel_compiled_during_the_measurement_does_not_count(monkeypatch):
+    """The LSTM switches to its specialised kernel (compiled, or loaded from numba's cache) in the middle of a
+    process: a one-off pause in one timed call must not become the kernel's time per sequence."""
+    import time
+
+    from lstm97.runners import trial
+
+    warmed = trial.warm_up(api.preset_config(get("6a"), quick=True))
+    task, model, state, rng = warmed
+    calls = []
+    real = model.train_chunk
+
+    def pausing(s, batch):
+        calls.append(len(batch))
+        if len(calls) == 1:  # the first timed call (budget 0: also the last size)
+            time.sleep(0.5)
+        return real(s, batch)
+
+    monkeypatch.setattr(model, "train_chunk", pausing)
+    monkeypatch.setattr(trial, "warm_up", lambda cfg: (task, model, state, rng))
+    per = api.seconds_per_sequence(api.preset_config(get("6a"), quick=True), budget_seconds=0.0)
+    assert calls == [4, 4]
+    assert per < 0.25 / 4  # not the pause (0.5 s over 4 sequences)
