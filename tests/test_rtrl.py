@@ -352,3 +352,21 @@ def test_exp_1_weight_counts(hidden, with_bias, paper):
     assert RTRL.for_task(task, arch="wz", hidden=hidden, bias=True).n_weights == with_bias
     assert RTRL.for_task(task, arch="wz", hidden=hidden, bias=False).n_weights == paper
     assert RTRL.for_task(task).n_weights == 170  # the task's paper default: 3 hidden units, no biases
+
+
+def test_forward_levels_group_the_units_no_unit_of_a_level_sees():
+    from lstm97 import models
+    from lstm97.models._rnn_kernels import levels
+
+    task = tasks.make("long-lag", p=4)
+    arch = dict(arch="layered", hidden=1, recurrence="self", skip=True, bias=False)
+    U = 1 + task.n_out
+    # Williams & Zipser's timing: the outputs see the hidden unit's previous value, so every unit is one level
+    assert models.make("rtrl", task, **arch).levels.tolist() == [0, U]
+    # the outputs see its current value: the hidden unit, then every output unit at once
+    assert models.make("rtrl", task, **arch, outputs_see="current").levels.tolist() == [0, 1, U]
+    # a unit that sees a lower unit of its level starts a new one; A from a unit at or above it is refused
+    a_ptr, a_idx = np.array([0, 0, 1, 2, 3]), np.array([0, 1, 0])
+    assert levels(a_ptr, a_idx).tolist() == [0, 1, 2, 4]
+    with pytest.raises(ValueError, match="at or above"):
+        levels(np.array([0, 1]), np.array([0]))

@@ -143,6 +143,8 @@ def bptt_chunk(
     a_idx,
     r_ptr,
     r_idx,
+    lv,
+    vexp,
     MB,
     Mb,
     inputs,
@@ -158,7 +160,8 @@ def bptt_chunk(
     """Train online on every sequence of the chunk by BPTT; return (status, n_done).
 
     ``w`` is the flat weight vector of which B, A, R, b are views (checked for finite values). ``outputs``
-    [n, L, K] receives y_k(t) of every step, computed before that step's weight change.
+    [n, L, K] receives y_k(t) of every step, computed before that step's weight change. ``lv``, ``vexp``: the
+    forward pass's levels and vectorised exp (:func:`._rnn_kernels.step`).
     """
     n = lengths.shape[0]
     L = inputs.shape[1]
@@ -170,6 +173,7 @@ def bptt_chunk(
     delta = np.zeros((U, max(L, 1)))
     e_y = np.zeros(U)
     carry = np.zeros(U)
+    a_buf, e_buf = np.zeros((1, U)), np.zeros((1, U))
     dB = np.zeros((U, n_in)) if sparse else np.zeros((0, 0))
     touched = np.zeros(n_in if sparse else 0, dtype=np.bool_)
     for i in range(n):
@@ -177,7 +181,8 @@ def bptt_chunk(
         last = -1
         for t in range(T):
             hot = active[i, t] if sparse else -1
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs[i, t], hot, sparse, ys[t], act, ys[t + 1])
+            x = inputs[i, t]
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, ys[t], act, ys[t + 1], lv, a_buf, e_buf, vexp)
             for k in range(K):
                 outputs[i, t, k] = ys[t + 1, U - K + k]
             if mask[i, t]:

@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from .._jit import njit
+from ._vexp import exp_neg
 
 LOGISTIC = 0
 TANH = 1
@@ -51,31 +52,59 @@ def dsquash(y, act):
 
 
 @njit
-def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y):
-    """One time step: fill ``y`` (length U) from input ``x`` and the previous outputs ``y_prev``."""
-    U = b.shape[0]
+def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y, levels, a_buf, e_buf, vexp):
+    """One time step: fill ``y`` (length U) from input ``x`` and the previous outputs ``y_prev``.
+
+    The units go level by level (:func:`levels`: level l holds units ``levels[l]`` .. ``levels[l + 1] - 1``,
+    none of which sees another unit of its level through A): their net inputs into ``a_buf`` [1, U], then, for
+    logistic units, exp(-net) of the whole level into ``e_buf`` by :func:`._vexp.exp_neg` (with ``vexp`` its
+    SIMD loops, which give ``math.exp``'s bits), so y = 1 / (1 + exp(-net)) is :func:`squash`'s, bit for bit."""
     n_in = B.shape[1]
-    for u in range(U):
-        a = b[u]
-        if sparse:
-            if hot >= 0:
-                a += B[u, hot]
+    for lv in range(levels.shape[0] - 1):
+        lo, hi = levels[lv], levels[lv + 1]
+        for u in range(lo, hi):
+            a = b[u]
+            if sparse:
+                if hot >= 0:
+                    a += B[u, hot]
+            else:
+                for i in range(n_in):
+                    a += B[u, i] * x[i]
+            for e in range(a_ptr[u], a_ptr[u + 1]):
+                a += A[u, a_idx[e]] * y[a_idx[e]]
+            for e in range(r_ptr[u], r_ptr[u + 1]):
+                a += R[u, r_idx[e]] * y_prev[r_idx[e]]
+            a_buf[0, u - lo] = a
+        if act == LOGISTIC:
+            exp_neg(a_buf, e_buf, hi - lo, vexp)
+            for u in range(lo, hi):
+                y[u] = 1.0 / (1.0 + e_buf[0, u - lo])
         else:
-            for i in range(n_in):
-                a += B[u, i] * x[i]
-        for e in range(a_ptr[u], a_ptr[u + 1]):
-            a += A[u, a_idx[e]] * y[a_idx[e]]
-        for e in range(r_ptr[u], r_ptr[u + 1]):
-            a += R[u, r_idx[e]] * y_prev[r_idx[e]]
-        y[u] = squash(a, act)
+            for u in range(lo, hi):
+                y[u] = math.tanh(a_buf[0, u - lo])
+
+
+def levels(a_ptr: np.ndarray, a_idx: np.ndarray) -> np.ndarray:
+    """The starts of :func:`step`'s levels and U at the end: consecutive units, a new level wherever a unit sees
+    (through A, from a lower unit) a unit of the current level. A layered net has one level per layer."""
+    U = a_ptr.shape[0] - 1
+    starts = [0]
+    for u in range(U):
+        sources = a_idx[a_ptr[u] : a_ptr[u + 1]]
+        if sources.size and sources.max() >= u:
+            raise ValueError(f"unit {u} sees a unit at or above it through A")
+        if u > starts[-1] and sources.size and sources.max() >= starts[-1]:
+            starts.append(u)
+    return np.array([*starts, U] if U else [0], dtype=np.int64)
 
 
 @njit
-def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs, active, lengths, act, outputs):
+def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, lv, vexp, inputs, active, lengths, act, outputs):
     """Outputs of the net over every sequence of the chunk (weights unchanged); return (status, n_done).
 
     A non-finite activation stops the chunk with status NONFINITE (1) at sequence ``n_done``: ``outputs``
-    then holds that sequence's outputs up to the step that failed, and nothing of the later sequences.
+    then holds that sequence's outputs up to the step that failed, and nothing of the later sequences. ``lv``:
+    :func:`levels`; ``vexp``: :func:`step`'s vectorised exp (only where :func:`._vexp.agrees_with_libm`).
     """
     n = lengths.shape[0]
     U = b.shape[0]
@@ -83,13 +112,14 @@ def rnn_forward_chunk(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, inputs, active, le
     sparse = active.shape[0] > 0
     y_prev = np.zeros(U)
     y = np.zeros(U)
+    a_buf, e_buf = np.zeros((1, U)), np.zeros((1, U))
     for i in range(n):
         for u in range(U):
             y_prev[u] = 0.0
         for t in range(lengths[i]):
             hot = active[i, t] if sparse else -1
             x = inputs[0, 0] if sparse else inputs[i, t]  # one-hot: not read (may be a [1, 1, n_in] stand-in)
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y)
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y, lv, a_buf, e_buf, vexp)
             for k in range(K):
                 outputs[i, t, k] = y[U - K + k]
             for u in range(U):

@@ -164,6 +164,8 @@ def rtrl_chunk(
     a_idx,
     r_ptr,
     r_idx,
+    lv,
+    vexp,
     in_ptr,
     in_idx,
     tracked,
@@ -197,7 +199,8 @@ def rtrl_chunk(
     the state units (with outgoing recurrent connections); ``off_*`` the offsets of A, R, b in ``w`` (B is
     at 0); ``present`` the flat indices of the present weights. ``active`` [n, L] (or shape (0, 0) for dense
     inputs) is the index of the hot input unit at each step (-1: none). ``outputs`` [n, L, K] receives the
-    outputs of the forward pass at every step (before that step's weight change).
+    outputs of the forward pass at every step (before that step's weight change). ``lv``, ``vexp``: the forward
+    pass's levels and vectorised exp (:func:`._rnn_kernels.step`).
     """
     n = lengths.shape[0]
     U = b.shape[0]
@@ -214,6 +217,7 @@ def rtrl_chunk(
     P_prev = np.zeros((n_t, n_s))
     dw = np.zeros(w.shape[0] if not per_step else 0)
     x_dummy = np.zeros(n_in)
+    a_buf, e_buf = np.zeros((1, U)), np.zeros((1, U))
 
     for i in range(n):
         for u in range(U):
@@ -225,7 +229,7 @@ def rtrl_chunk(
             hot = active[i, t] if sparse else -1
             x = x_dummy if sparse else inputs[i, t]
             # forward pass with the current weights (the same code as rnn_forward_chunk)
-            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y)
+            step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y, lv, a_buf, e_buf, vexp)
             for k in range(K):
                 outputs[i, t, k] = y[U - K + k]
             # sensitivities p(t) of the tracked units, with the weights of this step

@@ -35,7 +35,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..params import Param
-from ._rnn_kernels import LOGISTIC, TANH, rnn_forward_chunk
+from ._rnn_kernels import LOGISTIC, TANH, levels, rnn_forward_chunk
+from ._vexp import agrees_with_libm
 from .base import ChunkResult, Footprint, Layout, Model, TrainState
 
 DENSE = np.zeros((0, 0), dtype=np.int64)  # "no one-hot index": kernels sum over every input
@@ -164,6 +165,7 @@ class RecurrentNet(Model):
         self.masks = {"B": MB, "A": MA, "R": MR, "b": Mb}
         self.a_ptr, self.a_idx = _csr(MA)
         self.r_ptr, self.r_idx = _csr(MR)
+        self.levels = levels(self.a_ptr, self.a_idx)
         self._layout = Layout({"B": (U, n_in), "A": (U, U), "R": (U, U), "b": (U,)})
         self._flat_mask = np.concatenate([self.masks[k].ravel() for k in ("B", "A", "R", "b")])
 
@@ -184,7 +186,10 @@ class RecurrentNet(Model):
 
     def kernel_args(self, state: TrainState) -> tuple[Any, ...]:
         v = self.views(state.w)
-        return v["B"], v["A"], v["R"], v["b"], self.a_ptr, self.a_idx, self.r_ptr, self.r_idx
+        return (
+            *(v["B"], v["A"], v["R"], v["b"], self.a_ptr, self.a_idx, self.r_ptr, self.r_idx),
+            *(self.levels, agrees_with_libm()),
+        )
 
     def predict(self, state: TrainState, batch) -> np.ndarray:
         """Outputs at every step, weights unchanged (NaN for a sequence that went non-finite and the rest of

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..params import Param
 from ._rtrl_kernels import rtrl_chunk
+from ._vexp import agrees_with_libm
 from .base import ChunkResult, Footprint, ModelSpec, TrainState
 from .rnn import ARCH_PARAMS, DENSE, RecurrentNet
 
@@ -205,6 +206,8 @@ class RTRL(RecurrentNet):
             self.a_idx,
             self.r_ptr,
             self.r_idx,
+            self.levels,
+            agrees_with_libm(),
             pl["in_ptr"],
             pl["in_idx"],
             pl["tracked"],
