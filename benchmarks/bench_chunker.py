@@ -29,11 +29,10 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from lstm97 import models, tasks  # noqa: E402
 from lstm97.models import chunker  # noqa: E402
-from lstm97.paper import presets  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _presets import net_and_batch  # noqa: E402
 from baseline.chunker_kernels_0_3_0 import chunker_chunk as _previous  # noqa: E402
 
 
@@ -62,12 +61,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sequences", type=int, default=256)
     args = ap.parse_args()
-    p = presets.get("ch-2a")
-    task = tasks.make(p.task, **p.task_params)
-    model = models.make(p.model, task, **p.model_params)
-    rng = np.random.default_rng(0)
-    state = model.init_state(rng)
-    batch = task.sample(rng, args.sequences)
+    _, model, state, batch = net_and_batch("ch-2a", args.sequences)
     steps = int(batch.lengths.sum())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (2 shared cores: rerun if well above 1)")
     sizes = f"A {model.layout.size:,} weights, C {model.c_layout.size:,}"

@@ -18,14 +18,16 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from lstm97 import models, tasks  # noqa: E402
 from lstm97.models import _vexp, rnn, rtrl  # noqa: E402
-from lstm97.paper import presets  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _presets import net_and_batch  # noqa: E402
 
 PRESETS = ("rtrl-2a-p100", "bptt-2a-p100", "elman-1")
 
@@ -56,12 +58,7 @@ def main() -> int:
     print(f"{'preset':14} {'':8} {'scalar exp us/step':>19} {'today us/step':>14} {'scalar/today':>13}  identical")
     ok = True
     for pid in PRESETS:
-        p = presets.get(pid)
-        task = tasks.make(p.task, **p.task_params)
-        model = models.make(p.model, task, **p.model_params)
-        rng = np.random.default_rng(0)
-        state = model.init_state(rng)
-        batch = task.sample(rng, args.sequences)
+        _, model, state, batch = net_and_batch(pid, args.sequences)
         steps = int(batch.lengths.sum())
         for train in (True, False):
             best = {False: np.inf, True: np.inf}
