@@ -86,6 +86,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._jit import finite, njit
+from ._vexp import agrees_with_libm, exp_neg
 
 G2 = 0
 G1 = 1
@@ -435,7 +436,7 @@ def kernel(fl: Flags | None):
     def chunk(flags, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas, opts, stops):
         W_in, W_out, W_c, b_in, b_out, b_c, W_k, b_k, W_phi, b_phi, P_in, P_phi, P_out = weights
         inputs, active, targets, mask, lengths, resets = data
-        halt_tol, decay, lr_decay, lr_every, lr_pos = opts
+        halt_tol, decay, lr_decay, lr_every, lr_pos, vexp = opts
         dW_in, dW_out, dW_c, db_in, db_out, db_c, dW_k, db_k, dW_phi, db_phi, dP_in, dP_phi, dP_out = deltas
         fl = flags if dynamic else FL
         S = fl.S
@@ -461,6 +462,8 @@ def kernel(fl: Flags | None):
         e_s = np.zeros(CS)
         y_k = np.zeros(n_out)
         e_k = np.zeros(n_out)
+        a_k = np.zeros((1, n_out))  # the output units' exp arguments, taken in one pass (_vexp.exp_neg)
+        ex_k = np.zeros((1, n_out))
         ds_in = np.zeros((CS, n_z + 1))
         ds_c = np.zeros((CS, n_z + 1))
         y_phi = np.ones(C)
@@ -541,15 +544,22 @@ def kernel(fl: Flags | None):
                     if fl.linear or fl.softmax:
                         y_k[k] = a
                     else:
-                        y_k[k] = 1.0 / (1.0 + math.exp(-a))
-                if fl.softmax:  # y = exp(net - max) / sum exp(net - max)
+                        a_k[0, k] = a
+                if not (fl.linear or fl.softmax):  # logistic: y = 1 / (1 + exp(-net)), every exp in one pass
+                    exp_neg(a_k, ex_k, n_out, vexp)
+                    for k in range(n_out):
+                        y_k[k] = 1.0 / (1.0 + ex_k[0, k])
+                if fl.softmax:  # y = exp(net - max) / sum exp(net - max); -(max - net) is net - max exactly
                     top = y_k[0]
                     for k in range(1, n_out):
                         if y_k[k] > top:
                             top = y_k[k]
+                    for k in range(n_out):
+                        a_k[0, k] = top - y_k[k]
+                    exp_neg(a_k, ex_k, n_out, vexp)
                     total = 0.0
                     for k in range(n_out):
-                        y_k[k] = math.exp(y_k[k] - top)
+                        y_k[k] = ex_k[0, k]
                         total += y_k[k]
                     for k in range(n_out):
                         y_k[k] = y_k[k] / total
@@ -735,6 +745,6 @@ def lstm_chunk(
     _steps[fl] = done + n_steps
     special = SPECIALISE_AFTER >= 0 and done + n_steps > SPECIALISE_AFTER
     data = (*data, resets)
-    opts = (float(halt), float(decay), float(lr_decay[0]), int(lr_decay[1]), int(lr_decay[2]))
+    opts = (float(halt), float(decay), float(lr_decay[0]), int(lr_decay[1]), int(lr_decay[2]), agrees_with_libm())
     chunk = kernel(fl if special else None)
     return chunk(fl, w, weights, data, n_act, lr, outputs, y0, epoch, pos0, deltas, opts, stops)

@@ -1,15 +1,15 @@
-"""The conventional nets' forward pass (RTRL, BPTT, Elman: lstm97.models._rnn_kernels.step), its logistic units'
-exp one at a time against one vectorised pass per level, in one run.
+"""Output units' exp one at a time against one vectorised pass, in one run: the conventional nets' forward pass
+(RTRL, BPTT, Elman: lstm97.models._rnn_kernels.step, level by level) and the LSTM's output units.
 
 Each preset's net (Exp 2a at p = 100 for RTRL and BPTT: 1 hidden unit and 101 output units, 10,404 weights;
-Exp 1's Elman net: 15 hidden units, 7 outputs) on one chunk of fresh sequences, trained and predicted through
-the model's own code from the same weights, alternated, best of ``--repeats``: with ``math.exp`` called for one
-unit at a time ("scalar exp") and with the exp of each level's units in one pass of the SIMD loops of
-:func:`lstm97.models._vexp.exp_neg` ("today", taken only where they give ``math.exp``'s bits, as the script
-checks). Both must give the same outputs and weights, bit for bit (the script exits 1 otherwise). Reported:
-microseconds per time step and the ratio.
+Exp 1's Elman net: 15 hidden units, 7 outputs; the LSTM of 2b, 101 output units under connectivity B, and of
+1-5, 7 outputs) on one chunk of fresh sequences, trained and predicted through the model's own code from the
+same weights, alternated, best of ``--repeats``: with ``math.exp`` called for one unit at a time ("scalar exp")
+and with the exp of the units in one pass of the SIMD loops of :func:`lstm97.models._vexp.exp_neg` ("today",
+taken only where they give ``math.exp``'s bits, as the script checks). Both must give the same outputs and
+weights, bit for bit (the script exits 1 otherwise). Reported: microseconds per time step and the ratio.
 
-    python benchmarks/bench_rnn.py [--repeats 5] [--sequences 64]
+    python benchmarks/bench_vexp.py [--repeats 5] [--sequences 64]
 """
 
 from __future__ import annotations
@@ -24,25 +24,28 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from lstm97.models import _vexp, rnn, rtrl  # noqa: E402
+from lstm97.models import _lstm_kernels, _vexp, rnn, rtrl  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _presets import net_and_batch  # noqa: E402
 
-PRESETS = ("rtrl-2a-p100", "bptt-2a-p100", "elman-1")
+PRESETS = ("rtrl-2a-p100", "bptt-2a-p100", "elman-1", "2b", "1-5")
 
 
 def _run(model, state, batch, train: bool, vexp: bool):
     """``model.train_chunk`` or ``model.predict`` on a copy of ``state``, with or without the vectorised exp."""
-    saved = rnn.agrees_with_libm, rtrl.agrees_with_libm
-    rnn.agrees_with_libm = rtrl.agrees_with_libm = lambda: vexp
+    modules = (rnn, rtrl, _lstm_kernels)
+    saved = [m.agrees_with_libm for m in modules]
+    for m in modules:
+        m.agrees_with_libm = lambda: vexp
     try:
         s = state.copy()
         t0 = time.perf_counter()
         out = model.train_chunk(s, batch).outputs if train else model.predict(s, batch)
         return time.perf_counter() - t0, out.tobytes() + s.w.tobytes()
     finally:
-        rnn.agrees_with_libm, rtrl.agrees_with_libm = saved
+        for m, f in zip(modules, saved, strict=True):
+            m.agrees_with_libm = f
 
 
 def main() -> int:
