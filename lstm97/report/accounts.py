@@ -258,6 +258,14 @@ _2C_LONGER = (
     "the lag; the paper's own remedy, a negative input-gate bias, is tested by the evidence runs below. We keep "
     "PAPER.md's bias-free net as the default."
 )
+_CERG = Account(
+    "Not diagnosed. Two points of our protocol are readings, not Gers et al.'s text: training streams end after "
+    "100,000 symbols, not 10^6 (docs/deviations.md; a net that has not learned ends its stream at its first "
+    "error long before either, so the cap only shortens the streams of nets that are already nearly perfect), "
+    "and PAPER.md has the 0.49 tolerance of a correct symbol and the 30,000-stream budget from a secondary "
+    "source. We have not measured which of them, if any, moves the rate of perfect nets.",
+    facts=(failed_trials,),
+)
 ACCOUNTS: dict[str, Account] = {
     **{f"1-{i}": _REBER for i in range(1, 6)},
     "2a": Account(
@@ -341,6 +349,7 @@ ACCOUNTS: dict[str, Account] = {
         "partial solution); we did not find a setting of PAPER.md's that removes it and did not tune one.",
         facts=(failed_trials, median_against_paper),
     ),
+    **{pid: _CERG for pid in ("cerg-reset", "cerg-standard", "cerg-forget")},
     "cerg-decay": Account(
         "PAPER.md gives Gers et al.'s 'state decay 0.9' without saying whether the decay enters the gradient. "
         "Our default decays the traces with the state (s(t) = 0.9 s(t-1) + y_in g is a forget gate held at "
