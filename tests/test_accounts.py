@@ -200,3 +200,23 @@ def test_baselines_are_shown_whatever_their_verdict(tmp_path):
     assert "`rtrl-2a-p4-lr1`" in text and "outputs_see=current" in text
     assert "`elman-1`" in text and "Elman net, lr 0.5 (the row: 0.1): not run." in text
     assert "--hp outputs_see=current" in text and "--seed 1000" in text
+
+
+def test_continual_reber_nets_are_classed_by_their_error_free_test_length():
+    """Gers et al. 2000's classes of the nets that are not perfect: mean error-free length of the final test
+    streams (stream - test_mse) above 1,000 symbols ("good") or not ("rest")."""
+    row = _row(
+        [
+            fake("cerg-forget", 0, True, 9_000),
+            fake("cerg-forget", 1, False, 30_000, wrong=10, mse=100_000 - 40_000),
+            fake("cerg-forget", 2, False, 30_000, wrong=10, mse=100_000 - 31),
+        ],
+        "cerg-forget",
+    )
+    assert accounts.stream_lengths(row, pd.DataFrame()) == (
+        "2 of 3 nets are not perfect within 30,000 training streams; the mean error-free length of their final "
+        "test streams runs 31–40,000 symbols (of 100,000): 1 'good' (above 1,000, Gers et al.'s class), 1 'rest'."
+    )
+    assert accounts.stream_lengths(_row([fake("cerg-forget", 0, True, 9_000)], "cerg-forget"), None) == (
+        "The net is perfect."
+    )
