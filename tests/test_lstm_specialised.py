@@ -47,12 +47,19 @@ CONFIGS = [
     (
         "adding",
         {"T": 20},
-        {"grow": "plateau", "grow_window": 2, "blocks": 3, "in_gate_bias": "r", "out_gate_bias": "r"},
-    ),  # fewer active blocks than C
+        {
+            "grow": "plateau",
+            "grow_window": 2,
+            "blocks": 3,
+            "in_gate_bias": "r",
+            "out_gate_bias": "r",
+            "state_decay": 0.8,
+            "state_decay_traces": False,
+        },
+    ),  # fewer active blocks than C; state decay with the 1997 traces
     ("adding-modern", {"T": 20}, {"output": "linear", "update": "sequence"}),  # linear output units
     ("copy", {"T": 5}, {"blocks": 3}),  # softmax output units, one-hot inputs under connectivity cells
     ("adding", {"T": 20}, {"state_decay": 0.9, "outputs_see_inputs": True, "lr_decay": 0.99}),  # state decay
-    ("adding", {"T": 20}, {"state_decay": 0.8, "state_decay_traces": False}),  # state decay, 1997 traces
     # halting streams, external resets, outputs that see the (one-hot) inputs under connectivity cells
     ("reber-continual", {"stream": 60}, {"external_reset": True, "forget_gate": False, "forget_gate_bias": None}),
 ]

@@ -65,7 +65,7 @@ import numpy as np
 
 from .._jit import finite, njit
 from ._rnn_kernels import LOGISTIC, squash
-from ._vexp import exp_neg
+from ._vexp import exp_neg_row
 
 #: time_code values
 TIME_NONE = 0
@@ -98,7 +98,7 @@ def _forward(net, x, hot, sparse, tc, h_prev, prev_timing, h, y, a, ex, vexp):
             for j in range(H):
                 v += Woh[k, j] * src[j]
             a[0, k] = v
-    exp_neg(a, ex, O, vexp)
+    exp_neg_row(a, ex, O, vexp)
     for k in range(O):
         y[k] = 1.0 / (1.0 + ex[0, k])
 

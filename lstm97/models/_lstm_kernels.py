@@ -86,7 +86,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._jit import finite, njit
-from ._vexp import agrees_with_libm, exp_neg
+from ._vexp import agrees_with_libm, exp_neg_row
 
 G2 = 0
 G1 = 1
@@ -546,7 +546,7 @@ def kernel(fl: Flags | None):
                     else:
                         a_k[0, k] = a
                 if not (fl.linear or fl.softmax):  # logistic: y = 1 / (1 + exp(-net)), every exp in one pass
-                    exp_neg(a_k, ex_k, n_out, vexp)
+                    exp_neg_row(a_k, ex_k, n_out, vexp)
                     for k in range(n_out):
                         y_k[k] = 1.0 / (1.0 + ex_k[0, k])
                 if fl.softmax:  # y = exp(net - max) / sum exp(net - max); -(max - net) is net - max exactly
@@ -556,7 +556,7 @@ def kernel(fl: Flags | None):
                             top = y_k[k]
                     for k in range(n_out):
                         a_k[0, k] = top - y_k[k]
-                    exp_neg(a_k, ex_k, n_out, vexp)
+                    exp_neg_row(a_k, ex_k, n_out, vexp)
                     total = 0.0
                     for k in range(n_out):
                         y_k[k] = ex_k[0, k]

@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from .._jit import njit
-from ._vexp import exp_neg
+from ._vexp import exp_neg_row
 
 LOGISTIC = 0
 TANH = 1
@@ -76,7 +76,7 @@ def step(B, A, R, b, a_ptr, a_idx, r_ptr, r_idx, x, hot, sparse, y_prev, act, y,
                 a += R[u, r_idx[e]] * y_prev[r_idx[e]]
             a_buf[0, u - lo] = a
         if act == LOGISTIC:
-            exp_neg(a_buf, e_buf, hi - lo, vexp)
+            exp_neg_row(a_buf, e_buf, hi - lo, vexp)
             for u in range(lo, hi):
                 y[u] = 1.0 / (1.0 + e_buf[0, u - lo])
         else:

@@ -147,6 +147,13 @@ def exp_neg(a, out, K, vector):
 
 
 @njit
+def exp_neg_row(a, out, K, vector):
+    """:func:`exp_neg` as a function of its own (compiled once, not inlined): the scalar kernels call it once
+    per step for their output units, which keeps its loops out of every specialised kernel's compilation."""
+    exp_neg(a, out, K, vector)
+
+
+@njit
 def _compare(a):
     """How many of exp_neg(a, vector=True) differ, in their bits, from math.exp(-a)."""
     K = a.shape[0]
